@@ -1,0 +1,12 @@
+//! The h2h host: runs sandboxed connector plugins (WebAssembly components
+//! built against the `h2h:connector` WIT contract) and serves the ERP.
+
+pub mod api;
+pub mod capabilities;
+pub mod db;
+pub mod kv;
+pub mod runtime;
+pub mod serve;
+
+/// The WIT package this host implements.
+pub const CONTRACT: &str = "h2h:connector@1.0.0";

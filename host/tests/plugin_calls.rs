@@ -1,0 +1,287 @@
+//! A well-behaved plugin reaches the host's capabilities through its calls,
+//! each call in its own scope.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use common::{company, host, stored, test_limits};
+use h2h_host::capabilities::Grants;
+use h2h_host::runtime::bindings::bank::exports::h2h::connector::bank::{Direction, StatementQuery};
+use h2h_host::runtime::bindings::types::Error as ConnectorError;
+use h2h_host::runtime::{CallContext, CallError, LoadError, World};
+use h2h_test_plugins::{MINIMAL, WELL_BEHAVED};
+
+fn query() -> StatementQuery {
+    StatementQuery {
+        account: "PL61109010140000071219812874".into(),
+        from: "2026-11-01".into(),
+        to: "2026-11-30".into(),
+        continuation: None,
+    }
+}
+
+fn with_context_id(company_id: &str) -> CallContext {
+    CallContext {
+        settings: BTreeMap::from([("context-id".to_owned(), "CTX-42".to_owned())]),
+        ..company(company_id)
+    }
+}
+
+#[tokio::test]
+async fn storage_is_scoped_per_company() {
+    let host = host(test_limits());
+    let plugin = host.load("well-behaved", WELL_BEHAVED);
+
+    plugin.run_task(company("acme"), "count").await.unwrap();
+    plugin.run_task(company("acme"), "count").await.unwrap();
+    plugin.run_task(company("globex"), "count").await.unwrap();
+
+    assert_eq!(
+        stored(&host, "well-behaved", Some("acme"), "runs")
+            .await
+            .as_deref(),
+        Some(&b"2"[..])
+    );
+    assert_eq!(
+        stored(&host, "well-behaved", Some("globex"), "runs")
+            .await
+            .as_deref(),
+        Some(&b"1"[..])
+    );
+    // Same key, other plugin: untouched.
+    assert_eq!(stored(&host, "other", Some("acme"), "runs").await, None);
+}
+
+#[tokio::test]
+async fn install_writes_to_the_plugin_wide_scope() {
+    let host = host(test_limits());
+    let plugin = host.load("well-behaved", WELL_BEHAVED);
+
+    plugin.install(CallContext::default()).await.unwrap();
+
+    assert_eq!(
+        stored(&host, "well-behaved", None, "installed")
+            .await
+            .as_deref(),
+        Some(&b"true"[..])
+    );
+}
+
+#[tokio::test]
+async fn the_plugin_sees_who_it_runs_for() {
+    let host = host(test_limits());
+    let plugin = host.load("well-behaved", WELL_BEHAVED);
+    let ctx = CallContext {
+        user: Some("jan.kowalski".into()),
+        ..company("acme")
+    };
+
+    plugin.run_task(ctx, "whoami").await.unwrap();
+
+    let raw = stored(&host, "well-behaved", Some("acme"), "whoami")
+        .await
+        .expect("stored");
+    let seen: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(
+        seen,
+        serde_json::json!({"company_id": "acme", "user": "jan.kowalski", "call": "tasks.run"})
+    );
+}
+
+#[tokio::test]
+async fn statement_uses_company_settings() {
+    let host = host(test_limits());
+    let plugin = host.load("well-behaved", WELL_BEHAVED);
+
+    let statement = plugin
+        .fetch_statement(with_context_id("acme"), &query())
+        .await
+        .unwrap();
+
+    assert_eq!(statement.account, "PL61109010140000071219812874");
+    assert_eq!(statement.transactions.len(), 2);
+    let first = &statement.transactions[0];
+    assert_eq!(first.bank_reference, "ref-1");
+    assert_eq!(first.direction, Direction::Credit);
+    assert_eq!(
+        (first.amount.amount.as_str(), first.amount.currency.as_str()),
+        ("75.50", "PLN")
+    );
+    assert_eq!(first.booking_date, "2026-11-01");
+}
+
+#[tokio::test]
+async fn a_missing_setting_is_a_permanent_connector_error() {
+    let host = host(test_limits());
+    let plugin = host.load("well-behaved", WELL_BEHAVED);
+
+    let error = plugin
+        .fetch_statement(company("acme"), &query())
+        .await
+        .unwrap_err();
+
+    let CallError::Connector {
+        error: ConnectorError::InvalidInput(message),
+        ..
+    } = &error
+    else {
+        panic!("expected invalid-input, got {error:?}");
+    };
+    assert!(message.contains("context-id"), "{message}");
+    assert!(!error.is_retryable());
+}
+
+#[tokio::test]
+async fn an_unknown_task_is_unsupported() {
+    let host = host(test_limits());
+    let plugin = host.load("minimal", MINIMAL);
+
+    let error = plugin
+        .run_task(company("acme"), "no-such-task")
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&error, CallError::Connector { error: ConnectorError::Unsupported(m), call: "tasks.run", .. }
+            if m.contains("no-such-task")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_pos_call_on_a_bank_plugin_is_refused() {
+    let host = host(test_limits());
+    let plugin = host.load("well-behaved", WELL_BEHAVED);
+    assert_eq!(plugin.world(), World::BankConnector);
+
+    let error = plugin.list_terminals(company("acme")).await.unwrap_err();
+
+    assert_eq!(
+        error.to_string(),
+        "plugin `well-behaved` is a bank-connector connector and has no `pos.list-terminals`"
+    );
+}
+
+#[tokio::test]
+async fn http_without_a_grant_is_denied() {
+    let host = host(test_limits());
+    let plugin = host.load("well-behaved", WELL_BEHAVED);
+
+    let error = plugin.run_task(company("acme"), "http").await.unwrap_err();
+
+    let CallError::Connector {
+        error: ConnectorError::InvalidInput(message),
+        ..
+    } = &error
+    else {
+        panic!("expected the SDK's mapping of `denied`, got {error:?}");
+    };
+    assert!(message.contains("no HTTP grant"), "{message}");
+}
+
+#[test]
+fn garbage_is_not_a_component() {
+    let host = host(test_limits());
+    let error = host
+        .runtime
+        .load("junk", b"PK\x03\x04 not wasm", Grants::default())
+        .unwrap_err();
+    assert!(
+        matches!(error, LoadError::Compile { ref plugin, .. } if plugin == "junk"),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("plugin `junk`: not a valid WebAssembly component: ")
+    );
+}
+
+#[test]
+fn a_core_module_is_not_a_component() {
+    let host = host(test_limits());
+    let error = host
+        .runtime
+        .load("core", b"(module)", Grants::default())
+        .unwrap_err();
+    assert!(matches!(error, LoadError::Compile { .. }), "{error:?}");
+}
+
+#[test]
+fn a_component_without_connector_exports_is_refused() {
+    let host = host(test_limits());
+    let error = host
+        .runtime
+        .load("empty", b"(component)", Grants::default())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "plugin `empty`: exports neither `h2h:connector/bank` nor `h2h:connector/pos` of contract 1.x (it exports: )"
+    );
+}
+
+#[test]
+fn a_component_importing_unknown_interfaces_is_refused() {
+    let host = host(test_limits());
+    let wat = r#"(component
+        (import "evil:net/raw-socket@1.0.0" (instance))
+        (component $bank (export "h2h:connector/bank@1.0.0" (instance)))
+    )"#;
+    let error = host.runtime.load("evil", wat.as_bytes(), Grants::default());
+    // Either it fails to type as a bank connector or to link: never loads.
+    assert!(
+        error.is_err(),
+        "a component importing an unknown interface loaded"
+    );
+}
+
+/// Collects guest log lines sent through `tracing`.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Lines {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Fields(String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{}={:?} ", field.name(), value));
+            }
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                self.0.push_str(&format!("{}={} ", field.name(), value));
+            }
+        }
+        let mut fields = Fields(format!(
+            "{} {} ",
+            event.metadata().target(),
+            event.metadata().level()
+        ));
+        event.record(&mut fields);
+        if let Ok(mut lines) = self.0.lock() {
+            lines.push(fields.0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn guest_log_lines_reach_tracing_with_the_plugin_id() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let lines = Lines::default();
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(lines.clone()));
+    let host = host(test_limits());
+    let plugin = host.load("well-behaved", WELL_BEHAVED);
+
+    plugin.run_task(company("acme"), "log").await.unwrap();
+
+    let lines = lines.0.lock().unwrap().clone();
+    let line = lines
+        .iter()
+        .find(|l| l.contains("hello from well-behaved"))
+        .unwrap_or_else(|| panic!("no guest line in {lines:#?}"));
+    assert!(line.starts_with("h2h::plugin INFO "), "{line}");
+    assert!(line.contains("plugin=well-behaved"), "{line}");
+    assert!(line.contains("company=acme"), "{line}");
+    assert!(line.contains("call=tasks.run"), "{line}");
+}

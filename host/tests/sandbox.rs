@@ -1,0 +1,189 @@
+//! Hostile plugins are contained with a specific error, and the host keeps
+//! serving well-behaved ones afterwards.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{company, host, test_limits};
+use h2h_host::runtime::CallError;
+use h2h_test_plugins::{HOSTILE, WELL_BEHAVED};
+
+#[tokio::test]
+async fn infinite_loop_stops_at_the_deadline() {
+    let host = host(test_limits());
+    let hostile = host.load("hostile", HOSTILE);
+
+    let started = Instant::now();
+    let error = hostile.run_task(company("acme"), "spin").await.unwrap_err();
+
+    assert!(
+        matches!(error, CallError::DeadlineExceeded { ref plugin, call: "tasks.run", limit }
+            if plugin == "hostile" && limit == Duration::from_millis(750)),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "plugin `hostile` tasks.run: stopped after exceeding its 750ms deadline"
+    );
+    assert!(error.is_retryable());
+    // Stopped near the deadline, not at some later timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_spinning_plugin_does_not_starve_other_calls() {
+    let host = host(test_limits());
+    let hostile = host.load("hostile", HOSTILE);
+    let good = host.load("well-behaved", WELL_BEHAVED);
+
+    // One worker thread: if the spinning guest never yielded, the other call
+    // could only run after the deadline fired.
+    let spin = tokio::spawn(async move { hostile.run_task(company("acme"), "spin").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    good.run_task(company("acme"), "noop")
+        .await
+        .expect("noop runs");
+    assert!(
+        !spin.is_finished(),
+        "the spinning call should still be running"
+    );
+
+    let error = spin.await.expect("task joins").unwrap_err();
+    assert!(
+        matches!(error, CallError::DeadlineExceeded { .. }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn memory_bomb_stops_at_the_memory_cap() {
+    let host = host(test_limits());
+    let hostile = host.load("hostile", HOSTILE);
+
+    let error = hostile
+        .run_task(company("acme"), "allocate")
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(error, CallError::MemoryLimit { ref plugin, call: "tasks.run", limit_bytes }
+            if plugin == "hostile" && limit_bytes == 64 << 20),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "plugin `hostile` tasks.run: stopped at its memory limit of 67108864 bytes"
+    );
+    assert!(!error.is_retryable());
+}
+
+#[tokio::test]
+async fn panic_comes_back_with_its_message() {
+    let host = host(test_limits());
+    let hostile = host.load("hostile", HOSTILE);
+
+    let error = hostile
+        .run_task(company("acme"), "panic")
+        .await
+        .unwrap_err();
+
+    let CallError::Panic {
+        plugin,
+        call,
+        message,
+    } = &error
+    else {
+        panic!("expected a panic error, got {error:?}");
+    };
+    assert_eq!((plugin.as_str(), *call), ("hostile", "tasks.run"));
+    assert!(
+        message.contains("hostile plugin panicked on purpose"),
+        "{message}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("plugin `hostile` tasks.run: panicked: ")
+    );
+}
+
+#[tokio::test]
+async fn unbounded_recursion_is_a_stack_overflow() {
+    let host = host(test_limits());
+    let hostile = host.load("hostile", HOSTILE);
+
+    let error = hostile
+        .run_task(company("acme"), "recurse")
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(error, CallError::StackOverflow { ref plugin, call: "tasks.run" } if plugin == "hostile"),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "plugin `hostile` tasks.run: stack overflow"
+    );
+}
+
+#[tokio::test]
+async fn huge_result_is_refused() {
+    let host = host(test_limits());
+    let hostile = host.load("hostile", HOSTILE);
+    let query = h2h_host::runtime::bindings::bank::exports::h2h::connector::bank::StatementQuery {
+        account: "PL61109010140000071219812874".into(),
+        from: "2026-11-01".into(),
+        to: "2026-11-30".into(),
+        continuation: None,
+    };
+
+    let error = hostile
+        .fetch_statement(company("acme"), &query)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(error, CallError::OutputTooLarge { ref plugin, call: "bank.fetch-statement", limit_bytes }
+            if plugin == "hostile" && limit_bytes == 16 << 20),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_host_still_serves_after_every_attack() {
+    let host = host(test_limits());
+    let hostile = host.load("hostile", HOSTILE);
+    let good = host.load("well-behaved", WELL_BEHAVED);
+
+    for attack in ["spin", "allocate", "panic", "recurse"] {
+        let error = hostile.run_task(company("acme"), attack).await.unwrap_err();
+        assert!(
+            !matches!(error, CallError::Connector { .. }),
+            "{attack}: {error:?}"
+        );
+        good.run_task(company("acme"), "count")
+            .await
+            .unwrap_or_else(|e| panic!("well-behaved failed after {attack}: {e}"));
+    }
+    // Four counts landed: the attacks did not disturb the store either.
+    let stored = common::stored(&host, "well-behaved", Some("acme"), "runs").await;
+    assert_eq!(stored.as_deref(), Some(&b"4"[..]));
+}
+
+#[tokio::test]
+async fn no_filesystem_environment_or_sockets() {
+    let host = host(test_limits());
+    let hostile = host.load("hostile", HOSTILE);
+
+    // Each task returns an error naming what it reached, if it reached it.
+    for escape in ["escape-fs", "escape-env", "escape-net"] {
+        let outcome = hostile.run_task(company("acme"), escape).await;
+        assert!(outcome.is_ok(), "{escape}: {outcome:?}");
+    }
+}
