@@ -1,0 +1,74 @@
+//! # h2h-sdk
+//!
+//! Write connectors for the h2h host in plain Rust. Enable the Cargo feature
+//! of your plugin's world (`bank` or `pos`), implement
+//! [`BankConnector`] (or [`PosConnector`]) plus [`Lifecycle`] and [`Tasks`]
+//! on a type, and call [`export_bank_connector!`] (or
+//! [`export_pos_connector!`]) once. Build with
+//! `cargo build --release --target wasm32-wasip2`; the result is a
+//! WebAssembly component implementing the `h2h:connector@1.0.0` contract.
+//!
+//! Everything outside the plugin goes through the host: [`http`] requests
+//! (only to hosts the manifest and admin allow), [`storage`] (scoped to the
+//! plugin and the company of the call), [`config`] (settings and secrets),
+//! [`signing`] (keys on a smart card; the PIN never reaches the plugin) and
+//! logging ([`info!`] and friends).
+#![deny(missing_docs)]
+
+// Generated code names the runtime by an absolute path that must also
+// resolve inside this crate.
+extern crate self as h2h_sdk;
+
+mod bindings;
+mod error;
+mod export;
+mod lifecycle;
+mod log;
+
+#[cfg(feature = "bank")]
+pub mod bank;
+pub mod config;
+pub mod http;
+#[cfg(feature = "pos")]
+pub mod pos;
+pub mod signing;
+pub mod storage;
+
+pub use error::{Error, Result};
+pub use lifecycle::{Lifecycle, Tasks};
+pub use log::Level;
+
+#[cfg(feature = "bank")]
+pub use bank::BankConnector;
+#[cfg(feature = "pos")]
+pub use pos::PosConnector;
+
+/// Details of an [`Error::Busy`].
+pub use bindings::imports::types::Busy;
+/// A date, ISO 8601 `YYYY-MM-DD`.
+pub use bindings::imports::types::Date;
+/// An amount of money: a decimal string and an ISO 4217 currency. Never a
+/// float.
+pub use bindings::imports::types::Money;
+/// Details of an [`Error::Rejected`].
+pub use bindings::imports::types::Rejection;
+/// An instant, RFC 3339.
+pub use bindings::imports::types::Timestamp;
+
+impl Money {
+    /// `Money::new("1234.50", "PLN")`.
+    pub fn new(amount: impl Into<String>, currency: impl Into<String>) -> Self {
+        Self {
+            amount: amount.into(),
+            currency: currency.into(),
+        }
+    }
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::bindings::world;
+    pub use crate::export::enter;
+    pub use crate::log::write as log_write;
+    pub use wit_bindgen;
+}
