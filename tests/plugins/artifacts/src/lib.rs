@@ -1,0 +1,18 @@
+//! The test plugins, built for wasm32-wasip2 by this crate's build script.
+//! Tests read the components from these paths.
+
+/// A well-behaved bank connector using storage, config, log and HTTP.
+pub const WELL_BEHAVED: &str = env!("H2H_TEST_PLUGIN_WELL_BEHAVED");
+
+/// A bank connector whose tasks attack the sandbox (loop, memory bomb,
+/// panic, recursion, escapes) and whose statement is huge.
+pub const HOSTILE: &str = env!("H2H_TEST_PLUGIN_HOSTILE");
+
+/// The SDK README's minimal connector.
+pub const MINIMAL: &str = env!("H2H_TEST_PLUGIN_MINIMAL");
+
+/// The minimal connector's source, which `sdk/README.md` must show verbatim.
+pub const MINIMAL_SOURCE: &str = include_str!("../../minimal/src/lib.rs");
+
+/// `sdk/README.md`.
+pub const SDK_README: &str = include_str!("../../../../sdk/README.md");

@@ -1,0 +1,100 @@
+//! A hostile test connector: each task attacks the sandbox in one way. The
+//! host must contain every attack with a specific error and keep serving.
+//! The `escape-*` tasks succeed only if the sandbox holds.
+
+use std::hint::black_box;
+
+use h2h_sdk::bank::{Direction, Statement, StatementQuery, Transaction};
+use h2h_sdk::{BankConnector, Error, Lifecycle, Money, Result, Tasks};
+
+struct Hostile;
+
+impl Lifecycle for Hostile {}
+
+/// Recursion on scalars only: frames live on the wasm stack, not in linear
+/// memory. Rotating the result is no accumulator LLVM could turn into a loop.
+#[inline(never)]
+fn recurse(depth: u64) -> u64 {
+    if depth == u64::MAX {
+        return 0;
+    }
+    recurse(depth + 1).rotate_left(7) ^ depth
+}
+
+fn escaped(what: &str) -> Result<()> {
+    Err(Error::rejected(Some("sandbox-escape"), what.to_owned()))
+}
+
+impl Tasks for Hostile {
+    fn run(name: &str) -> Result<()> {
+        match name {
+            "spin" => {
+                let mut n = 0u64;
+                loop {
+                    n = black_box(n.wrapping_add(1));
+                }
+            }
+            "allocate" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![0xA5; 1 << 20]);
+                    black_box(&hoard);
+                }
+            }
+            "panic" => panic!("hostile plugin panicked on purpose"),
+            "recurse" => {
+                black_box(recurse(0));
+                Ok(())
+            }
+            "escape-fs" => match std::fs::read("/etc/passwd") {
+                Ok(bytes) => escaped(&format!("read {} bytes of /etc/passwd", bytes.len())),
+                Err(_) => match std::fs::read_dir("/") {
+                    Ok(_) => escaped("listed /"),
+                    Err(_) => Ok(()),
+                },
+            },
+            "escape-env" => {
+                let vars = std::env::vars().count();
+                let args = std::env::args().count();
+                if vars > 0 || args > 0 {
+                    escaped(&format!("saw {vars} env vars and {args} args"))
+                } else {
+                    Ok(())
+                }
+            }
+            "escape-net" => match std::net::TcpStream::connect("127.0.0.1:5432") {
+                Ok(_) => escaped("opened a TCP connection"),
+                Err(_) => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+}
+
+impl BankConnector for Hostile {
+    /// A result far larger than the host accepts.
+    fn fetch_statement(query: StatementQuery) -> Result<Statement> {
+        Ok(Statement {
+            transactions: vec![Transaction {
+                bank_reference: "huge".into(),
+                booking_date: query.from.clone(),
+                value_date: None,
+                direction: Direction::Credit,
+                amount: Money::new("1.00", "PLN"),
+                counterparty_name: None,
+                counterparty_account: None,
+                counterparty_id: None,
+                title: "x".repeat(24 << 20),
+                own_reference: None,
+                extra: Vec::new(),
+            }],
+            account: query.account,
+            currency: "PLN".into(),
+            opening_balance: None,
+            closing_balance: None,
+            continuation: None,
+        })
+    }
+}
+
+h2h_sdk::export_bank_connector!(Hostile);
