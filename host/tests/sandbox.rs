@@ -187,3 +187,31 @@ async fn no_filesystem_environment_or_sockets() {
         assert!(outcome.is_ok(), "{escape}: {outcome:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_instance_pool_answers_busy() {
+    let host = host(h2h_host::runtime::Limits {
+        max_concurrent_instances: 1,
+        ..test_limits()
+    });
+    let hostile = host.load("hostile", HOSTILE);
+    let good = host.load("well-behaved", WELL_BEHAVED);
+
+    let spin = tokio::spawn(async move { hostile.run_task(company("acme"), "spin").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let error = good.run_task(company("acme"), "noop").await.unwrap_err();
+
+    assert!(
+        matches!(error, CallError::Busy { ref plugin, call: "tasks.run", .. } if plugin == "well-behaved"),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
+    // Once the slot frees up, calls go through again.
+    assert!(matches!(
+        spin.await.unwrap(),
+        Err(CallError::DeadlineExceeded { .. })
+    ));
+    good.run_task(company("acme"), "noop")
+        .await
+        .expect("slot is free again");
+}

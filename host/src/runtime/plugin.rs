@@ -467,7 +467,7 @@ fn classify_trap(
             call,
             reason: trap.to_string(),
         },
-        None if is_pool_exhausted(&error) => CallError::Busy {
+        None if error.is::<wasmtime::PoolConcurrencyLimitError>() => CallError::Busy {
             plugin,
             call,
             reason: format!("{error:#}"),
@@ -478,11 +478,6 @@ fn classify_trap(
             reason: format!("{error:#}"),
         },
     }
-}
-
-fn is_pool_exhausted(error: &wasmtime::Error) -> bool {
-    let text = format!("{error:#}");
-    text.contains("maximum concurrent") || text.contains("limit of") && text.contains("concurrent")
 }
 
 enum Bound {
