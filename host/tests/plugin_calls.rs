@@ -223,18 +223,23 @@ fn a_component_without_connector_exports_is_refused() {
 }
 
 #[test]
-fn a_component_importing_unknown_interfaces_is_refused() {
+fn a_component_importing_what_the_host_does_not_lend_is_refused() {
     let host = host(test_limits());
+    // Claims to be a bank connector, but wants a raw socket interface.
     let wat = r#"(component
-        (import "evil:net/raw-socket@1.0.0" (instance))
-        (component $bank (export "h2h:connector/bank@1.0.0" (instance)))
+        (import "evil:net/raw-socket@1.0.0" (instance (export "connect" (func))))
+        (instance $bank)
+        (export "h2h:connector/bank@1.0.0" (instance $bank))
     )"#;
-    let error = host.runtime.load("evil", wat.as_bytes(), Grants::default());
-    // Either it fails to type as a bank connector or to link: never loads.
-    assert!(
-        error.is_err(),
-        "a component importing an unknown interface loaded"
-    );
+    let error = host
+        .runtime
+        .load("evil", wat.as_bytes(), Grants::default())
+        .unwrap_err();
+    let LoadError::Link { plugin, reason } = &error else {
+        panic!("expected a link error, got {error:?}");
+    };
+    assert_eq!(plugin, "evil");
+    assert!(reason.contains("evil:net/raw-socket@1.0.0"), "{reason}");
 }
 
 /// Collects guest log lines sent through `tracing`.
