@@ -5,6 +5,7 @@ pub mod api;
 pub mod capabilities;
 pub mod db;
 pub mod kv;
+pub mod packages;
 pub mod runtime;
 pub mod serve;
 
