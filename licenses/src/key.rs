@@ -1,18 +1,24 @@
 //! Vendor key pairs (Ed25519) and their armored text files.
 
+use std::fmt;
+use std::io::Write as _;
 use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::{SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
+use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use sha2::{Digest as _, Sha256};
 
 use crate::error::KeyError;
+use crate::field::KEY_ID_LEN;
 
 const SECRET_LABEL: &str = "H2H VENDOR SECRET KEY";
 const PUBLIC_LABEL: &str = "H2H VENDOR PUBLIC KEY";
+const SECRET_NAME: &str = "vendor secret key";
+const PUBLIC_NAME: &str = "vendor public key";
 
-/// A vendor's signing key. Keep its file private (the CLI writes it 0600).
+/// A vendor's signing key. Whoever holds it can license any plugin to any
+/// host that trusts its public half: keep its file private.
 pub struct VendorKeyPair {
     signing: SigningKey,
 }
@@ -40,16 +46,16 @@ impl VendorKeyPair {
         }
     }
 
-    /// The armored secret key text.
+    /// The armored secret key file text (see the README for the format).
     pub fn to_armored(&self) -> String {
         armor(SECRET_LABEL, self.signing.as_bytes())
     }
 
-    /// Reads an armored secret key.
+    /// Reads armored secret key text.
     pub fn from_armored(text: &str) -> Result<Self, KeyError> {
-        let bytes = dearmor(text, SECRET_LABEL, "vendor secret key")?;
+        let seed = dearmor(text, SECRET_LABEL, SECRET_NAME)?;
         Ok(Self {
-            signing: SigningKey::from_bytes(&bytes),
+            signing: SigningKey::from_bytes(&seed),
         })
     }
 
@@ -58,30 +64,49 @@ impl VendorKeyPair {
         Self::from_armored(&read(path)?)
     }
 
+    /// Writes the secret key file, readable by its owner only (mode 0600 on
+    /// Unix). Fails with [`KeyError::AlreadyExists`] rather than replace a
+    /// file.
+    pub fn save(&self, path: &Path) -> Result<(), KeyError> {
+        write_new(path, &self.to_armored(), true)
+    }
+
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
-        use ed25519_dalek::Signer;
         self.signing.sign(message).to_bytes()
     }
 }
 
+/// Shows only the key id: a secret key must not end up in logs.
+impl fmt::Debug for VendorKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VendorKeyPair")
+            .field("key_id", &self.public().key_id())
+            .finish_non_exhaustive()
+    }
+}
+
 impl VendorPublicKey {
-    /// Short fingerprint naming the key in licenses: the first 16 hex digits
-    /// of the SHA-256 of the public key bytes.
+    /// The short fingerprint that names this key in licenses: the first 16
+    /// lowercase hex digits of SHA-256 over the 32 public key bytes.
     pub fn key_id(&self) -> String {
-        hex::encode(&Sha256::digest(self.verifying.as_bytes())[..8])
+        let mut id = hex::encode(Sha256::digest(self.verifying.as_bytes()));
+        id.truncate(KEY_ID_LEN);
+        id
     }
 
-    /// The armored public key text.
+    /// The armored public key file text (see the README for the format).
     pub fn to_armored(&self) -> String {
         armor(PUBLIC_LABEL, self.verifying.as_bytes())
     }
 
-    /// Reads an armored public key.
+    /// Reads armored public key text; refuses bytes that are not a point on
+    /// the curve.
     pub fn from_armored(text: &str) -> Result<Self, KeyError> {
-        let bytes = dearmor(text, PUBLIC_LABEL, "vendor public key")?;
-        let verifying = VerifyingKey::from_bytes(&bytes).map_err(|e| KeyError::Format {
-            expected: "vendor public key",
-            reason: e.to_string(),
+        let bytes = dearmor(text, PUBLIC_LABEL, PUBLIC_NAME)?;
+        // dalek's own message ("signature error: ...") would mislead here.
+        let verifying = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::Format {
+            expected: PUBLIC_NAME,
+            reason: "the key is not a point on the Ed25519 curve".into(),
         })?;
         Ok(Self { verifying })
     }
@@ -91,6 +116,15 @@ impl VendorPublicKey {
         Self::from_armored(&read(path)?)
     }
 
+    /// Writes the public key file. Fails with [`KeyError::AlreadyExists`]
+    /// rather than replace a file.
+    pub fn save(&self, path: &Path) -> Result<(), KeyError> {
+        write_new(path, &self.to_armored(), false)
+    }
+
+    /// Strict verification (RFC 8032 with the checks of `verify_strict`):
+    /// refuses malleable signatures and weak keys, so one license has
+    /// exactly one valid signature per key.
     pub(crate) fn verifies(&self, message: &[u8], signature: &[u8; 64]) -> bool {
         let signature = ed25519_dalek::Signature::from_bytes(signature);
         self.verifying.verify_strict(message, &signature).is_ok()
@@ -99,9 +133,40 @@ impl VendorPublicKey {
 
 fn read(path: &Path) -> Result<String, KeyError> {
     std::fs::read_to_string(path).map_err(|source| KeyError::Io {
-        path: path.display().to_string(),
+        path: path.to_owned(),
         source,
     })
+}
+
+fn write_new(path: &Path, text: &str, secret: bool) -> Result<(), KeyError> {
+    let io_error = |source: std::io::Error| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            KeyError::AlreadyExists {
+                path: path.to_owned(),
+            }
+        } else {
+            KeyError::Io {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    };
+    let mut options = std::fs::OpenOptions::new();
+    // `create_new` both refuses to overwrite and does so atomically: no
+    // window between an existence check and the write.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Set at creation: a chmod afterwards would leave a moment in which
+        // the secret is readable by others.
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    let mut file = options.open(path).map_err(io_error)?;
+    file.write_all(text.as_bytes()).map_err(io_error)?;
+    file.sync_all().map_err(io_error)
 }
 
 fn armor(label: &str, bytes: &[u8; 32]) -> String {
@@ -117,18 +182,20 @@ fn dearmor(text: &str, label: &str, expected: &'static str) -> Result<[u8; 32], 
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");
     if lines.next() != Some(begin.as_str()) {
-        return Err(format(format!("first line must be `{begin}`")));
+        return Err(format(format!("the first line must be `{begin}`")));
     }
     let body = lines
         .next()
-        .ok_or_else(|| format("no key after the first line".into()))?;
-    if lines.next() != Some(end.as_str()) {
-        return Err(format(format!("key must be one line followed by `{end}`")));
+        .ok_or_else(|| format(format!("no key line after `{begin}`")))?;
+    if lines.next() != Some(end.as_str()) || lines.next().is_some() {
+        return Err(format(format!(
+            "the key must be one base64 line followed by `{end}` and nothing else"
+        )));
     }
     let bytes = STANDARD
         .decode(body)
-        .map_err(|e| format(format!("key is not base64: {e}")))?;
+        .map_err(|e| format(format!("the key line is not base64: {e}")))?;
     bytes
         .try_into()
-        .map_err(|b: Vec<u8>| format(format!("key is {} bytes, expected 32", b.len())))
+        .map_err(|b: Vec<u8>| format(format!("the key is {} bytes, expected 32", b.len())))
 }
