@@ -1,11 +1,13 @@
 //! The h2h host: runs sandboxed connector plugins (WebAssembly components
 //! built against the `h2h:connector` WIT contract) and serves the ERP.
 
+pub mod admin;
 pub mod api;
 pub mod capabilities;
 pub mod db;
 pub mod kv;
 pub mod packages;
+pub mod registry;
 pub mod runtime;
 pub mod serve;
 

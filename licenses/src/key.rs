@@ -74,6 +74,13 @@ impl VendorKeyPair {
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()
     }
+
+    /// Signs `message` for another h2h format (plugin packages). The caller's
+    /// message must start with its own context line (`h2h-package-v1`), so a
+    /// signature made for one format can never pass as another's.
+    pub fn sign_detached(&self, message: &[u8]) -> [u8; 64] {
+        self.sign(message)
+    }
 }
 
 /// Shows only the key id: a secret key must not end up in logs.
@@ -125,6 +132,11 @@ impl VendorPublicKey {
     /// Strict verification (RFC 8032 with the checks of `verify_strict`):
     /// refuses malleable signatures and weak keys, so one license has
     /// exactly one valid signature per key.
+    /// Strictly verifies a [`VendorKeyPair::sign_detached`] signature.
+    pub fn verify_detached(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        self.verifies(message, signature)
+    }
+
     pub(crate) fn verifies(&self, message: &[u8], signature: &[u8; 64]) -> bool {
         let signature = ed25519_dalek::Signature::from_bytes(signature);
         self.verifying.verify_strict(message, &signature).is_ok()

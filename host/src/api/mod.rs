@@ -1,14 +1,29 @@
-//! The HTTP face of the host (axum). For now: health.
+//! The HTTP face of the host (axum): `/health`, the admin API under
+//! `/admin/v1` (admin keys) and the ERP API under `/erp/v1` (ERP or admin
+//! keys, closed with 503 in service mode).
 
+mod admin;
+mod auth;
+mod erp;
+pub mod error;
+pub mod gate;
 mod health;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::get;
 
+use crate::admin::Admin;
 use crate::db::Database;
+use crate::registry::Registry;
 use crate::runtime::Runtime;
+pub use gate::Gate;
+
+/// Largest request body (a plugin package upload).
+pub const MAX_BODY_BYTES: usize = 64 << 20;
 
 /// What request handlers share.
 #[derive(Clone)]
@@ -17,11 +32,27 @@ pub struct AppState {
     pub db: Database,
     /// The plugin runtime.
     pub runtime: Arc<Runtime>,
+    /// Admin operations.
+    pub admin: Admin,
+    /// Installed plugins, loaded.
+    pub registry: Arc<Registry>,
+    /// Service mode and in-flight ERP calls of this process.
+    pub gate: Arc<Gate>,
 }
 
 /// Every route of the host.
 pub fn router(state: AppState) -> Router {
+    let admin = admin::routes().layer(middleware::from_fn_with_state(state.clone(), auth::admin));
+    let erp = erp::routes()
+        .layer(middleware::from_fn_with_state(state.clone(), auth::erp))
+        .layer(middleware::from_fn_with_state(
+            state.gate.clone(),
+            gate::guard,
+        ));
     Router::new()
         .route("/health", get(health::health))
+        .nest("/admin/v1", admin)
+        .nest("/erp/v1", erp)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -1,12 +1,17 @@
 //! The host database: SQLite (embedded default) or PostgreSQL (several host
-//! processes, one database). Each backend has its own migrations, since the
-//! dialects differ; both reach the same schema.
+//! processes, one database).
+//!
+//! Queries go through `sqlx::Any` so each is written once; they stick to
+//! what both dialects share (`$n` placeholders, `ON CONFLICT`, `RETURNING`,
+//! integers for booleans and timestamps). Each backend has its own
+//! migrations, since DDL differs; both reach the same schema.
 
-use std::str::FromStr;
+pub mod testing;
+
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Transaction};
 
 /// Why the database could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -22,60 +27,111 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Which server is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
 /// A connection pool to the host database.
 #[derive(Debug, Clone)]
-pub enum Database {
-    /// Embedded SQLite file.
-    Sqlite(SqlitePool),
-    /// PostgreSQL server.
-    Postgres(PgPool),
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
 }
 
 impl Database {
     /// Connects to `url` and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
-        let db = if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true);
-            Database::Sqlite(SqlitePoolOptions::new().connect_with(options).await?)
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Database::Postgres(PgPoolOptions::new().connect(url).await?)
+            Backend::Postgres
         } else {
             return Err(DbError::UnsupportedUrl(url.to_owned()));
         };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        let pool = match backend {
+            // One writer at a time is all SQLite has; a small pool keeps
+            // readers concurrent without piling up writers on the lock.
+            Backend::Sqlite => options.max_connections(4).connect(url).await?,
+            Backend::Postgres => options.max_connections(16).connect(url).await?,
+        };
+        if backend == Backend::Sqlite {
+            // Readers never wait for a writer in WAL mode; the setting is
+            // stored in the file, so once is enough.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        let db = Self { pool, backend };
         db.migrate().await?;
         Ok(db)
     }
 
     async fn migrate(&self) -> Result<(), DbError> {
-        match self {
-            Database::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Database::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
         }
         Ok(())
     }
 
+    /// The pool, for queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, DbError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Which server this is.
+    pub fn kind(&self) -> Backend {
+        self.backend
+    }
+
     /// `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
-        match self {
-            Database::Sqlite(_) => "sqlite",
-            Database::Postgres(_) => "postgres",
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
         }
     }
 
     /// Checks the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
-        match self {
-            Database::Sqlite(pool) => {
-                sqlx::query("SELECT 1").execute(pool).await?;
-            }
-            Database::Postgres(pool) => {
-                sqlx::query("SELECT 1").execute(pool).await?;
-            }
-        }
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    /// Closes every connection (tests drop their database afterwards).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch: how the schema stores instants.
+pub fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// An instant of the schema as RFC 3339 text, for people and JSON.
+pub fn format_millis(millis: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| millis.to_string())
 }

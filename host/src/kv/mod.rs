@@ -2,8 +2,10 @@
 //! a [`KvStore`] only stores, inside the scope it is given.
 
 mod memory;
+mod sql;
 
 pub use memory::MemoryKv;
+pub use sql::SqlKv;
 
 use std::sync::Arc;
 

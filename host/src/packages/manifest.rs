@@ -77,6 +77,17 @@ pub enum SettingType {
     Secret,
 }
 
+impl std::fmt::Display for SettingType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SettingType::String => "string",
+            SettingType::Integer => "integer",
+            SettingType::Boolean => "boolean",
+            SettingType::Secret => "secret",
+        })
+    }
+}
+
 /// A company setting the plugin reads through `config`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,5 +1,16 @@
-//! Plugin packages: the manifest (`h2h.toml`) now; zip reading, signatures
-//! and component checks join it with the packages work.
+//! Plugin packages: a zip holding the manifest `h2h.toml`, the component
+//! `plugin.wasm`, optional README.md and icon.png, and the publisher's
+//! detached Ed25519 signature `signature.toml`. Format: host/docs/package.md.
 
+pub mod archive;
+pub mod component;
+mod error;
 pub mod manifest;
 pub mod origin;
+pub mod pack;
+mod package;
+pub mod signature;
+
+pub use archive::PackageLimits;
+pub use error::PackageError;
+pub use package::{Package, SignaturePolicy, open};

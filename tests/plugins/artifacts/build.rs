@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const PLUGINS: &[&str] = &["well-behaved", "hostile", "minimal"];
+const PLUGINS: &[&str] = &["well-behaved", "hostile", "minimal", "versioned"];
+/// Extra builds of the versioned plugin, one per feature.
+const VERSIONED_FEATURES: &[&str] = &["v2", "broken", "slow"];
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "plugin";
 
@@ -30,10 +32,55 @@ fn main() {
         );
     }
 
+    ensure_wasm_target();
+    let packages: Vec<String> = PLUGINS
+        .iter()
+        .map(|plugin| format!("h2h-test-plugin-{plugin}"))
+        .collect();
+    build(&workspace, &target_dir, &packages, None);
+    let out = target_dir.join(TARGET).join(PROFILE);
+    for plugin in PLUGINS.iter().filter(|p| **p != "versioned") {
+        let file = out.join(format!("h2h_test_plugin_{}.wasm", plugin.replace('-', "_")));
+        export(&plugin.replace('-', "_"), &file);
+    }
+    // Each feature build overwrites the same artifact: copy it aside first.
+    let versioned = out.join("h2h_test_plugin_versioned.wasm");
+    let base_copy = out.join("versioned-base.wasm");
+    copy(&versioned, &base_copy);
+    export("versioned", &base_copy);
+    for feature in VERSIONED_FEATURES {
+        build(
+            &workspace,
+            &target_dir,
+            &["h2h-test-plugin-versioned".to_owned()],
+            Some(feature),
+        );
+        let copy_path = out.join(format!("versioned-{feature}.wasm"));
+        copy(&versioned, &copy_path);
+        export(&format!("versioned_{feature}"), &copy_path);
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::copy(from, to)
+        .unwrap_or_else(|e| panic!("copying {} to {}: {e}", from.display(), to.display()));
+}
+
+/// Checks the file is a component and tells the crate where it is.
+fn export(name: &str, file: &Path) {
+    assert_component(file);
+    println!(
+        "cargo:rustc-env=H2H_TEST_PLUGIN_{}={}",
+        name.to_uppercase(),
+        file.display()
+    );
+}
+
+fn build(workspace: &Path, target_dir: &Path, packages: &[String], feature: Option<&str>) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .current_dir(&workspace)
+        .current_dir(workspace)
         .args([
             "build",
             "--target",
@@ -42,9 +89,12 @@ fn main() {
             PROFILE,
             "--target-dir",
         ])
-        .arg(&target_dir);
-    for plugin in PLUGINS {
-        command.args(["-p", &format!("h2h-test-plugin-{plugin}")]);
+        .arg(target_dir);
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    if let Some(feature) = feature {
+        command.args(["--features", feature]);
     }
     for (key, _) in std::env::vars_os() {
         let Some(key) = key.to_str() else { continue };
@@ -74,16 +124,31 @@ fn main() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
 
-    let out = target_dir.join(TARGET).join(PROFILE);
-    for plugin in PLUGINS {
-        let file = out.join(format!("h2h_test_plugin_{}.wasm", plugin.replace('-', "_")));
-        assert_component(&file);
-        let var = format!(
-            "H2H_TEST_PLUGIN_{}",
-            plugin.replace('-', "_").to_uppercase()
+/// rustup installs the targets rust-toolchain.toml lists only when it
+/// installs the toolchain itself; on a machine that already had 1.95 the
+/// target may be missing, so add it rather than fail with "can't find std".
+fn ensure_wasm_target() {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    let installed = sysroot.is_some_and(|root| root.join("lib/rustlib").join(TARGET).exists());
+    if installed {
+        return;
+    }
+    println!("cargo:warning=installing the {TARGET} target with rustup");
+    let status = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        panic!(
+            "the {TARGET} target is missing and `rustup target add {TARGET}` failed; install it"
         );
-        println!("cargo:rustc-env={var}={}", file.display());
     }
 }
 

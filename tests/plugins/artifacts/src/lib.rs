@@ -16,3 +16,15 @@ pub const MINIMAL_SOURCE: &str = include_str!("../../minimal/src/lib.rs");
 
 /// `sdk/README.md`.
 pub const SDK_README: &str = include_str!("../../../../sdk/README.md");
+
+/// The versioned connector as 1.0: install stores `format` 1 and `greeting`.
+pub const VERSIONED: &str = env!("H2H_TEST_PLUGIN_VERSIONED");
+
+/// The versioned connector as 1.1: migrate upper-cases the greeting.
+pub const VERSIONED_V2: &str = env!("H2H_TEST_PLUGIN_VERSIONED_V2");
+
+/// A 1.1 whose migrate changes data, then fails.
+pub const VERSIONED_BROKEN: &str = env!("H2H_TEST_PLUGIN_VERSIONED_BROKEN");
+
+/// A 1.1 whose migrate changes data, then never returns.
+pub const VERSIONED_SLOW: &str = env!("H2H_TEST_PLUGIN_VERSIONED_SLOW");

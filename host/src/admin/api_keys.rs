@@ -1,0 +1,151 @@
+//! API keys for the REST API. Only a SHA-256 of each secret is stored; the
+//! secret is shown once, when the key is created.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use sqlx::Row;
+
+use super::{Actor, Admin, AdminError};
+use crate::db::{Database, format_millis, now_millis};
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The admin API (and the ERP API).
+    Admin,
+    /// The ERP API only.
+    Erp,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Erp => "erp",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "erp" => Some(Role::Erp),
+            _ => None,
+        }
+    }
+}
+
+/// A key, without its secret.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Unique name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// When it was created.
+    pub created_at: String,
+    /// By whom.
+    pub created_by: String,
+}
+
+/// A new key with its secret: the only time the secret is available.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedKey {
+    /// The key.
+    pub key: ApiKey,
+    /// Send as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}
+
+fn fingerprint(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn key_from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey, AdminError> {
+    let role: String = row.try_get("role")?;
+    Ok(ApiKey {
+        name: row.try_get("name")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| AdminError::Corrupt(format!("API key role `{role}`")))?,
+        created_at: format_millis(row.try_get("created_at")?),
+        created_by: row.try_get("created_by")?,
+    })
+}
+
+/// The key `secret` belongs to, if any.
+pub(crate) async fn authenticate(
+    db: &Database,
+    secret: &str,
+) -> Result<Option<ApiKey>, AdminError> {
+    let row = sqlx::query(
+        "SELECT name, role, created_at, created_by FROM api_keys WHERE secret_sha256 = $1",
+    )
+    .bind(fingerprint(secret))
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(key_from_row).transpose()
+}
+
+impl Admin {
+    /// Creates a key; the returned secret is not stored anywhere.
+    pub async fn create_api_key(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+    ) -> Result<CreatedKey, AdminError> {
+        let result = async {
+            if name.is_empty() || name.len() > 64 || name.chars().any(char::is_whitespace) {
+                return Err(AdminError::InvalidInput(format!(
+                    "API key name `{name}`: 1 to 64 characters, no whitespace"
+                )));
+            }
+            let mut random = [0u8; 32];
+            getrandom::getrandom(&mut random)
+                .map_err(|e| AdminError::Corrupt(format!("no randomness for a key: {e}")))?;
+            let secret = format!("h2h_{}", hex::encode(random));
+            let inserted = sqlx::query(
+                "INSERT INTO api_keys (id, name, role, secret_sha256, created_at, created_by) \
+                 VALUES ($1, $1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(name)
+            .bind(role.as_str())
+            .bind(fingerprint(&secret))
+            .bind(now_millis())
+            .bind(actor.as_str())
+            .execute(self.db.pool())
+            .await?;
+            if inserted.rows_affected() == 0 {
+                return Err(AdminError::InvalidInput(format!(
+                    "an API key named `{name}` exists"
+                )));
+            }
+            let key = self
+                .api_keys()
+                .await?
+                .into_iter()
+                .find(|k| k.name == name)
+                .ok_or_else(|| AdminError::Corrupt("a new API key vanished".to_owned()))?;
+            Ok(CreatedKey { key, secret })
+        }
+        .await;
+        self.audited(actor, "api-key.create", name, result, |k| {
+            format!("role {}", k.key.role.as_str())
+        })
+        .await
+    }
+
+    /// Every key, without secrets.
+    pub async fn api_keys(&self) -> Result<Vec<ApiKey>, AdminError> {
+        let rows =
+            sqlx::query("SELECT name, role, created_at, created_by FROM api_keys ORDER BY name")
+                .fetch_all(self.db.pool())
+                .await?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    /// The key a bearer secret belongs to.
+    pub async fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>, AdminError> {
+        authenticate(&self.db, secret).await
+    }
+}

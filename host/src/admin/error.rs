@@ -1,0 +1,210 @@
+//! Why an admin operation was refused or failed. Every variant names the
+//! problem precisely; [`AdminError::kind`] is the stable code scripts and the
+//! REST API use.
+
+use std::time::Duration;
+
+use h2h_license::LicenseError;
+
+use crate::db::DbError;
+use crate::packages::PackageError;
+use crate::runtime::{CallError, LoadError};
+
+/// Why an admin operation did not happen. Nothing is changed when one is
+/// returned, except where the variant says it was rolled back.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The uploaded package is invalid; nothing was stored.
+    #[error("package refused: {0}")]
+    Package(#[from] PackageError),
+    /// The same id and version was uploaded before with other contents.
+    #[error(
+        "{plugin} {version} is already uploaded with different contents (stored {stored}, new {new}); publish a new version instead"
+    )]
+    ConflictingUpload {
+        /// Plugin id.
+        plugin: String,
+        /// Version.
+        version: String,
+        /// Digest of the stored contents.
+        stored: String,
+        /// Digest of the refused upload.
+        new: String,
+    },
+    /// The license file was refused; nothing was stored.
+    #[error("license refused: {0}")]
+    License(#[from] LicenseError),
+    /// A publisher key file was refused.
+    #[error("publisher key refused: {0}")]
+    PublisherKey(#[from] h2h_license::KeyError),
+    /// No valid license covers this plugin version today.
+    #[error("{plugin} {version} has no valid license: {reason}")]
+    Unlicensed {
+        /// Plugin id.
+        plugin: String,
+        /// Version.
+        version: String,
+        /// Why (from the license closest to valid, or that none was added).
+        reason: String,
+    },
+    /// No such package was uploaded.
+    #[error("{}", not_uploaded(plugin, version.as_deref()))]
+    NotUploaded {
+        /// Plugin id.
+        plugin: String,
+        /// The version asked for, if one was.
+        version: Option<String>,
+    },
+    /// The plugin is not installed.
+    #[error("{0} is not installed")]
+    NotInstalled(String),
+    /// `install` on an installed plugin.
+    #[error("{plugin} {version} is already installed; use upgrade")]
+    AlreadyInstalled {
+        /// Plugin id.
+        plugin: String,
+        /// Installed version.
+        version: String,
+    },
+    /// The target version is not newer than the installed one.
+    #[error("{plugin}: {to} is not newer than the installed {from}; a downgrade needs --force")]
+    Downgrade {
+        /// Plugin id.
+        plugin: String,
+        /// Installed version.
+        from: String,
+        /// Requested version.
+        to: String,
+    },
+    /// The requested version is the installed one.
+    #[error("{plugin} {version} is already the installed version")]
+    SameVersion {
+        /// Plugin id.
+        plugin: String,
+        /// The version.
+        version: String,
+    },
+    /// A `requires` entry is not satisfied.
+    #[error("{plugin} requires {requirement}: {found}")]
+    Requirement {
+        /// Plugin id.
+        plugin: String,
+        /// `name range`, as the manifest states it.
+        requirement: String,
+        /// What is there instead.
+        found: String,
+    },
+    /// Another install or upgrade of the plugin is under way.
+    #[error("{plugin}: a {operation} is already under way (by {actor}, host {host} pid {pid})")]
+    Busy {
+        /// Plugin id.
+        plugin: String,
+        /// `install` or `upgrade`.
+        operation: String,
+        /// Who started it.
+        actor: String,
+        /// Host running it.
+        host: String,
+        /// Its process id.
+        pid: i64,
+    },
+    /// Host processes still had calls running after the bounded wait.
+    #[error(
+        "calls still running after waiting {waited:?} for them to finish ({processes}); nothing was changed"
+    )]
+    DrainTimeout {
+        /// How long the installer waited.
+        waited: Duration,
+        /// Which processes, with their in-flight counts.
+        processes: String,
+    },
+    /// The component could not be loaded; rolled back.
+    #[error("{0}; the previous state was kept")]
+    Load(#[from] LoadError),
+    /// The plugin's install or migrate step failed; rolled back.
+    #[error(
+        "{plugin} {version}: {step} failed, rolled back and the previous state was kept: {error}"
+    )]
+    Lifecycle {
+        /// Plugin id.
+        plugin: String,
+        /// The version being installed.
+        version: String,
+        /// `install` or `migrate`.
+        step: &'static str,
+        /// The call's error (boxed: it is large and rare).
+        error: Box<CallError>,
+    },
+    /// An argument was invalid.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// Stored data could not be read back.
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+fn not_uploaded(plugin: &str, version: Option<&str>) -> String {
+    match version {
+        Some(version) => format!("{plugin} {version} has not been uploaded"),
+        None => format!("no package of {plugin} has been uploaded"),
+    }
+}
+
+impl From<sqlx::Error> for AdminError {
+    fn from(e: sqlx::Error) -> Self {
+        AdminError::Db(DbError::Sqlx(e))
+    }
+}
+
+impl AdminError {
+    /// A stable snake_case code for scripts and JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AdminError::Package(e) => e.kind(),
+            AdminError::ConflictingUpload { .. } => "conflicting_upload",
+            AdminError::License(e) => license_kind(e),
+            AdminError::PublisherKey(_) => "bad_publisher_key",
+            AdminError::Unlicensed { .. } => "unlicensed",
+            AdminError::NotUploaded { .. } => "not_uploaded",
+            AdminError::NotInstalled(_) => "not_installed",
+            AdminError::AlreadyInstalled { .. } => "already_installed",
+            AdminError::Downgrade { .. } => "downgrade_refused",
+            AdminError::SameVersion { .. } => "same_version",
+            AdminError::Requirement { .. } => "requirement_not_met",
+            AdminError::Busy { .. } => "operation_in_progress",
+            AdminError::DrainTimeout { .. } => "drain_timeout",
+            AdminError::Load(_) => "load_failed",
+            AdminError::Lifecycle { .. } => "lifecycle_failed",
+            AdminError::InvalidInput(_) => "invalid_input",
+            AdminError::Corrupt(_) => "corrupt_data",
+            AdminError::Db(_) => "database_error",
+        }
+    }
+
+    /// Whether the caller sent something wrong (4xx) rather than the host
+    /// failing (5xx).
+    pub fn is_client_error(&self) -> bool {
+        !matches!(
+            self,
+            AdminError::Db(_) | AdminError::Corrupt(_) | AdminError::DrainTimeout { .. }
+        )
+    }
+}
+
+/// The license crate's kinds are kebab-case; the host's codes snake_case.
+fn license_kind(e: &LicenseError) -> &'static str {
+    match e {
+        LicenseError::Malformed { .. } => "malformed_license",
+        LicenseError::UnsupportedFormatVersion { .. } => "unsupported_license_format",
+        LicenseError::UnknownVendorKey { .. } => "unknown_vendor_key",
+        LicenseError::BadSignature { .. } => "bad_signature",
+        LicenseError::OtherPlugin { .. } => "other_plugin",
+        LicenseError::OtherInstallation { .. } => "other_installation",
+        LicenseError::NotYetValid { .. } => "not_yet_valid",
+        LicenseError::Expired { .. } => "expired",
+        LicenseError::VersionOutsideRange { .. } => "version_outside_range",
+    }
+}

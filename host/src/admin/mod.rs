@@ -1,0 +1,256 @@
+//! What an admin does to the host: trust publishers, upload packages, add
+//! licenses, install and upgrade plugins, service mode, the audit log. The
+//! CLI and the admin REST API both call these functions; each records its
+//! outcome in the audit log.
+
+mod api_keys;
+mod audit;
+mod backup;
+mod error;
+mod installation;
+mod journal;
+mod licenses;
+mod lifecycle;
+mod packages;
+pub(crate) mod processes;
+mod publishers;
+mod service_mode;
+
+pub use api_keys::{ApiKey, CreatedKey, Role};
+pub use audit::AuditEntry;
+pub use error::AdminError;
+pub use journal::{ORPHANED_AFTER, recover};
+pub use licenses::{EXPIRY_WARNING_DAYS, LicenseInfo};
+pub use lifecycle::{InstallReport, Installed, host_modules};
+pub use packages::{PackageInfo, Uploaded};
+pub use publishers::Publisher;
+pub use service_mode::ServiceMode;
+
+pub(crate) use licenses::require_valid as require_license;
+pub(crate) use packages::load as load_package;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::db::Database;
+use crate::packages::{PackageLimits, SignaturePolicy};
+use crate::runtime::Runtime;
+
+/// Who performs an admin action, as the audit log names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(String);
+
+impl Actor {
+    /// The local command line, run by operating-system user `user`.
+    pub fn cli(user: &str) -> Self {
+        Self(format!("cli:{user}"))
+    }
+
+    /// A REST API key.
+    pub fn api(key_name: &str) -> Self {
+        Self(format!("api:{key_name}"))
+    }
+
+    /// The host itself (automatic recovery).
+    pub fn host() -> Self {
+        Self("host".to_owned())
+    }
+
+    /// The name as written to the audit log.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Host-wide admin policy.
+#[derive(Debug, Clone)]
+pub struct AdminSettings {
+    /// Accept unsigned or untrusted packages (development only; logged
+    /// loudly).
+    pub allow_untrusted_packages: bool,
+    /// How long install and upgrade wait for running calls to finish.
+    pub drain_timeout: Duration,
+    /// Size limits for uploads.
+    pub package_limits: PackageLimits,
+}
+
+impl Default for AdminSettings {
+    fn default() -> Self {
+        Self {
+            allow_untrusted_packages: false,
+            // Every call ends by its 30 s deadline; a little more for slack.
+            drain_timeout: Duration::from_secs(35),
+            package_limits: PackageLimits::default(),
+        }
+    }
+}
+
+/// The admin operations over one host database.
+#[derive(Clone)]
+pub struct Admin {
+    db: Database,
+    runtime: Arc<Runtime>,
+    settings: AdminSettings,
+}
+
+impl Admin {
+    /// Admin operations on `db`, running lifecycle steps in `runtime`.
+    pub fn new(db: Database, runtime: Arc<Runtime>, settings: AdminSettings) -> Self {
+        if settings.allow_untrusted_packages {
+            tracing::warn!(
+                "DEVELOPMENT MODE: unsigned and untrusted plugin packages are accepted; never run a production host like this"
+            );
+        }
+        Self {
+            db,
+            runtime,
+            settings,
+        }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    async fn audited<T>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        result: Result<T, AdminError>,
+        detail: impl FnOnce(&T) -> String,
+    ) -> Result<T, AdminError> {
+        audit::outcome(&self.db, actor, action, target, result, detail).await
+    }
+
+    /// The id licenses for this host are bound to.
+    pub async fn installation_id(&self) -> Result<String, AdminError> {
+        installation::id(&self.db).await
+    }
+
+    /// Trusts a publisher key (armored public key text) under `name`.
+    pub async fn trust_publisher(
+        &self,
+        actor: &Actor,
+        armored: &str,
+        name: &str,
+    ) -> Result<Publisher, AdminError> {
+        let result = publishers::trust(&self.db, armored, name, actor.as_str()).await;
+        let target = result
+            .as_ref()
+            .map_or_else(|_| name.to_owned(), |p| p.key_id.clone());
+        self.audited(actor, "publisher.trust", &target, result, |p| {
+            format!("trusted {} ({})", p.name, p.key_id)
+        })
+        .await
+    }
+
+    /// Trusted publisher keys.
+    pub async fn publishers(&self) -> Result<Vec<Publisher>, AdminError> {
+        publishers::list(&self.db).await
+    }
+
+    /// Validates and stores a plugin package.
+    pub async fn upload(&self, actor: &Actor, zip: &[u8]) -> Result<Uploaded, AdminError> {
+        let policy = if self.settings.allow_untrusted_packages {
+            SignaturePolicy::AllowUnsigned
+        } else {
+            SignaturePolicy::RequireTrusted
+        };
+        let result = packages::upload(
+            &self.db,
+            zip,
+            policy,
+            &self.settings.package_limits,
+            actor.as_str(),
+        )
+        .await;
+        let target = result.as_ref().map_or_else(
+            |_| format!("{} bytes", zip.len()),
+            |u| format!("{} {}", u.package.plugin, u.package.version),
+        );
+        self.audited(actor, "package.upload", &target, result, |u| {
+            if u.stored {
+                format!("stored, digest {}", u.package.digest)
+            } else {
+                "identical package already uploaded".to_owned()
+            }
+        })
+        .await
+    }
+
+    /// Uploaded packages.
+    pub async fn packages(&self) -> Result<Vec<PackageInfo>, AdminError> {
+        packages::list(&self.db).await
+    }
+
+    /// Verifies and stores a license file's text.
+    pub async fn add_license(&self, actor: &Actor, text: &str) -> Result<LicenseInfo, AdminError> {
+        let result = licenses::add(&self.db, text, actor.as_str()).await;
+        let target = result.as_ref().map_or_else(
+            |_| "license".to_owned(),
+            |l| format!("{} for {}", l.id, l.plugin),
+        );
+        self.audited(actor, "license.add", &target, result, |l| {
+            format!("valid through {} ({})", l.expires, l.status)
+        })
+        .await
+    }
+
+    /// Stored licenses.
+    pub async fn licenses(&self) -> Result<Vec<LicenseInfo>, AdminError> {
+        licenses::list(&self.db).await
+    }
+
+    /// Installed plugins.
+    pub async fn installed(&self) -> Result<Vec<Installed>, AdminError> {
+        lifecycle::list(&self.db).await
+    }
+
+    /// Service mode now.
+    pub async fn service_mode(&self) -> Result<ServiceMode, AdminError> {
+        service_mode::status(&self.db).await
+    }
+
+    /// Switches service mode on for planned maintenance and waits (bounded)
+    /// until running calls have finished.
+    pub async fn service_mode_on(
+        &self,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<ServiceMode, AdminError> {
+        let result = async {
+            service_mode::enter(&self.db, reason, actor.as_str()).await?;
+            let generation = service_mode::status(&self.db).await?.generation;
+            processes::wait_for_drain(&self.db, generation, self.settings.drain_timeout).await?;
+            service_mode::status(&self.db).await
+        }
+        .await;
+        self.audited(actor, "service-mode.on", "host", result, |s| {
+            s.reason.clone()
+        })
+        .await
+    }
+
+    /// Switches service mode off.
+    pub async fn service_mode_off(&self, actor: &Actor) -> Result<ServiceMode, AdminError> {
+        let result = async {
+            service_mode::leave(&self.db).await?;
+            service_mode::status(&self.db).await
+        }
+        .await;
+        self.audited(actor, "service-mode.off", "host", result, |_| String::new())
+            .await
+    }
+
+    /// Audit entries after `after`, at most `limit`.
+    pub async fn audit(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>, AdminError> {
+        audit::list(&self.db, after, limit.clamp(1, 10_000)).await
+    }
+
+    /// Rolls back operations whose process died (run at every start).
+    pub async fn recover(&self) -> Result<Vec<String>, AdminError> {
+        journal::recover(&self.db).await
+    }
+}

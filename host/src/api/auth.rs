@@ -1,0 +1,83 @@
+//! Bearer API keys: the admin API needs role `admin`, the ERP API `erp` or
+//! `admin`.
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::admin::{Actor, ApiKey, Role};
+
+/// The authenticated key, for handlers (`Extension<Caller>`).
+#[derive(Debug, Clone)]
+pub struct Caller(pub ApiKey);
+
+impl Caller {
+    /// The audit log's name for this caller.
+    pub fn actor(&self) -> Actor {
+        Actor::api(&self.0.name)
+    }
+}
+
+fn unauthorized(why: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", why)
+}
+
+/// The bearer secret, copied out so no borrow of the request (whose body is
+/// not `Sync`) is held across the database lookup.
+fn bearer(request: &Request) -> Result<String, ApiError> {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("send `Authorization: Bearer <API key>`"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|secret| secret.trim().to_owned())
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <API key>`"))
+}
+
+async fn authenticate(state: &AppState, secret: &str) -> Result<ApiKey, ApiError> {
+    state
+        .admin
+        .authenticate(secret)
+        .await?
+        .ok_or_else(|| unauthorized("unknown API key"))
+}
+
+async fn require(state: AppState, mut request: Request, next: Next, admin_only: bool) -> Response {
+    let key = match bearer(&request) {
+        Ok(secret) => authenticate(&state, &secret).await,
+        Err(e) => Err(e),
+    };
+    let key = match key {
+        Ok(key) => key,
+        Err(e) => return e.into_response(),
+    };
+    if admin_only && key.role != Role::Admin {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "API key `{}` has role erp; this needs an admin key",
+                key.name
+            ),
+        )
+        .into_response();
+    }
+    request.extensions_mut().insert(Caller(key));
+    next.run(request).await
+}
+
+/// Middleware for the admin API.
+pub async fn admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    require(state, request, next, true).await
+}
+
+/// Middleware for the ERP API.
+pub async fn erp(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    require(state, request, next, false).await
+}

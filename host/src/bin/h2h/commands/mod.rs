@@ -1,0 +1,92 @@
+//! The commands: each opens the host (which also rolls back installs whose
+//! process died) and calls one library function.
+
+mod host;
+mod plugin;
+
+pub use host::{ApiKeyCommand, LicenseCommand, PublisherCommand, ServiceModeCommand};
+pub use plugin::PluginCommand;
+
+use anyhow::Context;
+use h2h_host::admin::{Actor, AdminSettings};
+use h2h_host::serve::{self, Host, HostConfig};
+
+use crate::output::Output;
+use crate::{Cli, Command};
+
+fn config(cli: &Cli) -> HostConfig {
+    HostConfig {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        admin: AdminSettings {
+            allow_untrusted_packages: cli.allow_untrusted_packages,
+            ..AdminSettings::default()
+        },
+        ..HostConfig::new(&cli.data_dir)
+    }
+}
+
+/// The operating-system user, as the audit log names CLI actions.
+fn actor() -> Actor {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    Actor::cli(&user)
+}
+
+async fn open(cli: &Cli) -> anyhow::Result<Host> {
+    Host::open(&config(cli)).await.context("opening the host")
+}
+
+pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Serve { listen } => serve(&cli, *listen).await,
+        Command::InstallationId => {
+            let host = open(&cli).await?;
+            let id = host.admin.installation_id().await?;
+            out.show(&serde_json::json!({ "installation_id": id }), |_| {
+                id.clone()
+            })
+        }
+        Command::Publisher(command) => host::publisher(&open(&cli).await?, command, out).await,
+        Command::Plugin(PluginCommand::Pack(args)) => plugin::pack(args, out),
+        Command::Plugin(command) => plugin::run(&open(&cli).await?, command, out).await,
+        Command::License(command) => host::license(&open(&cli).await?, command, out).await,
+        Command::ServiceMode(command) => host::service_mode(&open(&cli).await?, command, out).await,
+        Command::Audit { after, limit } => {
+            host::audit(&open(&cli).await?, *after, *limit, out).await
+        }
+        Command::ApiKey(command) => host::api_key(&open(&cli).await?, command, out).await,
+    }
+}
+
+async fn serve(cli: &Cli, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    let running = serve::start(config(cli), listen, shutdown_signal())
+        .await
+        .context("starting the host")?;
+    println!(
+        "h2h is serving on http://{}  (health: http://{}/health)",
+        running.addr, running.addr
+    );
+    running.server.await.context("server task")??;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,212 @@
+//! `h2h plugin ...`: pack, upload, install, upgrade, uninstall, enable,
+//! disable, list.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use h2h_host::packages::pack::{PackOptions, pack as pack_crate};
+use h2h_host::serve::Host;
+use h2h_license::VendorKeyPair;
+use semver::Version;
+
+use super::actor;
+use crate::output::{Output, table};
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Build a plugin crate for wasm32-wasip2, check it against its
+    /// h2h.toml, and write a signed package.
+    Pack(PackArgs),
+    /// Validate a package and store it (nothing is stored if it is refused).
+    Upload {
+        /// The package zip.
+        file: PathBuf,
+    },
+    /// Install an uploaded plugin (in service mode).
+    Install {
+        /// Plugin id.
+        id: String,
+        /// Version; default the newest uploaded.
+        #[arg(long)]
+        version: Option<Version>,
+    },
+    /// Upgrade to a newer uploaded version (in service mode).
+    Upgrade {
+        /// Plugin id.
+        id: String,
+        /// Version; default the newest uploaded.
+        #[arg(long)]
+        version: Option<Version>,
+        /// Allow going to a lower version.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a plugin; its data stays unless --purge.
+    Uninstall {
+        /// Plugin id.
+        id: String,
+        /// Also delete the plugin's stored data.
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Let calls reach the plugin again.
+    Enable {
+        /// Plugin id.
+        id: String,
+    },
+    /// Stop calls from reaching the plugin.
+    Disable {
+        /// Plugin id.
+        id: String,
+    },
+    /// List installed plugins.
+    List,
+    /// List uploaded packages.
+    Packages,
+}
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// The plugin crate (holding h2h.toml).
+    crate_dir: PathBuf,
+    /// The publisher's secret key file (`h2h-license keygen`).
+    #[arg(long)]
+    sign_key: PathBuf,
+    /// Where to write the zip.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+pub fn pack(args: &PackArgs, out: Output) -> anyhow::Result<()> {
+    let key = VendorKeyPair::load(&args.sign_key)
+        .with_context(|| format!("reading the signing key {}", args.sign_key.display()))?;
+    let report = pack_crate(&PackOptions {
+        crate_dir: args.crate_dir.clone(),
+        sign_key: Some(key),
+        output: args.output.clone(),
+        target_dir: None,
+    })?;
+    out.show(&report, |r| {
+        format!(
+            "packed {} {} -> {} ({} bytes, component {} bytes, signed by {})",
+            r.id,
+            r.version,
+            r.path.display(),
+            r.zip_bytes,
+            r.wasm_bytes,
+            r.signer.as_deref().unwrap_or("nobody")
+        )
+    })
+}
+
+pub async fn run(host: &Host, command: &PluginCommand, out: Output) -> anyhow::Result<()> {
+    let admin = &host.admin;
+    let actor = actor();
+    match command {
+        PluginCommand::Pack(_) => unreachable!("packing needs no host; handled before"),
+        PluginCommand::Upload { file } => {
+            let zip = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let uploaded = admin.upload(&actor, &zip).await?;
+            out.show(&uploaded, |u| {
+                let p = &u.package;
+                if u.stored {
+                    format!(
+                        "uploaded {} {} (signed by {})",
+                        p.plugin,
+                        p.version,
+                        p.signer.as_deref().unwrap_or("nobody: development mode")
+                    )
+                } else {
+                    format!(
+                        "{} {} was already uploaded with the same contents",
+                        p.plugin, p.version
+                    )
+                }
+            })
+        }
+        PluginCommand::Install { id, version } => {
+            let report = admin.install(&actor, id, version.clone()).await?;
+            out.show(&report, |r| {
+                format!(
+                    "installed {} {}; license valid through {}",
+                    r.plugin, r.to, r.license_expires
+                )
+            })
+        }
+        PluginCommand::Upgrade { id, version, force } => {
+            let report = admin.upgrade(&actor, id, version.clone(), *force).await?;
+            out.show(&report, |r| {
+                format!(
+                    "upgraded {} from {} to {}",
+                    r.plugin,
+                    r.from.as_deref().unwrap_or("?"),
+                    r.to
+                )
+            })
+        }
+        PluginCommand::Uninstall { id, purge } => {
+            admin.uninstall(&actor, id, *purge).await?;
+            let done = serde_json::json!({ "plugin": id, "purged": purge });
+            out.show(&done, |_| {
+                if *purge {
+                    format!("uninstalled {id}; its data was deleted")
+                } else {
+                    format!("uninstalled {id}; its data is kept (reinstall to use it, or uninstall --purge)")
+                }
+            })
+        }
+        PluginCommand::Enable { id } => {
+            admin.enable(&actor, id).await?;
+            out.show(
+                &serde_json::json!({ "plugin": id, "enabled": true }),
+                |_| format!("enabled {id}"),
+            )
+        }
+        PluginCommand::Disable { id } => {
+            admin.disable(&actor, id).await?;
+            out.show(
+                &serde_json::json!({ "plugin": id, "enabled": false }),
+                |_| format!("disabled {id}"),
+            )
+        }
+        PluginCommand::List => {
+            let list = admin.installed().await?;
+            out.show(&list, |list| {
+                table(
+                    &["PLUGIN", "VERSION", "ENABLED", "UPDATED", "UPGRADE"],
+                    list.iter()
+                        .map(|p| {
+                            vec![
+                                p.plugin.clone(),
+                                p.version.clone(),
+                                if p.enabled { "yes" } else { "no" }.to_owned(),
+                                p.updated_at.clone(),
+                                p.upgrade_available.clone().unwrap_or_default(),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
+        PluginCommand::Packages => {
+            let list = admin.packages().await?;
+            out.show(&list, |list| {
+                table(
+                    &["PLUGIN", "VERSION", "PUBLISHER", "SIGNER", "UPLOADED"],
+                    list.iter()
+                        .map(|p| {
+                            vec![
+                                p.plugin.clone(),
+                                p.version.clone(),
+                                p.publisher.clone(),
+                                p.signer.clone().unwrap_or_else(|| "(unsigned)".to_owned()),
+                                p.uploaded_at.clone(),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! `h2h`: the host's command line. Admin commands act on the host database
+//! directly, through the same library functions as the admin REST API.
+
+mod commands;
+mod output;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use h2h_host::admin::AdminError;
+use h2h_host::packages::PackageError;
+use output::Output;
+
+/// h2h: a host for sandboxed ERP connectors (banks, card terminals).
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Directory for the embedded database and the component cache.
+    #[arg(long, global = true, env = "H2H_DATA_DIR", default_value = "h2h-data")]
+    data_dir: PathBuf,
+    /// Database URL (sqlite://PATH or postgres://...); defaults to SQLite in
+    /// the data directory.
+    #[arg(long, global = true, env = "H2H_DATABASE_URL")]
+    database_url: Option<String>,
+    /// DEVELOPMENT ONLY: accept unsigned packages and unknown publishers.
+    #[arg(long, global = true, env = "H2H_ALLOW_UNTRUSTED_PACKAGES")]
+    allow_untrusted_packages: bool,
+    /// Print one JSON document (errors too) instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the REST API and run plugins until Ctrl-C.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "H2H_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Print the id licenses for this host are bound to.
+    InstallationId,
+    /// Publisher keys this host trusts for packages and licenses.
+    #[command(subcommand)]
+    Publisher(commands::PublisherCommand),
+    /// Plugin packages and their lifecycle.
+    #[command(subcommand)]
+    Plugin(commands::PluginCommand),
+    /// Plugin licenses.
+    #[command(subcommand)]
+    License(commands::LicenseCommand),
+    /// Service mode: ERP requests get 503 while it is on.
+    #[command(subcommand)]
+    ServiceMode(commands::ServiceModeCommand),
+    /// The audit log of admin actions.
+    Audit {
+        /// Only entries with a greater id.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// API keys for the REST API.
+    #[command(subcommand)]
+    ApiKey(commands::ApiKeyCommand),
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        // Admin commands print their result; only warnings go to the log.
+        EnvFilter::new(if matches!(cli.command, Command::Serve { .. }) {
+            "info"
+        } else {
+            "warn"
+        })
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let out = Output { json: cli.json };
+    if let Err(error) = commands::run(cli, out).await {
+        let code = error_code(&error);
+        out.error(code, &format!("{error:#}"));
+        std::process::exit(1);
+    }
+}
+
+fn error_code(error: &anyhow::Error) -> &'static str {
+    if let Some(e) = error.downcast_ref::<AdminError>() {
+        e.kind()
+    } else if let Some(e) = error.downcast_ref::<PackageError>() {
+        e.kind()
+    } else if let Some(e) = error.downcast_ref::<h2h_license::KeyError>() {
+        match e {
+            h2h_license::KeyError::Io { .. } => "io_error",
+            _ => "bad_key",
+        }
+    } else if error.downcast_ref::<std::io::Error>().is_some() {
+        "io_error"
+    } else {
+        "error"
+    }
+}

@@ -1,0 +1,90 @@
+//! `h2h serve`: open the host, start the heartbeat, serve HTTP until Ctrl-C
+//! or SIGTERM.
+
+mod heartbeat;
+mod open;
+
+pub use open::{Host, HostConfig, OpenError};
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::admin::processes;
+use crate::api::{self, AppState, Gate};
+use crate::registry::Registry;
+
+/// Why the host could not start or stopped serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Opening the host failed.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// Binding or serving the socket failed.
+    #[error("cannot serve on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A started host: its address, and the server task.
+pub struct Running {
+    /// Where it listens (useful with port 0).
+    pub addr: SocketAddr,
+    /// Resolves when the server stops.
+    pub server: tokio::task::JoinHandle<Result<(), ServeError>>,
+}
+
+/// Opens everything and starts serving; returns once the socket is bound.
+pub async fn start(
+    config: HostConfig,
+    listen: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Running, ServeError> {
+    let host = Host::open(&config).await?;
+    let gate = Arc::new(Gate::default());
+    let process_id = format!(
+        "{}-{}-{}",
+        processes::hostname(),
+        std::process::id(),
+        crate::db::now_millis()
+    );
+    let beat = tokio::spawn(heartbeat::run(
+        host.admin.clone(),
+        gate.clone(),
+        process_id.clone(),
+    ));
+    let state = AppState {
+        db: host.db.clone(),
+        runtime: host.runtime.clone(),
+        admin: host.admin.clone(),
+        registry: Arc::new(Registry::new(host.db.clone(), host.runtime.clone())),
+        gate,
+    };
+    let app = api::router(state);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: listen,
+        source,
+    })?;
+    tracing::info!(%addr, database = host.db.backend(), "h2h serving");
+    let server = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|source| ServeError::Listen { addr, source });
+        beat.abort();
+        if let Err(e) = processes::leave(&host.db, &process_id).await {
+            tracing::warn!(error = %e, "cannot remove this process from host_processes");
+        }
+        served
+    });
+    Ok(Running { addr, server })
+}

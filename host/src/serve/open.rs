@@ -1,0 +1,100 @@
+//! Opening a host: data directory, database (migrated), runtime over the
+//! database's plugin storage, admin operations. `h2h serve` and every admin
+//! command start here.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::admin::{Admin, AdminError, AdminSettings};
+use crate::db::{Database, DbError};
+use crate::kv::SqlKv;
+use crate::runtime::{Limits, Runtime, RuntimeConfig, StartError};
+
+/// Where the host keeps its state.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Directory for the SQLite database and the component cache.
+    pub data_dir: PathBuf,
+    /// Database URL; defaults to SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Admin policy.
+    pub admin: AdminSettings,
+    /// Per-call limits.
+    pub limits: Limits,
+}
+
+impl HostConfig {
+    /// Defaults for `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            database_url: None,
+            admin: AdminSettings::default(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The database URL in effect.
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("h2h.db").display()
+            )
+        })
+    }
+}
+
+/// Why the host could not open.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// The runtime failed to start.
+    #[error(transparent)]
+    Runtime(#[from] StartError),
+    /// Recovering an interrupted install failed.
+    #[error("recovering an interrupted install: {0}")]
+    Recover(#[from] AdminError),
+}
+
+/// An opened host.
+#[derive(Clone)]
+pub struct Host {
+    /// The database.
+    pub db: Database,
+    /// The plugin runtime.
+    pub runtime: Arc<Runtime>,
+    /// Admin operations.
+    pub admin: Admin,
+}
+
+impl Host {
+    /// Opens everything and rolls back installs whose process died.
+    pub async fn open(config: &HostConfig) -> Result<Self, OpenError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| OpenError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let db = Database::connect(&config.url()).await?;
+        let runtime = Arc::new(Runtime::new(
+            RuntimeConfig {
+                cache_dir: Some(config.data_dir.join("cache")),
+                limits: config.limits.clone(),
+            },
+            Arc::new(SqlKv::new(db.clone())),
+        )?);
+        let admin = Admin::new(db.clone(), runtime.clone(), config.admin.clone());
+        admin.recover().await?;
+        Ok(Self { db, runtime, admin })
+    }
+}

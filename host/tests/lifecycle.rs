@@ -1,0 +1,432 @@
+//! Install, upgrade, rollback, licenses and packages through the admin
+//! library, on SQLite and on PostgreSQL.
+
+#[macro_use]
+mod admin;
+
+use admin::{Fixture, manifest};
+use h2h_host::admin::AdminError;
+use h2h_host::db::testing::TestBackend;
+use h2h_host::registry::{Registry, UnavailableError};
+use h2h_host::runtime::CallContext;
+use h2h_test_plugins::{VERSIONED, VERSIONED_BROKEN, VERSIONED_V2, WELL_BEHAVED};
+use semver::Version;
+use serde_json::json;
+
+async fn installed_v1(backend: TestBackend) -> Option<Fixture> {
+    let fx = Fixture::new(backend).await?;
+    fx.upload("versioned", "1.0.0", VERSIONED).await;
+    fx.add_license("versioned").await;
+    let report = fx
+        .host
+        .admin
+        .install(&fx.actor, "versioned", None)
+        .await
+        .expect("install");
+    assert_eq!(report.to, "1.0.0");
+    assert_eq!(
+        fx.stored("versioned", "greeting").await,
+        Some(json!("hello"))
+    );
+    Some(fx)
+}
+
+async fn upgrade_migrates_data(backend: TestBackend) {
+    let Some(fx) = installed_v1(backend).await else {
+        return;
+    };
+    fx.upload("versioned", "1.1.0", VERSIONED_V2).await;
+    let report = fx
+        .host
+        .admin
+        .upgrade(&fx.actor, "versioned", None, false)
+        .await
+        .expect("upgrade");
+    assert_eq!(
+        (report.from.as_deref(), report.to.as_str()),
+        (Some("1.0.0"), "1.1.0")
+    );
+    assert_eq!(
+        fx.stored("versioned", "greeting").await,
+        Some(json!("HELLO"))
+    );
+    assert_eq!(fx.stored("versioned", "format").await, Some(json!(2)));
+    assert_eq!(
+        fx.installed_version("versioned").await.as_deref(),
+        Some("1.1.0")
+    );
+    assert!(!fx.host.admin.service_mode().await.expect("mode").active);
+    assert_eq!(fx.count("journal").await, 0);
+    assert_eq!(fx.count("plugin_kv_backup").await, 0);
+    let actions: Vec<(String, String)> = fx
+        .host
+        .admin
+        .audit(0, 100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| (e.action, e.outcome))
+        .collect();
+    for expected in [
+        "publisher.trust",
+        "package.upload",
+        "license.add",
+        "plugin.install",
+        "plugin.upgrade",
+    ] {
+        assert!(
+            actions.contains(&(expected.to_owned(), "ok".to_owned())),
+            "{expected} missing from {actions:?}"
+        );
+    }
+    fx.finish().await;
+}
+on_both_databases!(upgrade_migrates_data);
+
+async fn failed_migration_keeps_previous_version_and_data(backend: TestBackend) {
+    let Some(fx) = installed_v1(backend).await else {
+        return;
+    };
+    fx.upload("versioned", "1.1.0", VERSIONED_BROKEN).await;
+    let error = fx
+        .host
+        .admin
+        .upgrade(&fx.actor, "versioned", None, false)
+        .await
+        .expect_err("the migration fails");
+    assert_eq!(error.kind(), "lifecycle_failed");
+    assert_eq!(
+        error.to_string(),
+        "versioned 1.1.0: migrate failed, rolled back and the previous state was kept: \
+         plugin `versioned` lifecycle.migrate: rejected by the provider: greeting cannot be converted"
+    );
+    // The broken step wrote format 2 before failing: the backup undid it.
+    assert_eq!(fx.stored("versioned", "format").await, Some(json!(1)));
+    assert_eq!(
+        fx.stored("versioned", "greeting").await,
+        Some(json!("hello"))
+    );
+    assert_eq!(
+        fx.installed_version("versioned").await.as_deref(),
+        Some("1.0.0")
+    );
+    assert!(!fx.host.admin.service_mode().await.expect("mode").active);
+    assert_eq!(fx.count("journal").await, 0);
+
+    // 1.0.0 still serves.
+    let registry = Registry::new(fx.host.db.clone(), fx.host.runtime.clone());
+    let loaded = registry.get("versioned").await.expect("still callable");
+    assert_eq!(loaded.version, Version::new(1, 0, 0));
+    loaded
+        .plugin
+        .run_task(CallContext::default(), "ping")
+        .await
+        .expect("1.0.0 answers");
+    assert_eq!(fx.stored("versioned", "pinged").await, Some(json!(true)));
+
+    let last = fx
+        .host
+        .admin
+        .audit(0, 100)
+        .await
+        .expect("audit")
+        .pop()
+        .expect("entry");
+    assert_eq!(
+        (last.action.as_str(), last.outcome.as_str()),
+        ("plugin.upgrade", "lifecycle_failed")
+    );
+    fx.finish().await;
+}
+on_both_databases!(failed_migration_keeps_previous_version_and_data);
+
+async fn downgrade_needs_force(backend: TestBackend) {
+    let Some(fx) = installed_v1(backend).await else {
+        return;
+    };
+    fx.upload("versioned", "0.9.0", VERSIONED).await;
+    let error = fx
+        .host
+        .admin
+        .upgrade(&fx.actor, "versioned", Some(Version::new(0, 9, 0)), false)
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        "versioned: 0.9.0 is not newer than the installed 1.0.0; a downgrade needs --force"
+    );
+    let same = fx
+        .host
+        .admin
+        .upgrade(&fx.actor, "versioned", Some(Version::new(1, 0, 0)), false)
+        .await
+        .expect_err("same version");
+    assert_eq!(same.kind(), "same_version");
+    assert_eq!(
+        fx.installed_version("versioned").await.as_deref(),
+        Some("1.0.0")
+    );
+    fx.finish().await;
+}
+on_both_databases!(downgrade_needs_force);
+
+async fn install_refusals(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let admin = &fx.host.admin;
+    let not_uploaded = admin
+        .install(&fx.actor, "versioned", None)
+        .await
+        .expect_err("none");
+    assert_eq!(
+        not_uploaded.to_string(),
+        "no package of versioned has been uploaded"
+    );
+
+    fx.upload("versioned", "1.0.0", VERSIONED).await;
+    let unlicensed = admin
+        .install(&fx.actor, "versioned", None)
+        .await
+        .expect_err("unlicensed");
+    assert_eq!(
+        unlicensed.to_string(),
+        "versioned 1.0.0 has no valid license: no license for it has been added"
+    );
+
+    // A license for 2.x only: added (2.x may come later) but not enough.
+    let text = fx.license("versioned", "^2", 1, 365).await;
+    admin
+        .add_license(&fx.actor, &text)
+        .await
+        .expect_err("outside the uploaded 1.0.0");
+    assert_eq!(fx.count("licenses").await, 0);
+
+    let needs = manifest("needs", "1.0.0", "\n[requires]\nversioned = \"^1\"\n");
+    admin
+        .upload(&fx.actor, &fx.package_with(&needs, VERSIONED))
+        .await
+        .expect("upload");
+    fx.add_license("needs").await;
+    let missing = admin
+        .install(&fx.actor, "needs", None)
+        .await
+        .expect_err("requires");
+    assert_eq!(
+        missing.to_string(),
+        "needs requires versioned ^1: versioned is not installed"
+    );
+    assert!(fx.installed_version("needs").await.is_none());
+
+    fx.add_license("versioned").await;
+    admin
+        .install(&fx.actor, "versioned", None)
+        .await
+        .expect("install");
+    admin
+        .install(&fx.actor, "needs", None)
+        .await
+        .expect("now satisfied");
+    let again = admin
+        .install(&fx.actor, "needs", None)
+        .await
+        .expect_err("twice");
+    assert_eq!(
+        again.to_string(),
+        "needs 1.0.0 is already installed; use upgrade"
+    );
+    let breaks = admin
+        .uninstall(&fx.actor, "versioned", false)
+        .await
+        .expect_err("needed");
+    assert_eq!(breaks.kind(), "requirement_not_met");
+    fx.finish().await;
+}
+on_both_databases!(install_refusals);
+
+async fn bad_licenses_are_refused_and_not_stored(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.upload("versioned", "1.0.0", VERSIONED).await;
+    let admin = &fx.host.admin;
+    let installation = admin.installation_id().await.expect("id");
+    let cases = [
+        (fx.license("versioned", "*", 30, -1).await, "expired"),
+        (fx.license("versioned", "*", -2, 30).await, "not_yet_valid"),
+        (
+            fx.license_for("h2h-somewhere-else", "versioned", "*", 1, 30),
+            "other_installation",
+        ),
+        (
+            fx.license("versioned", "^2", 1, 30).await,
+            "version_outside_range",
+        ),
+        (
+            fx.license("versioned", "*", 1, 30)
+                .await
+                .replace("ACME", "EVIL"),
+            "bad_signature",
+        ),
+    ];
+    for (text, kind) in cases {
+        let error = admin.add_license(&fx.actor, &text).await.expect_err(kind);
+        assert_eq!(error.kind(), kind, "{error}");
+        assert!(
+            error.to_string().starts_with("license refused: "),
+            "{error}"
+        );
+    }
+    let stranger = h2h_license::VendorKeyPair::generate().expect("key");
+    let foreign = h2h_license::issue(
+        &stranger,
+        h2h_license::SignedLicense::from_toml(&fx.license("versioned", "*", 1, 30).await)
+            .map(|s| request_of(s.license(), &installation))
+            .expect("parse"),
+    )
+    .expect("issue")
+    .to_toml();
+    let error = admin
+        .add_license(&fx.actor, &foreign)
+        .await
+        .expect_err("unknown key");
+    assert_eq!(error.kind(), "unknown_vendor_key");
+    assert_eq!(fx.count("licenses").await, 0);
+
+    let expiring = fx.license("versioned", "*", 1, 10).await;
+    let info = admin
+        .add_license(&fx.actor, &expiring)
+        .await
+        .expect("valid");
+    assert_eq!((info.status, info.days_left), ("expiring", 10));
+    fx.finish().await;
+}
+on_both_databases!(bad_licenses_are_refused_and_not_stored);
+
+fn request_of(license: &h2h_license::License, installation: &str) -> h2h_license::LicenseRequest {
+    h2h_license::LicenseRequest {
+        id: None,
+        plugin: license.plugin.clone(),
+        versions: license.versions.clone(),
+        licensee: license.licensee.clone(),
+        installation: installation.to_owned(),
+        not_before: license.not_before,
+        expires: license.expires,
+        issued_at: license.issued_at,
+        limits: license.limits,
+    }
+}
+
+async fn uploads_validate_before_storing(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let admin = &fx.host.admin;
+    let good = fx.package("versioned", "1.0.0", VERSIONED);
+
+    let garbage = admin
+        .upload(&fx.actor, b"not a zip at all")
+        .await
+        .expect_err("garbage");
+    assert_eq!(garbage.kind(), "not_a_zip");
+
+    let stranger = h2h_license::VendorKeyPair::generate().expect("key");
+    let wasm = std::fs::read(VERSIONED).expect("wasm");
+    let foreign = h2h_host::packages::pack::write_package(
+        &manifest("versioned", "1.0.0", ""),
+        &wasm,
+        None,
+        None,
+        Some(&stranger),
+    )
+    .expect("package");
+    let unknown = admin
+        .upload(&fx.actor, &foreign)
+        .await
+        .expect_err("unknown publisher");
+    assert_eq!(unknown.kind(), "unknown_publisher");
+
+    let bad_manifest = fx.unchecked_package(&manifest("versioned", "one", ""), VERSIONED);
+    let error = admin
+        .upload(&fx.actor, &bad_manifest)
+        .await
+        .expect_err("semver");
+    assert_eq!(
+        error.to_string(),
+        "package refused: h2h.toml line 3: `version`: not semver: unexpected character 'o' while parsing major version number"
+    );
+
+    let http_without_grant = fx.unchecked_package(&manifest("behaved", "1.0.0", ""), WELL_BEHAVED);
+    let error = admin
+        .upload(&fx.actor, &http_without_grant)
+        .await
+        .expect_err("imports http");
+    assert_eq!(
+        error.to_string(),
+        "package refused: plugin.wasm imports `h2h:connector/http@1.0.0` but h2h.toml does not declare an HTTP allow-list (`capabilities.http`)"
+    );
+    assert_eq!(fx.count("packages").await, 0);
+
+    let stored = admin.upload(&fx.actor, &good).await.expect("good");
+    assert!(stored.stored);
+    let again = admin.upload(&fx.actor, &good).await.expect("idempotent");
+    assert!(!again.stored);
+    let different = fx.package("versioned", "1.0.0", VERSIONED_V2);
+    let conflict = admin
+        .upload(&fx.actor, &different)
+        .await
+        .expect_err("conflict");
+    assert_eq!(conflict.kind(), "conflicting_upload");
+    assert_eq!(fx.count("packages").await, 1);
+    fx.finish().await;
+}
+on_both_databases!(uploads_validate_before_storing);
+
+async fn uninstall_keeps_data_unless_purged(backend: TestBackend) {
+    let Some(fx) = installed_v1(backend).await else {
+        return;
+    };
+    let admin = &fx.host.admin;
+    let registry = Registry::new(fx.host.db.clone(), fx.host.runtime.clone());
+
+    admin
+        .disable(&fx.actor, "versioned")
+        .await
+        .expect("disable");
+    assert!(matches!(
+        registry.get("versioned").await,
+        Err(UnavailableError::Disabled(_))
+    ));
+    admin.enable(&fx.actor, "versioned").await.expect("enable");
+    registry.get("versioned").await.expect("enabled again");
+
+    admin
+        .uninstall(&fx.actor, "versioned", false)
+        .await
+        .expect("uninstall");
+    assert!(matches!(
+        registry.get("versioned").await,
+        Err(UnavailableError::NotInstalled(_))
+    ));
+    assert_eq!(
+        fx.stored("versioned", "greeting").await,
+        Some(json!("hello"))
+    );
+
+    admin
+        .install(&fx.actor, "versioned", None)
+        .await
+        .expect("reinstall");
+    admin
+        .uninstall(&fx.actor, "versioned", true)
+        .await
+        .expect("purge");
+    assert_eq!(fx.stored("versioned", "greeting").await, None);
+    let error = admin
+        .uninstall(&fx.actor, "versioned", true)
+        .await
+        .expect_err("gone");
+    assert!(matches!(error, AdminError::NotInstalled(_)));
+    fx.finish().await;
+}
+on_both_databases!(uninstall_keeps_data_unless_purged);
