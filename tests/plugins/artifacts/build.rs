@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const PLUGINS: &[&str] = &["well-behaved", "hostile", "minimal", "versioned"];
+const PLUGINS: &[&str] = &["well-behaved", "hostile", "minimal", "versioned", "ticker"];
 /// Extra builds of the versioned plugin, one per feature.
 const VERSIONED_FEATURES: &[&str] = &["v2", "broken", "slow"];
 const TARGET: &str = "wasm32-wasip2";

@@ -28,3 +28,8 @@ pub const VERSIONED_BROKEN: &str = env!("H2H_TEST_PLUGIN_VERSIONED_BROKEN");
 
 /// A 1.1 whose migrate changes data, then never returns.
 pub const VERSIONED_SLOW: &str = env!("H2H_TEST_PLUGIN_VERSIONED_SLOW");
+
+/// A connector for scheduler and settings tests: `tick` counts runs,
+/// `slow` spins ~1.2 s and counts overlaps, `fail` fails, `report` stores
+/// the settings and secret it saw.
+pub const TICKER: &str = env!("H2H_TEST_PLUGIN_TICKER");

@@ -1,11 +1,15 @@
 //! A well-behaved test connector that exercises every host capability the
-//! host tests check: storage, config, logging, HTTP (denied without a grant).
+//! host tests check: storage, config, logging, HTTP (denied without a grant,
+//! and any request a test describes in company settings with `fetch`), and
+//! signing (`sign`: list the certificates, sign with them).
 
 use h2h_sdk::bank::{
     Balance, BatchStatus, Direction, Session, SessionRequest, SessionState, Statement,
     StatementQuery, Transaction, TransferBatch, TransferState, TransferStatus,
 };
-use h2h_sdk::{BankConnector, Error, Lifecycle, Money, Result, Tasks, config, http, storage};
+use h2h_sdk::{
+    BankConnector, Error, Lifecycle, Money, Result, Tasks, config, http, signing, storage,
+};
 use serde::Serialize;
 
 struct WellBehaved;
@@ -51,9 +55,240 @@ impl Tasks for WellBehaved {
                 http::Request::get("https://bank.example/api/ping").send()?;
                 Ok(())
             }
+            "fetch" => fetch(),
+            "sign" => sign(),
             other => Err(Error::unsupported(format!("unknown task `{other}`"))),
         }
     }
+}
+
+/// What `fetch` stores under `fetch`: the response, or the host's error
+/// with its exact kind (the SDK's `Error` mapping would blur it).
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum Fetched {
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    Error {
+        kind: &'static str,
+        detail: Option<String>,
+    },
+}
+
+/// Sends the request the company settings describe: `url`, and optionally
+/// `method` (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS), `body`,
+/// `headers` (`Name: value` lines), `timeout-ms`, `client-certificate`, and
+/// `response-headers` (comma-separated names of the headers to keep).
+fn fetch() -> Result<()> {
+    let url = config::require_setting("url")?;
+    let method = match config::setting("method").as_deref().unwrap_or("GET") {
+        "GET" => http::Method::Get,
+        "HEAD" => http::Method::Head,
+        "POST" => http::Method::Post,
+        "PUT" => http::Method::Put,
+        "PATCH" => http::Method::Patch,
+        "DELETE" => http::Method::Delete,
+        "OPTIONS" => http::Method::Options,
+        other => return Err(Error::invalid_input(format!("unknown method `{other}`"))),
+    };
+    let mut request = http::Request::new(method, url);
+    for line in config::setting("headers").unwrap_or_default().lines() {
+        if let Some((name, value)) = line.split_once(':') {
+            request = request.header(name.trim(), value.trim());
+        }
+    }
+    if let Some(body) = config::setting("body") {
+        request = request.body(body.into_bytes());
+    }
+    if let Some(ms) = config::setting("timeout-ms") {
+        let ms: u64 = ms
+            .parse()
+            .map_err(|_| Error::invalid_input(format!("timeout-ms `{ms}` is not a number")))?;
+        request = request.timeout(std::time::Duration::from_millis(ms));
+    }
+    if let Some(name) = config::setting("client-certificate") {
+        request = request.client_certificate(name);
+    }
+    let fetched = match request.send() {
+        Ok(response) => Fetched::Response {
+            status: response.status(),
+            headers: config::setting("response-headers")
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|name| {
+                    let value = response.header(name.trim())?;
+                    Some((name.trim().to_owned(), value.to_owned()))
+                })
+                .collect(),
+            body: String::from_utf8_lossy(response.body()).into_owned(),
+        },
+        Err(error) => {
+            let (kind, detail) = match error {
+                http::HttpError::Denied(why) => ("denied", Some(why)),
+                http::HttpError::Timeout => ("timeout", None),
+                http::HttpError::Connection(why) => ("connection", Some(why)),
+                http::HttpError::TooLarge(cap) => ("too-large", Some(cap.to_string())),
+                http::HttpError::InvalidRequest(why) => ("invalid-request", Some(why)),
+                http::HttpError::UnknownCertificate(name) => ("unknown-certificate", Some(name)),
+            };
+            Fetched::Error { kind, detail }
+        }
+    };
+    storage::set("fetch", &fetched)
+}
+
+/// What `sign` stores under `signed`: the certificates and one entry per
+/// signature attempt, or the error of listing; errors keep the host's exact
+/// kind and message.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+struct Signed {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificates: Option<Vec<Cert>>,
+    signatures: Vec<Signature>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<SignError>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Cert {
+    key_id: String,
+    label: String,
+    subject: String,
+    issuer: String,
+    serial: String,
+    not_before: String,
+    not_after: String,
+    der: String,
+    mechanisms: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Signature {
+    key_id: String,
+    mechanism: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<SignError>,
+}
+
+#[derive(Serialize)]
+struct SignError {
+    kind: &'static str,
+    message: Option<String>,
+}
+
+impl From<signing::SigningError> for SignError {
+    fn from(error: signing::SigningError) -> Self {
+        use signing::SigningError as E;
+        let (kind, message) = match error {
+            E::NotGranted => ("not-granted", None),
+            E::SessionRequired(m) => ("session-required", Some(m)),
+            E::KeyNotFound(k) => ("key-not-found", Some(k)),
+            E::UnsupportedMechanism(m) => ("unsupported-mechanism", Some(m)),
+            E::Token(m) => ("token", Some(m)),
+        };
+        SignError { kind, message }
+    }
+}
+
+fn mechanism_name(mechanism: signing::Mechanism) -> &'static str {
+    match mechanism {
+        signing::Mechanism::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
+        signing::Mechanism::RsaPssSha256 => "rsa-pss-sha256",
+        signing::Mechanism::EcdsaP256Sha256 => "ecdsa-p256-sha256",
+    }
+}
+
+fn mechanism_named(name: &str) -> Result<signing::Mechanism> {
+    match name.trim() {
+        "rsa-pkcs1-sha256" => Ok(signing::Mechanism::RsaPkcs1Sha256),
+        "rsa-pss-sha256" => Ok(signing::Mechanism::RsaPssSha256),
+        "ecdsa-p256-sha256" => Ok(signing::Mechanism::EcdsaP256Sha256),
+        other => Err(Error::invalid_input(format!("unknown mechanism `{other}`"))),
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Signs the company setting `sign-data` with the certificates' keys: with
+/// `sign-key` set, only that key id and without listing; else with every
+/// listed certificate. Mechanisms: those `sign-mechanisms` names
+/// (comma-separated; empty: none), or each the key supports.
+fn sign() -> Result<()> {
+    let data = config::setting("sign-data")
+        .unwrap_or_default()
+        .into_bytes();
+    let named = config::setting("sign-mechanisms")
+        .map(|names| {
+            names
+                .split(',')
+                .filter(|name| !name.trim().is_empty())
+                .map(mechanism_named)
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?;
+    let mut signed = Signed::default();
+    let keys: Vec<(String, Vec<signing::Mechanism>)> = match config::setting("sign-key") {
+        Some(key) => vec![(key, named.clone().unwrap_or_default())],
+        None => match signing::list_certificates() {
+            Ok(list) => {
+                let keys = list
+                    .iter()
+                    .map(|c| {
+                        let wanted = match &named {
+                            Some(named) => named.clone(),
+                            None => c.mechanisms.clone(),
+                        };
+                        (c.key_id.clone(), wanted)
+                    })
+                    .collect();
+                signed.certificates = Some(
+                    list.into_iter()
+                        .map(|c| Cert {
+                            key_id: c.key_id,
+                            label: c.label,
+                            subject: c.subject,
+                            issuer: c.issuer,
+                            serial: c.serial,
+                            not_before: c.not_before,
+                            not_after: c.not_after,
+                            der: to_hex(&c.der),
+                            mechanisms: c.mechanisms.into_iter().map(mechanism_name).collect(),
+                        })
+                        .collect(),
+                );
+                keys
+            }
+            Err(error) => {
+                signed.error = Some(error.into());
+                Vec::new()
+            }
+        },
+    };
+    for (key_id, mechanisms) in keys {
+        for mechanism in mechanisms {
+            let (signature, error) = match signing::sign(&key_id, mechanism, &data) {
+                Ok(signature) => (Some(to_hex(&signature)), None),
+                Err(error) => (None, Some(error.into())),
+            };
+            signed.signatures.push(Signature {
+                key_id: key_id.clone(),
+                mechanism: mechanism_name(mechanism),
+                signature,
+                error,
+            });
+        }
+    }
+    storage::set("signed", &signed)
 }
 
 fn transaction(

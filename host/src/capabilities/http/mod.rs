@@ -1,0 +1,125 @@
+//! `h2h:connector/http`: outgoing requests, only to origins the manifest
+//! lists and the admin granted, and only to public addresses unless the
+//! admin allowed that exact `host:port`.
+//!
+//! - `grant`: what a plugin may reach, and the clients and permits its
+//!   calls share;
+//! - `address`: which IPs are off limits, checked on the resolved address;
+//! - `client`: one reqwest client per client identity, redirects off;
+//! - `exchange`: one request: checks, time limit, redirects, size cap;
+//! - `pkcs12`: `.p12` identities turned into PEM;
+//! - `redact`: what of a request may be logged.
+
+mod address;
+mod client;
+mod exchange;
+mod grant;
+mod pkcs12;
+mod redact;
+
+pub use address::{AddressKind, forbidden};
+pub use grant::{ClientIdentity, GrantError, HttpGrant, HttpLimits};
+pub use pkcs12::pkcs12_to_pem;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmtime::component::{HasSelf, Linker};
+
+use crate::runtime::HostState;
+use crate::runtime::bindings::http::{self, HttpError, Request, Response};
+
+/// Per-call state of the HTTP capability.
+#[derive(Debug)]
+pub struct HttpCtx {
+    plugin: Arc<str>,
+    grant: HttpGrant,
+    /// The company's client TLS identities, by the name requests use.
+    identities: BTreeMap<String, ClientIdentity>,
+    /// The call's deadline: no request waits beyond it.
+    deadline: Instant,
+}
+
+impl HttpCtx {
+    pub(crate) fn new(
+        plugin: Arc<str>,
+        grant: HttpGrant,
+        identities: BTreeMap<String, ClientIdentity>,
+        deadline: Instant,
+    ) -> Self {
+        Self {
+            plugin,
+            grant,
+            identities,
+            deadline,
+        }
+    }
+}
+
+impl http::Host for HttpCtx {
+    async fn send(&mut self, request: Request) -> wasmtime::Result<Result<Response, HttpError>> {
+        let started = Instant::now();
+        let method = exchange::method(request.method);
+        let host = reqwest::Url::parse(&request.url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        if tracing::enabled!(target: "h2h::http", tracing::Level::DEBUG) {
+            let headers: Vec<String> = request
+                .headers
+                .iter()
+                .map(|(name, value)| format!("{name}: {}", redact::header_value(name, value)))
+                .collect();
+            tracing::debug!(target: "h2h::http", plugin = %self.plugin, %method, %host, ?headers, "HTTP request headers");
+        }
+        let outcome = exchange::send(&self.grant, &self.identities, request, self.deadline).await;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let url = outcome.last_url.unwrap_or_default();
+        match &outcome.result {
+            Ok(response) => tracing::info!(
+                target: "h2h::http",
+                plugin = %self.plugin,
+                %method,
+                %host,
+                %url,
+                status = response.status,
+                bytes = response.body.len(),
+                redirects = outcome.redirects,
+                duration_ms,
+                "HTTP request"
+            ),
+            Err(error) => tracing::warn!(
+                target: "h2h::http",
+                plugin = %self.plugin,
+                %method,
+                %host,
+                %url,
+                error = %describe(error),
+                redirects = outcome.redirects,
+                duration_ms,
+                "HTTP request failed"
+            ),
+        }
+        Ok(outcome.result)
+    }
+}
+
+/// An error as one log field.
+fn describe(error: &HttpError) -> String {
+    match error {
+        HttpError::Denied(why) => format!("denied: {why}"),
+        HttpError::Timeout => "timeout".to_owned(),
+        HttpError::Connection(why) => format!("connection: {why}"),
+        HttpError::TooLarge(cap) => format!("too large: over {cap} bytes"),
+        HttpError::InvalidRequest(why) => format!("invalid request: {why}"),
+        HttpError::UnknownCertificate(name) => format!("unknown certificate `{name}`"),
+    }
+}
+
+pub(crate) fn add_to_linker(
+    linker: &mut Linker<HostState>,
+    get: fn(&mut HostState) -> &mut HttpCtx,
+) -> wasmtime::Result<()> {
+    http::add_to_linker::<HostState, HasSelf<HttpCtx>>(linker, get)
+}
