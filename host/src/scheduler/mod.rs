@@ -1,0 +1,379 @@
+//! The scheduler: runs the tasks plugins declare on their cron schedules.
+//!
+//! - `schedule`: cron parsing and the next occurrence;
+//! - `claim`: the `task_state` row that decides who runs an occurrence;
+//! - `history`: `task_runs`.
+//!
+//! Rules: an occurrence runs once, even with several host processes on one
+//! database (the claim is a conditional UPDATE); a task never overlaps
+//! itself (the claim also requires that no live run holds it; an occurrence
+//! that comes while it runs waits and runs once after); after downtime the
+//! missed occurrences run once, not once each (the claim moves `next_due`
+//! past now); nothing runs while the host is in service mode or the task is
+//! paused. A task runs for each company that configured the plugin (set
+//! one of its settings), or once plugin-wide if the plugin declares no
+//! settings.
+
+mod claim;
+pub mod history;
+pub mod schedule;
+
+pub use history::{TaskRun, Trigger};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::Row;
+
+use crate::admin::{Admin, AdminError};
+use crate::api::Gate;
+use crate::db::now_millis;
+use crate::registry::{Registry, UnavailableError};
+
+/// How often a serving host looks for due tasks; cron's finest unit is a
+/// second.
+pub const TICK: Duration = Duration::from_millis(500);
+
+/// Why the scheduler could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    /// The plugin declares no such task.
+    #[error("{plugin} has no task `{task}`")]
+    UnknownTask {
+        /// The plugin.
+        plugin: String,
+        /// The task.
+        task: String,
+    },
+    /// Another run holds the task.
+    #[error("{0} is already running; a task never overlaps itself")]
+    AlreadyRunning(String),
+    /// The host is in service mode.
+    #[error("the host is in service mode; tasks wait until it ends")]
+    ServiceMode,
+    /// The cron expression is invalid.
+    #[error("cron `{expr}`: {reason}")]
+    Cron {
+        /// The expression.
+        expr: String,
+        /// Why.
+        reason: String,
+    },
+    /// An admin-side failure (unknown company, vault, ...).
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    /// The database failed.
+    #[error("scheduler database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl SchedulerError {
+    /// Stable code for APIs and `--json`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SchedulerError::UnknownTask { .. } => "unknown_task",
+            SchedulerError::AlreadyRunning(_) => "task_running",
+            SchedulerError::ServiceMode => "service_mode",
+            SchedulerError::Cron { .. } => "bad_cron",
+            SchedulerError::Admin(e) => e.kind(),
+            SchedulerError::Database(_) => "database_error",
+        }
+    }
+}
+
+/// One task for one company ('' for plugin-wide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskKey {
+    /// The plugin.
+    pub plugin: String,
+    /// The task.
+    pub task: String,
+    /// The company, or empty.
+    pub company: String,
+}
+
+impl std::fmt::Display for TaskKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.plugin, self.task)?;
+        if !self.company.is_empty() {
+            write!(f, " for {}", self.company)?;
+        }
+        Ok(())
+    }
+}
+
+/// A declared task as the scheduler reads it each tick.
+struct Declared {
+    plugin: String,
+    task: String,
+    cron: String,
+    paused: bool,
+}
+
+/// Runs tasks of one host process. Cheap to clone.
+#[derive(Clone)]
+pub struct Scheduler {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    admin: Admin,
+    registry: Arc<Registry>,
+    gate: Option<Arc<Gate>>,
+    owner: String,
+    stale_after_ms: i64,
+}
+
+impl Scheduler {
+    /// A scheduler calling plugins from `registry`. Runs count in `gate`'s
+    /// in-flight calls, so installs wait for them. `owner` names this
+    /// process; a run held longer than `stale_after` (longer than any call
+    /// may last) is taken to be dead.
+    pub fn new(
+        admin: Admin,
+        registry: Arc<Registry>,
+        gate: Option<Arc<Gate>>,
+        owner: String,
+        stale_after: Duration,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                admin,
+                registry,
+                gate,
+                owner,
+                stale_after_ms: i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX),
+            }),
+        }
+    }
+
+    /// Ticks every `interval` until aborted.
+    pub fn spawn(self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = self.tick(now_millis()).await {
+                    tracing::warn!(error = %e, "scheduler tick failed");
+                }
+                tokio::time::sleep(interval).await;
+            }
+        })
+    }
+
+    /// Starts every occurrence due at `now` that this process wins; returns
+    /// the started runs (tests await them).
+    pub async fn tick(&self, now: i64) -> Result<Vec<tokio::task::JoinHandle<()>>, SchedulerError> {
+        let mut started = Vec::new();
+        if self.inner.admin.service_mode().await?.active {
+            return Ok(started);
+        }
+        for declared in self.declared().await? {
+            if declared.paused {
+                continue;
+            }
+            let cron = match schedule::parse(&declared.cron) {
+                Ok(cron) => cron,
+                Err(reason) => {
+                    tracing::error!(plugin = %declared.plugin, task = %declared.task, %reason, "task has a bad cron");
+                    continue;
+                }
+            };
+            let next = schedule::next_after(&cron, now).unwrap_or(i64::MAX);
+            for company in self.companies(&declared.plugin).await? {
+                let key = TaskKey {
+                    plugin: declared.plugin.clone(),
+                    task: declared.task.clone(),
+                    company,
+                };
+                let state = claim::load_or_create(self.db(), &key, &declared.cron, next).await?;
+                if state.cron != declared.cron {
+                    claim::reschedule(self.db(), &key, &state.cron, &declared.cron, next).await?;
+                    continue;
+                }
+                if now < state.next_due {
+                    continue;
+                }
+                // Counted in flight before the claim, so a drain that
+                // starts now waits for this run.
+                let pass = match &self.inner.gate {
+                    Some(gate) => match gate.enter() {
+                        Some(pass) => Some(pass),
+                        None => return Ok(started),
+                    },
+                    None => None,
+                };
+                let stale_before = now - self.inner.stale_after_ms;
+                let won = claim::occurrence(
+                    self.db(),
+                    &key,
+                    state.next_due,
+                    next,
+                    now,
+                    stale_before,
+                    &self.inner.owner,
+                )
+                .await?;
+                if !won {
+                    continue;
+                }
+                if let Some(dead) = state
+                    .running_owner
+                    .filter(|_| state.running_since.is_some())
+                {
+                    history::abandon(self.db(), &key, &dead).await?;
+                }
+                let this = self.clone();
+                let due = state.next_due;
+                started.push(tokio::spawn(async move {
+                    let _pass = pass;
+                    if let Err(e) = this
+                        .execute(&key, Trigger::Schedule, Some(due), now, None)
+                        .await
+                    {
+                        tracing::error!(task = %key, error = %e, "recording a task run failed");
+                    }
+                }));
+            }
+        }
+        Ok(started)
+    }
+
+    /// Runs `plugin/task` now for `company` (none: plugin-wide) on behalf of
+    /// `user`, unless a run holds it. Its schedule is unchanged.
+    pub async fn run_now(
+        &self,
+        plugin: &str,
+        task: &str,
+        company: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<TaskRun, SchedulerError> {
+        if self.inner.admin.service_mode().await?.active {
+            return Err(SchedulerError::ServiceMode);
+        }
+        let declared = self
+            .declared()
+            .await?
+            .into_iter()
+            .find(|d| d.plugin == plugin && d.task == task)
+            .ok_or_else(|| SchedulerError::UnknownTask {
+                plugin: plugin.to_owned(),
+                task: task.to_owned(),
+            })?;
+        let key = TaskKey {
+            plugin: plugin.to_owned(),
+            task: task.to_owned(),
+            company: company.unwrap_or_default().to_owned(),
+        };
+        let now = now_millis();
+        let next = schedule::parse(&declared.cron)
+            .ok()
+            .and_then(|cron| schedule::next_after(&cron, now))
+            .unwrap_or(i64::MAX);
+        claim::load_or_create(self.db(), &key, &declared.cron, next).await?;
+        let _pass = match &self.inner.gate {
+            Some(gate) => Some(gate.enter().ok_or(SchedulerError::ServiceMode)?),
+            None => None,
+        };
+        let stale_before = now - self.inner.stale_after_ms;
+        if !claim::manual(self.db(), &key, now, stale_before, &self.inner.owner).await? {
+            return Err(SchedulerError::AlreadyRunning(key.to_string()));
+        }
+        let id = self.execute(&key, Trigger::Manual, None, now, user).await?;
+        history::get(self.db(), id).await
+    }
+
+    /// Runs a claimed task, records it, and lets go of the claim.
+    async fn execute(
+        &self,
+        key: &TaskKey,
+        trigger: Trigger,
+        scheduled_for: Option<i64>,
+        claimed_at: i64,
+        user: Option<&str>,
+    ) -> Result<i64, SchedulerError> {
+        let owner = &self.inner.owner;
+        let id = match history::start(self.db(), key, trigger, scheduled_for, owner).await {
+            Ok(id) => id,
+            Err(e) => {
+                claim::release(self.db(), key, owner, claimed_at).await?;
+                return Err(e);
+            }
+        };
+        let error = self.call(key, user).await.err();
+        match &error {
+            None => tracing::info!(task = %key, trigger = ?trigger, "task ran"),
+            Some(e) => tracing::warn!(task = %key, trigger = ?trigger, error = %e, "task failed"),
+        }
+        let finished = history::finish(self.db(), id, error.as_deref()).await;
+        claim::release(self.db(), key, owner, claimed_at).await?;
+        finished.map(|()| id)
+    }
+
+    async fn call(&self, key: &TaskKey, user: Option<&str>) -> Result<(), String> {
+        let loaded = self
+            .inner
+            .registry
+            .get(&key.plugin)
+            .await
+            .map_err(|e: UnavailableError| e.to_string())?;
+        let company = Some(key.company.as_str()).filter(|c| !c.is_empty());
+        let ctx = self
+            .inner
+            .admin
+            .call_context(company, &key.plugin, user)
+            .await
+            .map_err(|e| e.to_string())?;
+        loaded
+            .plugin
+            .run_task(ctx, &key.task)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Tasks of installed, enabled plugins.
+    async fn declared(&self) -> Result<Vec<Declared>, SchedulerError> {
+        let rows = sqlx::query(
+            "SELECT t.plugin_id, t.name, t.cron, t.paused FROM plugin_tasks t \
+             JOIN installations i ON i.plugin_id = t.plugin_id \
+             WHERE i.enabled = 1 ORDER BY t.plugin_id, t.name",
+        )
+        .fetch_all(self.db().pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Declared {
+                    plugin: row.try_get("plugin_id")?,
+                    task: row.try_get("name")?,
+                    cron: row.try_get("cron")?,
+                    paused: row.try_get::<i64, _>("paused")? != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// The companies a plugin's tasks run for: those that set one of its
+    /// settings; `['']` (plugin-wide) if it declares none.
+    async fn companies(&self, plugin: &str) -> Result<Vec<String>, SchedulerError> {
+        let declares = sqlx::query("SELECT name FROM plugin_settings WHERE plugin_id = $1")
+            .bind(plugin)
+            .fetch_optional(self.db().pool())
+            .await?;
+        if declares.is_none() {
+            return Ok(vec![String::new()]);
+        }
+        let rows = sqlx::query(
+            "SELECT company_id FROM company_settings WHERE plugin_id = $1 \
+             UNION SELECT company_id FROM vault_entries WHERE owner = $1 AND kind = 'secret' \
+             ORDER BY company_id",
+        )
+        .bind(plugin)
+        .fetch_all(self.db().pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get("company_id")?))
+            .collect()
+    }
+
+    fn db(&self) -> &crate::db::Database {
+        self.inner.admin.db()
+    }
+}

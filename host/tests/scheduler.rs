@@ -1,0 +1,542 @@
+//! The scheduler and company settings through a real plugin (`ticker`):
+//! occurrences run once, missed ones once, never overlapping, paused and
+//! service-mode tasks wait, failures are recorded, settings and secrets
+//! reach only their company, and two host processes on one database run
+//! each occurrence exactly once. On SQLite and on PostgreSQL.
+
+#[macro_use]
+mod admin;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use admin::Fixture;
+use h2h_host::db::testing::TestBackend;
+use h2h_host::scheduler::{Scheduler, SchedulerError, TaskRun};
+use h2h_test_plugins::TICKER;
+use serde_json::Value;
+use sqlx::Row;
+
+const HOUR: i64 = 3_600_000;
+
+/// The ticker manifest with `tasks` (`name cron` pairs) and, if `settings`,
+/// the settings context-id, retries and the secret token.
+fn ticker_manifest(tasks: &[(&str, &str)], settings: bool) -> String {
+    let mut extra = String::new();
+    for (name, cron) in tasks {
+        extra.push_str(&format!(
+            "[[tasks]]\nname = \"{name}\"\ncron = \"{cron}\"\ndescription = \"Test task.\"\n\n"
+        ));
+    }
+    if settings {
+        extra.push_str(
+            "[[settings]]\nname = \"context-id\"\ntype = \"string\"\ndescription = \"PKO ContextId.\"\nrequired = true\n\n\
+             [[settings]]\nname = \"retries\"\ntype = \"integer\"\ndescription = \"Retries.\"\n\n\
+             [[settings]]\nname = \"token\"\ntype = \"secret\"\ndescription = \"API token.\"\n",
+        );
+    }
+    admin::manifest("ticker", "1.0.0", &extra)
+}
+
+async fn install_ticker(fx: &Fixture, tasks: &[(&str, &str)], settings: bool) {
+    fx.install_with("ticker", &ticker_manifest(tasks, settings), TICKER)
+        .await;
+}
+
+fn scheduler(fx: &Fixture, owner: &str) -> Scheduler {
+    fx.scheduler(owner)
+}
+
+/// A value the plugin stored, as JSON.
+async fn stored(fx: &Fixture, company: &str, key: &str) -> Option<Value> {
+    fx.stored_for("ticker", company, key).await
+}
+
+async fn count(fx: &Fixture, company: &str, key: &str) -> u64 {
+    stored(fx, company, key)
+        .await
+        .map_or(0, |v| v.as_u64().expect("number"))
+}
+
+async fn tick_and_wait(scheduler: &Scheduler, now: i64) -> usize {
+    let runs = scheduler.tick(now).await.expect("tick");
+    let started = runs.len();
+    for run in runs {
+        run.await.expect("run");
+    }
+    started
+}
+
+async fn history(fx: &Fixture, task: &str) -> Vec<TaskRun> {
+    h2h_host::scheduler::history::list(&fx.host.db, "ticker", task, 1000)
+        .await
+        .expect("history")
+}
+
+async fn occurrences_run_once_and_missed_ones_once(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    install_ticker(&fx, &[("tick", "0 * * * *")], false).await;
+    let scheduler = scheduler(&fx, "one");
+    let start = 1_800_000_000_000 + 10 * 60_000; // 10 minutes past an hour
+
+    // First sight: the next occurrence is at the top of the next hour.
+    assert_eq!(tick_and_wait(&scheduler, start).await, 0);
+    assert_eq!(tick_and_wait(&scheduler, start + 40 * 60_000).await, 0);
+    // Due: runs once; a second tick in the same hour runs nothing.
+    assert_eq!(tick_and_wait(&scheduler, start + HOUR).await, 1);
+    assert_eq!(tick_and_wait(&scheduler, start + HOUR + 1000).await, 0);
+    // Five hours of downtime: the missed occurrences run once, not five times.
+    assert_eq!(tick_and_wait(&scheduler, start + 6 * HOUR).await, 1);
+    assert_eq!(tick_and_wait(&scheduler, start + 6 * HOUR + 5000).await, 0);
+
+    assert_eq!(count(&fx, "", "ticks").await, 2);
+    let runs = history(&fx, "tick").await;
+    assert_eq!(runs.len(), 2);
+    assert!(
+        runs.iter()
+            .all(|r| r.outcome == "ok" && r.trigger == "schedule")
+    );
+    assert_eq!(
+        runs[1].scheduled_for.as_deref(),
+        Some("2027-01-15T09:00:00.000Z"),
+        "{runs:?}"
+    );
+    assert_eq!(
+        runs[0].scheduled_for.as_deref(),
+        Some("2027-01-15T10:00:00.000Z")
+    );
+    fx.finish().await;
+}
+
+async fn paused_tasks_and_service_mode_run_nothing(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    install_ticker(&fx, &[("tick", "* * * * *")], false).await;
+    let scheduler = scheduler(&fx, "one");
+    let start = 1_800_000_000_000;
+    tick_and_wait(&scheduler, start).await;
+
+    fx.host
+        .admin
+        .pause_task(&fx.actor, "ticker", "tick", true)
+        .await
+        .expect("pause");
+    assert_eq!(tick_and_wait(&scheduler, start + HOUR).await, 0);
+    fx.host
+        .admin
+        .pause_task(&fx.actor, "ticker", "tick", false)
+        .await
+        .expect("resume");
+
+    fx.host
+        .admin
+        .service_mode_on(&fx.actor, "maintenance")
+        .await
+        .expect("on");
+    assert_eq!(tick_and_wait(&scheduler, start + HOUR).await, 0);
+    let refused = scheduler
+        .run_now("ticker", "tick", None, None)
+        .await
+        .expect_err("service mode");
+    assert!(matches!(refused, SchedulerError::ServiceMode), "{refused}");
+    fx.host
+        .admin
+        .service_mode_off(&fx.actor)
+        .await
+        .expect("off");
+
+    // What waited runs once when the host is back.
+    assert_eq!(tick_and_wait(&scheduler, start + HOUR).await, 1);
+    assert_eq!(count(&fx, "", "ticks").await, 1);
+    let actions: Vec<String> = fx
+        .host
+        .admin
+        .audit(0, 100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(actions.contains(&"task.pause".to_owned()), "{actions:?}");
+    assert!(actions.contains(&"task.resume".to_owned()), "{actions:?}");
+    fx.finish().await;
+}
+
+async fn a_task_never_overlaps_itself(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    install_ticker(&fx, &[("slow", "* * * * * *")], false).await;
+    let one = scheduler(&fx, "one");
+    let two = scheduler(&fx, "two");
+    let start = 1_800_000_000_000;
+    assert_eq!(tick_and_wait(&one, start).await, 0);
+
+    // One process starts the 1.2 s run; the next occurrences come while it
+    // runs, in both processes: neither starts another.
+    let running = one.tick(start + 1000).await.expect("tick");
+    assert_eq!(running.len(), 1);
+    for second in 2..=4 {
+        let now = start + second * 1000;
+        assert!(
+            two.tick(now).await.expect("tick").is_empty(),
+            "second {second}"
+        );
+        assert!(
+            one.tick(now).await.expect("tick").is_empty(),
+            "second {second}"
+        );
+    }
+    let refused = two
+        .run_now("ticker", "slow", None, None)
+        .await
+        .expect_err("overlap");
+    assert_eq!(
+        refused.to_string(),
+        "ticker/slow is already running; a task never overlaps itself"
+    );
+    for run in running {
+        run.await.expect("run");
+    }
+    // The occurrence that waited runs once, after.
+    assert_eq!(tick_and_wait(&two, start + 5000).await, 1);
+    assert_eq!(count(&fx, "", "slow-runs").await, 2);
+    assert_eq!(count(&fx, "", "overlaps").await, 0);
+    fx.finish().await;
+}
+
+async fn failures_and_manual_runs_are_recorded(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    install_ticker(&fx, &[("fail", "0 0 * * *"), ("tick", "0 0 * * *")], false).await;
+    let scheduler = scheduler(&fx, "one");
+    let failed = scheduler
+        .run_now("ticker", "fail", None, Some("jan.kowalski"))
+        .await
+        .expect("recorded");
+    assert_eq!(failed.outcome, "error");
+    assert_eq!(failed.trigger, "manual");
+    let error = failed.error.expect("error");
+    assert!(error.contains("the bank said no"), "{error}");
+    let unknown = scheduler
+        .run_now("ticker", "nope", None, None)
+        .await
+        .expect_err("unknown");
+    assert_eq!(unknown.to_string(), "ticker has no task `nope`");
+
+    // A manual run leaves the schedule alone.
+    let ok = scheduler
+        .run_now("ticker", "tick", None, None)
+        .await
+        .expect("ran");
+    assert_eq!(ok.outcome, "ok");
+    assert!(ok.finished_at.is_some());
+    let tasks = fx.host.admin.tasks().await.expect("tasks");
+    let tick = tasks.iter().find(|t| t.task == "tick").expect("tick");
+    assert_eq!(tick.cron, "0 0 * * *");
+    assert!(
+        tick.next_due
+            .as_deref()
+            .is_some_and(|d| d.ends_with("T00:00:00.000Z"))
+    );
+
+    // Cron changes are checked, then take effect; --default restores.
+    let bad = fx
+        .host
+        .admin
+        .set_task_cron(&fx.actor, "ticker", "tick", Some("61 * * * *"))
+        .await
+        .expect_err("bad cron");
+    assert_eq!(bad.kind(), "invalid_input");
+    assert!(bad.to_string().starts_with("cron `61 * * * *`: "), "{bad}");
+    let set = fx
+        .host
+        .admin
+        .set_task_cron(&fx.actor, "ticker", "tick", Some("*/5 * * * *"))
+        .await
+        .expect("set");
+    assert_eq!(set.cron, "*/5 * * * *");
+    let restored = fx
+        .host
+        .admin
+        .set_task_cron(&fx.actor, "ticker", "tick", None)
+        .await
+        .expect("default");
+    assert_eq!(restored.cron, "0 0 * * *");
+    fx.finish().await;
+}
+
+async fn settings_and_secrets_reach_only_their_company(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    install_ticker(&fx, &[("report", "0 6 * * *")], true).await;
+    fx.company("acme").await;
+    fx.company("globex").await;
+    let admin = &fx.host.admin;
+    let actor = &fx.actor;
+    let set = |company: &'static str, name: &'static str, value: &'static str| async move {
+        admin
+            .set_setting(actor, company, "ticker", name, value)
+            .await
+    };
+    set("acme", "context-id", "CTX-001").await.expect("set");
+    set("acme", "retries", "3").await.expect("set");
+    set("acme", "token", "tok-5ecret-acme").await.expect("set");
+    set("globex", "context-id", "CTX-777").await.expect("set");
+
+    let wrong_type = set("acme", "retries", "three").await.expect_err("type");
+    assert_eq!(
+        wrong_type.to_string(),
+        "ticker setting `retries` is an integer; `three` is not"
+    );
+    let undeclared = set("acme", "dik", "x").await.expect_err("undeclared");
+    assert_eq!(
+        undeclared.to_string(),
+        "ticker declares no setting `dik`; it declares: context-id, retries, token"
+    );
+    let nobody = set("initech", "context-id", "x")
+        .await
+        .expect_err("company");
+    assert_eq!(nobody.to_string(), "company `initech` does not exist");
+
+    let scheduler = scheduler(&fx, "one");
+    scheduler
+        .run_now("ticker", "report", Some("acme"), Some("anna"))
+        .await
+        .expect("acme");
+    scheduler
+        .run_now("ticker", "report", Some("globex"), None)
+        .await
+        .expect("globex");
+    let acme = stored(&fx, "acme", "report").await.expect("acme report");
+    assert_eq!(acme["company"], "acme");
+    assert_eq!(acme["user"], "anna");
+    assert_eq!(acme["context_id"], "CTX-001");
+    assert_eq!(acme["retries"], "3");
+    assert_eq!(acme["token_length"], 15);
+    assert_eq!(acme["token_as_setting"], Value::Null);
+    let globex = stored(&fx, "globex", "report")
+        .await
+        .expect("globex report");
+    assert_eq!(globex["context_id"], "CTX-777");
+    assert_eq!(globex["retries"], Value::Null);
+    assert_eq!(globex["token_length"], Value::Null);
+
+    // The secret is nowhere in clear: not in the vault row, the settings
+    // listing, or the audit log.
+    let sealed: Vec<u8> = sqlx::query("SELECT sealed FROM vault_entries")
+        .fetch_one(fx.host.db.pool())
+        .await
+        .expect("row")
+        .get("sealed");
+    assert!(!sealed.windows(4).any(|w| w == b"5ecr"));
+    let listed = admin.settings("acme", "ticker").await.expect("list");
+    let token = listed.iter().find(|s| s.name == "token").expect("token");
+    assert!(token.set);
+    assert_eq!(token.value, None);
+    let audit = admin.audit(0, 100).await.expect("audit");
+    let text = format!("{audit:?}");
+    assert!(!text.contains("tok-5ecret"), "{text}");
+    assert!(text.contains("secret sealed in the vault"));
+
+    // TLS identities: checked when added, sealed, handed to acme's calls only.
+    let bad = admin
+        .add_tls_identity(&fx.actor, "acme", "ticker", "comm", "not pem", "not pem")
+        .await
+        .expect_err("bad identity");
+    assert_eq!(
+        bad.to_string(),
+        "client identity: the certificate chain holds no certificate"
+    );
+    if let Some((cert, key)) = self_signed(&fx) {
+        admin
+            .add_tls_identity(&fx.actor, "acme", "ticker", "comm", &cert, &key)
+            .await
+            .expect("identity");
+        let acme = admin
+            .call_context(Some("acme"), "ticker", None)
+            .await
+            .expect("context");
+        assert_eq!(acme.tls_identities.keys().collect::<Vec<_>>(), ["comm"]);
+        let globex = admin
+            .call_context(Some("globex"), "ticker", None)
+            .await
+            .expect("context");
+        assert!(globex.tls_identities.is_empty());
+        let key_line = key.lines().nth(1).expect("key body");
+        let rows = sqlx::query("SELECT sealed FROM vault_entries WHERE kind = 'tls-identity'")
+            .fetch_one(fx.host.db.pool())
+            .await
+            .expect("row");
+        let sealed: Vec<u8> = rows.get("sealed");
+        assert!(!String::from_utf8_lossy(&sealed).contains(key_line));
+        // The same identity as a PKCS#12 file, as banks hand them out.
+        let p12 = fx.dir.path().join("id.p12");
+        let exported = Command::new("openssl")
+            .args(["pkcs12", "-export", "-passout", "pass:p12-pass"])
+            .arg("-in")
+            .arg(fx.dir.path().join("cert.pem"))
+            .arg("-inkey")
+            .arg(fx.dir.path().join("key.pem"))
+            .arg("-out")
+            .arg(&p12)
+            .status()
+            .expect("openssl");
+        assert!(exported.success());
+        let p12 = std::fs::read(&p12).expect("p12");
+        let wrong = admin
+            .add_tls_identity_pkcs12(&fx.actor, "acme", "ticker", "p12", &p12, "nope")
+            .await
+            .expect_err("wrong password");
+        assert!(
+            wrong.to_string().starts_with(
+                "client identity: cannot open the PKCS#12 file (wrong password, or not PKCS#12)"
+            ),
+            "{wrong}"
+        );
+        admin
+            .add_tls_identity_pkcs12(&fx.actor, "acme", "ticker", "p12", &p12, "p12-pass")
+            .await
+            .expect("p12 identity");
+        let acme = admin
+            .call_context(Some("acme"), "ticker", None)
+            .await
+            .expect("context");
+        assert_eq!(
+            acme.tls_identities.keys().collect::<Vec<_>>(),
+            ["comm", "p12"]
+        );
+        sqlx::query("DELETE FROM vault_entries WHERE kind = 'tls-identity'")
+            .execute(fx.host.db.pool())
+            .await
+            .expect("clean");
+    }
+
+    // The scheduled run goes to each configured company.
+    let start = 1_800_000_000_000;
+    tick_and_wait(&scheduler, start).await;
+    assert_eq!(tick_and_wait(&scheduler, start + 24 * HOUR).await, 2);
+
+    // After a key rotation the secret still opens, under the new key.
+    let before: String = sqlx::query("SELECT key_id FROM vault_entries")
+        .fetch_one(fx.host.db.pool())
+        .await
+        .expect("row")
+        .get("key_id");
+    let report = admin
+        .rotate_vault_key(&fx.actor, &fx.config.vault_key)
+        .await
+        .expect("rotate");
+    assert_eq!(report.entries, 1);
+    assert_eq!(report.old_key_id, before);
+    assert_ne!(report.new_key_id, before);
+    let reopened = h2h_host::serve::Host::open(&fx.config)
+        .await
+        .expect("reopen");
+    let ctx = reopened
+        .admin
+        .call_context(Some("acme"), "ticker", None)
+        .await
+        .expect("context");
+    assert_eq!(ctx.secrets.len(), 1, "the token opens with the new key");
+    reopened.db.close().await;
+    fx.finish().await;
+}
+
+/// A self-signed P-256 certificate and key made by the openssl CLI, if it
+/// is there.
+fn self_signed(fx: &Fixture) -> Option<(String, String)> {
+    let cert = fx.dir.path().join("cert.pem");
+    let key = fx.dir.path().join("key.pem");
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=h2h-test"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?
+        .success();
+    if !made {
+        return None;
+    }
+    Some((
+        std::fs::read_to_string(cert).ok()?,
+        std::fs::read_to_string(key).ok()?,
+    ))
+}
+
+/// Kills the child when the test ends, whatever happens.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(fx: &Fixture) -> KillOnDrop {
+    let child = Command::new(env!("CARGO_BIN_EXE_h2h"))
+        .arg("--data-dir")
+        .arg(fx.dir.path())
+        .arg("--database-url")
+        .arg(&fx.database.url)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("h2h serve starts");
+    KillOnDrop(child)
+}
+
+async fn two_processes_run_each_occurrence_exactly_once(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    install_ticker(&fx, &[("tick", "* * * * * *")], false).await;
+    let first = serve(&fx);
+    let second = serve(&fx);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    drop(first);
+    drop(second);
+
+    let runs = history(&fx, "tick").await;
+    let finished: Vec<&TaskRun> = runs.iter().filter(|r| r.outcome == "ok").collect();
+    // Both ran for about 7 s with an occurrence every second.
+    assert!(finished.len() >= 4, "{runs:?}");
+    let mut slots: Vec<&str> = runs
+        .iter()
+        .filter_map(|r| r.scheduled_for.as_deref())
+        .collect();
+    let all = slots.len();
+    slots.sort_unstable();
+    slots.dedup();
+    assert_eq!(slots.len(), all, "an occurrence ran twice: {runs:?}");
+    // The plugin counted every run it was given, and no more.
+    assert_eq!(count(&fx, "", "ticks").await, finished.len() as u64);
+    fx.finish().await;
+}
+
+on_both_databases!(occurrences_run_once_and_missed_ones_once);
+on_both_databases!(paused_tasks_and_service_mode_run_nothing);
+on_both_databases!(a_task_never_overlaps_itself);
+on_both_databases!(failures_and_manual_runs_are_recorded);
+on_both_databases!(settings_and_secrets_reach_only_their_company);
+on_both_databases!(two_processes_run_each_occurrence_exactly_once);
