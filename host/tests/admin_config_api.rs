@@ -1,0 +1,112 @@
+//! The admin REST API for companies, settings and tasks: the CLI's
+//! operations over HTTP, secrets never coming back.
+
+#[macro_use]
+mod admin;
+
+use admin::Fixture;
+use h2h_host::admin::Role;
+use h2h_host::db::testing::TestBackend;
+use h2h_host::serve;
+use h2h_test_plugins::TICKER;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn companies_settings_and_tasks_over_http(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let extra = "[[settings]]\nname = \"token\"\ntype = \"secret\"\ndescription = \"API token.\"\n\n\
+                 [[tasks]]\nname = \"tick\"\ncron = \"0 6 * * *\"\ndescription = \"Counts.\"\n";
+    fx.install_with("ticker", &admin::manifest("ticker", "1.0.0", extra), TICKER)
+        .await;
+    let key = fx
+        .host
+        .admin
+        .create_api_key(&fx.actor, "ops", Role::Admin)
+        .await
+        .expect("key");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = serve::start(
+        fx.config.clone(),
+        "127.0.0.1:0".parse().expect("addr"),
+        async {
+            let _ = stopped.await;
+        },
+    )
+    .await
+    .expect("serving");
+    let base = format!("http://{}/admin/v1", running.addr);
+    let client = reqwest::Client::new();
+
+    let added = client
+        .post(format!("{base}/companies"))
+        .bearer_auth(&key.secret)
+        .json(&json!({ "id": "acme", "name": "ACME S.A." }))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(added.status(), StatusCode::OK);
+    let again = client
+        .post(format!("{base}/companies"))
+        .bearer_auth(&key.secret)
+        .json(&json!({ "id": "acme", "name": "ACME again" }))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let body: Value = again.json().await.expect("json");
+    assert_eq!(body["code"], "company_exists");
+
+    let set = client
+        .put(format!(
+            "{base}/companies/acme/plugins/ticker/settings/token"
+        ))
+        .bearer_auth(&key.secret)
+        .json(&json!({ "value": "tok-very-secret" }))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(set.status(), StatusCode::OK);
+    let text = set.text().await.expect("text");
+    assert!(!text.contains("tok-very-secret"), "{text}");
+    let listed: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(listed[0]["name"], "token");
+    assert_eq!(listed[0]["set"], true);
+    assert_eq!(listed[0]["value"], Value::Null);
+
+    let bad = client
+        .put(format!("{base}/tasks/ticker/tick"))
+        .bearer_auth(&key.secret)
+        .json(&json!({ "cron": "every day" }))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let paused: Value = client
+        .put(format!("{base}/tasks/ticker/tick"))
+        .bearer_auth(&key.secret)
+        .json(&json!({ "cron": "*/10 * * * *", "paused": true }))
+        .send()
+        .await
+        .expect("call")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(paused["cron"], "*/10 * * * *");
+    assert_eq!(paused["paused"], true);
+    let history = client
+        .get(format!("{base}/tasks/ticker/tick/history"))
+        .bearer_auth(&key.secret)
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(history.status(), StatusCode::OK);
+    assert_eq!(history.json::<Value>().await.expect("json"), json!([]));
+
+    let _ = stop.send(());
+    running.server.await.expect("join").expect("served");
+    fx.finish().await;
+}
+
+on_both_databases!(companies_settings_and_tasks_over_http);
