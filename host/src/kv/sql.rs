@@ -7,7 +7,7 @@
 use sqlx::{Any, Row, Transaction};
 
 use super::{KvError, KvStore, Scope};
-use crate::db::Database;
+use crate::db::{Backend, Database};
 
 /// Stores plugin data in `plugin_kv`, shared by every host process on the
 /// database.
@@ -104,6 +104,24 @@ async fn exists(
     Ok(row.is_some())
 }
 
+/// Starts a write transaction. On PostgreSQL writers of one plugin take
+/// turns (a transaction-scoped advisory lock): under READ COMMITTED two
+/// concurrent writes would each pass the quota check without seeing the
+/// other. SQLite has a single writer anyway.
+async fn begin_write(db: &Database, scope: &Scope) -> Result<Transaction<'static, Any>, KvError> {
+    let mut tx = db.begin().await.map_err(unavailable)?;
+    if db.kind() == Backend::Postgres {
+        sqlx::query(
+            "SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS locked",
+        )
+        .bind(&*scope.plugin)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    }
+    Ok(tx)
+}
+
 /// Refuses a write that grew the plugin's data past `quota`.
 async fn check_quota(
     tx: &mut Transaction<'static, Any>,
@@ -147,7 +165,7 @@ impl KvStore for SqlKv {
     }
 
     async fn set(&self, scope: &Scope, key: &str, value: &[u8], quota: u64) -> Result<(), KvError> {
-        let mut tx = self.db.begin().await.map_err(unavailable)?;
+        let mut tx = begin_write(&self.db, scope).await?;
         let old = take(&mut tx, scope, key, None).await?.unwrap_or(0);
         put(&mut tx, scope, key, value).await?;
         check_quota(&mut tx, scope, size(key, value) > old, quota).await?;
@@ -194,7 +212,7 @@ impl KvStore for SqlKv {
         new: Option<&[u8]>,
         quota: u64,
     ) -> Result<bool, KvError> {
-        let mut tx = self.db.begin().await.map_err(unavailable)?;
+        let mut tx = begin_write(&self.db, scope).await?;
         let old = match expected {
             Some(expected) => match take(&mut tx, scope, key, Some(expected)).await? {
                 Some(old) => old,
