@@ -1,0 +1,101 @@
+//! The settlements core, host module `settlements` version 1 (what bank
+//! plugins `require`): bank accounts, transactions kept once however often
+//! they are fetched, open receivables registered by the ERP, automatic
+//! matching of incoming payments to them, and the events feed.
+//!
+//! - `accounts`: bank accounts, each bound to a company and a connector;
+//! - `record`: storing a fetched page (dedupe per account) and matching;
+//! - `matching`: the matching rule, a pure function;
+//! - `receivables`: open invoices;
+//! - `events`: the cursor-based feed.
+
+mod accounts;
+mod events;
+pub mod matching;
+mod receivables;
+mod record;
+
+pub use accounts::BankAccount;
+pub use events::Event;
+pub use receivables::Receivable;
+pub use record::{Direction, IncomingTransaction, RecordReport};
+
+use crate::db::Database;
+
+/// The module's version, as plugins' `requires` see it.
+pub const VERSION: &str = "1.0.0";
+
+/// Why a settlements operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SettlementsError {
+    /// An argument was invalid.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// No such account.
+    #[error("bank account `{0}` does not exist")]
+    UnknownAccount(String),
+    /// The company does not exist.
+    #[error("company `{0}` does not exist")]
+    UnknownCompany(String),
+    /// The account or invoice exists already.
+    #[error("{0} already exists")]
+    Exists(String),
+    /// Stored data could not be read back.
+    #[error("stored settlements data is damaged: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("settlements database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl SettlementsError {
+    /// Stable code for APIs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SettlementsError::InvalidInput(_) => "invalid_input",
+            SettlementsError::UnknownAccount(_) => "unknown_account",
+            SettlementsError::UnknownCompany(_) => "unknown_company",
+            SettlementsError::Exists(_) => "already_exists",
+            SettlementsError::Corrupt(_) => "corrupt_data",
+            SettlementsError::Database(_) => "database_error",
+        }
+    }
+}
+
+/// The settlements core over the host database.
+#[derive(Debug, Clone)]
+pub struct Settlements {
+    db: Database,
+}
+
+impl Settlements {
+    /// The module over `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// Turns automatic matching on or off for a company (off by default).
+    pub async fn set_auto_matching(&self, company: &str, on: bool) -> Result<(), SettlementsError> {
+        accounts::require_company(&self.db, company).await?;
+        sqlx::query(
+            "INSERT INTO settlement_settings (company_id, auto_matching) VALUES ($1, $2) \
+             ON CONFLICT (company_id) DO UPDATE SET auto_matching = excluded.auto_matching",
+        )
+        .bind(company)
+        .bind(i64::from(on))
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+}
+
+/// ISO 4217: three capital letters.
+fn check_currency(currency: &str) -> Result<(), SettlementsError> {
+    if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(SettlementsError::InvalidInput(format!(
+            "currency `{currency}` is not an ISO 4217 code like UAH or PLN"
+        )))
+    }
+}

@@ -1,0 +1,215 @@
+//! Storing what a connector fetched: each transaction once per account,
+//! keyed by the bank's reference, so an overlapping range or a page served
+//! twice adds nothing; new incoming payments are matched when the company
+//! asked for it. One database transaction per page: a failure keeps none
+//! of it, and the next fetch brings it again.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+use super::matching::{self, Decision};
+use super::{Settlements, SettlementsError, check_currency, events, receivables};
+use crate::db::now_millis;
+
+/// Money in or out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Incoming.
+    Credit,
+    /// Outgoing.
+    Debit,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Direction::Credit => "credit",
+            Direction::Debit => "debit",
+        }
+    }
+}
+
+/// A transaction as a connector reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingTransaction {
+    /// The bank's unique reference: the dedupe key.
+    pub bank_reference: String,
+    /// Booking date.
+    pub booking_date: NaiveDate,
+    /// In or out.
+    pub direction: Direction,
+    /// Positive amount.
+    pub amount: Decimal,
+    /// ISO 4217.
+    pub currency: String,
+    /// Payment title.
+    pub title: String,
+    /// Counterparty name.
+    pub counterparty_name: Option<String>,
+    /// Counterparty account.
+    pub counterparty_account: Option<String>,
+}
+
+/// What recording a page did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RecordReport {
+    /// Transactions stored for the first time.
+    pub new: usize,
+    /// Transactions already stored (or repeated in the page).
+    pub duplicates: usize,
+    /// Invoices settled by new payments.
+    pub settled: Vec<String>,
+    /// Invoices flagged for review.
+    pub review: Vec<String>,
+}
+
+impl Settlements {
+    /// Stores a fetched page of `account`'s transactions.
+    pub async fn record(
+        &self,
+        account: &str,
+        page: &[IncomingTransaction],
+    ) -> Result<RecordReport, SettlementsError> {
+        let account = self.account(account).await?;
+        for t in page {
+            check(t)?;
+        }
+        let mut tx = self.db.pool().begin().await?;
+        let auto =
+            sqlx::query("SELECT auto_matching FROM settlement_settings WHERE company_id = $1")
+                .bind(&account.company)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|row| row.try_get::<i64, _>("auto_matching"))
+                .transpose()?
+                == Some(1);
+        let mut report = RecordReport::default();
+        for t in page {
+            let inserted = sqlx::query(
+                "INSERT INTO bank_transactions (account_id, dedupe_key, booking_date, direction, \
+                   amount, currency, title, counterparty_name, counterparty_account, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id",
+            )
+            .bind(&account.id)
+            .bind(&t.bank_reference)
+            .bind(t.booking_date.to_string())
+            .bind(t.direction.as_str())
+            .bind(t.amount.normalize().to_string())
+            .bind(&t.currency)
+            .bind(&t.title)
+            .bind(&t.counterparty_name)
+            .bind(&t.counterparty_account)
+            .bind(now_millis())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = inserted else {
+                report.duplicates += 1;
+                continue;
+            };
+            report.new += 1;
+            let id: i64 = row.try_get("id")?;
+            let payment = json!({
+                "transaction": id,
+                "account": account.id,
+                "bank_reference": t.bank_reference,
+                "direction": t.direction,
+                "amount": t.amount.normalize().to_string(),
+                "currency": t.currency,
+                "title": t.title,
+                "booking_date": t.booking_date.to_string(),
+            });
+            events::append(&mut tx, &account.company, "payment.received", &payment).await?;
+            if auto && t.direction == Direction::Credit {
+                let open = receivables::open_of(&mut tx, &account.company).await?;
+                let decision = matching::decide(&t.title, t.amount, &t.currency, &open);
+                apply(
+                    &mut tx,
+                    &account.company,
+                    id,
+                    &decision,
+                    &open,
+                    &payment,
+                    &mut report,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+}
+
+fn check(t: &IncomingTransaction) -> Result<(), SettlementsError> {
+    if t.bank_reference.trim().is_empty() {
+        return Err(SettlementsError::InvalidInput(
+            "a transaction without a bank reference cannot be deduplicated".to_owned(),
+        ));
+    }
+    if t.amount <= Decimal::ZERO {
+        return Err(SettlementsError::InvalidInput(format!(
+            "transaction {}: the amount must be positive, not {}",
+            t.bank_reference, t.amount
+        )));
+    }
+    check_currency(&t.currency)
+}
+
+async fn apply(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    company: &str,
+    transaction: i64,
+    decision: &Decision,
+    open: &[matching::Open],
+    payment: &serde_json::Value,
+    report: &mut RecordReport,
+) -> Result<(), SettlementsError> {
+    let invoice = |id: &i64| {
+        open.iter()
+            .find(|o| o.id == *id)
+            .map(|o| o.invoice_number.clone())
+            .unwrap_or_default()
+    };
+    let (ids, outcome, reason, status) = match decision {
+        Decision::Unmatched => return Ok(()),
+        Decision::Settles(id) => (vec![*id], "settled", "exact", "settled"),
+        Decision::Review(why, ids) => (ids.clone(), "review", why.as_str(), "review"),
+    };
+    for id in &ids {
+        let open_amount = if status == "settled" { "0" } else { "" };
+        sqlx::query(
+            "UPDATE receivables SET status = $1, \
+               open_amount = CASE WHEN $2 = '' THEN open_amount ELSE $2 END WHERE id = $3",
+        )
+        .bind(status)
+        .bind(open_amount)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO payment_matches (transaction_id, receivable_id, outcome, reason, matched_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(transaction)
+        .bind(id)
+        .bind(outcome)
+        .bind(reason)
+        .bind(now_millis())
+        .execute(&mut **tx)
+        .await?;
+    }
+    let invoices: Vec<String> = ids.iter().map(invoice).collect();
+    let kind = if outcome == "settled" {
+        report.settled.extend(invoices.iter().cloned());
+        "payment.settled"
+    } else {
+        report.review.extend(invoices.iter().cloned());
+        "payment.review"
+    };
+    let event = json!({ "payment": payment, "invoices": invoices, "reason": reason });
+    events::append(tx, company, kind, &event).await
+}
