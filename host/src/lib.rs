@@ -9,7 +9,11 @@ pub mod kv;
 pub mod packages;
 pub mod registry;
 pub mod runtime;
+pub mod scheduler;
 pub mod serve;
+pub mod settlements;
+pub mod tokens;
+pub mod vault;
 
 /// The WIT package this host implements.
 pub const CONTRACT: &str = "h2h:connector@1.0.0";

@@ -12,20 +12,32 @@ use sqlx::Row;
 
 use crate::admin::{self, AdminError};
 use crate::capabilities::Grants;
+use crate::capabilities::signing::SigningGrant;
 use crate::capabilities::storage::StorageGrant;
 use crate::db::Database;
 use crate::packages::manifest::Manifest;
 use crate::runtime::{Plugin, Runtime};
+use crate::tokens::TokenService;
 
-/// What the host lends a plugin: what its manifest declares. (Admin
-/// narrowing of grants comes with the capabilities work.)
-pub fn grants_for(manifest: &Manifest) -> Grants {
-    Grants {
+/// What the host lends a plugin: what its manifest declares, as the admin
+/// narrowed or completed it. Signing needs the host's tokens; without them
+/// (lifecycle steps) it is denied.
+pub async fn grants_for(
+    db: &Database,
+    manifest: &Manifest,
+    tokens: Option<&Arc<TokenService>>,
+) -> Result<Grants, AdminError> {
+    let signing = match tokens {
+        Some(tokens) if manifest.signing => tokens.signing_grant(&manifest.id).await?,
+        _ => SigningGrant::default(),
+    };
+    Ok(Grants {
+        http: admin::http_grant_for(db, manifest).await?,
         storage: StorageGrant {
             quota_bytes: manifest.storage_quota,
         },
-        ..Grants::default()
-    }
+        signing,
+    })
 }
 
 /// Why a plugin cannot be called.
@@ -58,12 +70,15 @@ pub struct Loaded {
     /// Ready to call.
     pub plugin: Plugin,
     licensed_on: NaiveDate,
+    /// The installation's change stamp: grants changed when it moves.
+    changed_at: i64,
 }
 
 /// Loaded plugins of this process.
 pub struct Registry {
     db: Database,
     runtime: Arc<Runtime>,
+    tokens: Option<Arc<TokenService>>,
     loaded: Mutex<HashMap<String, Loaded>>,
 }
 
@@ -73,8 +88,15 @@ impl Registry {
         Self {
             db,
             runtime,
+            tokens: None,
             loaded: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Lends plugins that declare signing the tokens an admin granted them.
+    pub fn with_tokens(mut self, tokens: Arc<TokenService>) -> Self {
+        self.tokens = Some(tokens);
+        self
     }
 
     fn cached(&self, plugin: &str) -> Option<Loaded> {
@@ -83,41 +105,50 @@ impl Registry {
 
     /// The installed, enabled, licensed version of `plugin`, ready to call.
     pub async fn get(&self, plugin: &str) -> Result<Loaded, UnavailableError> {
-        let row = sqlx::query("SELECT version, enabled FROM installations WHERE plugin_id = $1")
-            .bind(plugin)
-            .fetch_optional(self.db.pool())
-            .await?
-            .ok_or_else(|| UnavailableError::NotInstalled(plugin.to_owned()))?;
+        let row = sqlx::query(
+            "SELECT version, enabled, updated_at FROM installations WHERE plugin_id = $1",
+        )
+        .bind(plugin)
+        .fetch_optional(self.db.pool())
+        .await?
+        .ok_or_else(|| UnavailableError::NotInstalled(plugin.to_owned()))?;
         if row.try_get::<i64, _>("enabled")? == 0 {
             return Err(UnavailableError::Disabled(plugin.to_owned()));
         }
+        let changed_at: i64 = row.try_get("updated_at")?;
         let text: String = row.try_get("version")?;
         let version = Version::parse(&text)
             .map_err(|e| AdminError::Corrupt(format!("{plugin} version {text}: {e}")))?;
         let today = Utc::now().date_naive();
         if let Some(loaded) = self.cached(plugin)
             && loaded.version == version
+            && loaded.changed_at == changed_at
             && loaded.licensed_on == today
         {
             return Ok(loaded);
         }
         admin::require_license(&self.db, plugin, &version).await?;
-        let loaded = match self.cached(plugin).filter(|l| l.version == version) {
+        let loaded = match self
+            .cached(plugin)
+            .filter(|l| l.version == version && l.changed_at == changed_at)
+        {
             Some(loaded) => Loaded {
                 licensed_on: today,
                 ..loaded
             },
             None => {
                 let package = admin::load_package(&self.db, plugin, &version).await?;
+                let grants = grants_for(&self.db, &package.manifest, self.tokens.as_ref()).await?;
                 let component = self
                     .runtime
-                    .load(plugin, &package.wasm, grants_for(&package.manifest))
+                    .load(plugin, &package.wasm, grants)
                     .map_err(AdminError::from)?;
                 Loaded {
                     version,
                     manifest: Arc::new(package.manifest),
                     plugin: component,
                     licensed_on: today,
+                    changed_at,
                 }
             }
         };

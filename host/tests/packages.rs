@@ -305,7 +305,9 @@ fn component_refusals() {
             .1,
         "ungranted_import"
     );
-    let with_http = format!("{MANIFEST}\n[capabilities]\nhttp = [\"https://bank.example\"]\n");
+    // It signs too: the manifest must ask for signing as well.
+    let with_http =
+        format!("{MANIFEST}\n[capabilities]\nhttp = [\"https://bank.example\"]\nsigning = true\n");
     setup
         .open(&setup.signed(setup.files(&with_http, &wasm(WELL_BEHAVED))))
         .expect("declared, so accepted");

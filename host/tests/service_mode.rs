@@ -33,13 +33,17 @@ async fn erp_gets_503_in_service_mode(backend: TestBackend) {
     let Some(fx) = Fixture::new(backend).await else {
         return;
     };
-    fx.upload("versioned", "1.0.0", VERSIONED).await;
+    let ping =
+        "[[tasks]]\nname = \"ping\"\ncron = \"0 0 1 1 *\"\ndescription = \"Stores that it ran.\"\n";
+    fx.upload_with(&admin::manifest("versioned", "1.0.0", ping), VERSIONED)
+        .await;
     fx.add_license("versioned").await;
     fx.host
         .admin
         .install(&fx.actor, "versioned", None)
         .await
         .expect("install");
+    fx.company("acme").await;
     let admin_key = fx
         .host
         .admin
@@ -78,7 +82,9 @@ async fn erp_gets_503_in_service_mode(backend: TestBackend) {
         .expect("call");
     assert_eq!(ok.status(), StatusCode::OK);
     let body: Value = ok.json().await.expect("json");
-    assert_eq!(body["version"], "1.0.0");
+    assert_eq!(body["outcome"], "ok", "{body}");
+    assert_eq!(body["trigger"], "manual");
+    assert_eq!(body["company"], "acme");
 
     // An ERP key is not an admin key; no key is nobody.
     let forbidden = client

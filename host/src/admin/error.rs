@@ -138,6 +138,28 @@ pub enum AdminError {
     /// An argument was invalid.
     #[error("{0}")]
     InvalidInput(String),
+    /// No company has that id.
+    #[error("company `{0}` does not exist")]
+    UnknownCompany(String),
+    /// The company id is taken.
+    #[error("company `{0}` already exists")]
+    CompanyExists(String),
+    /// The plugin's manifest declares no such setting.
+    #[error("{plugin} declares no setting `{name}`; it declares: {declared}")]
+    UnknownSetting {
+        /// The plugin.
+        plugin: String,
+        /// The name asked for.
+        name: String,
+        /// What it declares, comma-separated.
+        declared: String,
+    },
+    /// A signing token could not be registered, granted or used.
+    #[error(transparent)]
+    Token(#[from] crate::tokens::TokenError),
+    /// The vault failed.
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
     /// Stored data could not be read back.
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
@@ -179,6 +201,11 @@ impl AdminError {
             AdminError::Load(_) => "load_failed",
             AdminError::Lifecycle { .. } => "lifecycle_failed",
             AdminError::InvalidInput(_) => "invalid_input",
+            AdminError::UnknownCompany(_) => "unknown_company",
+            AdminError::CompanyExists(_) => "company_exists",
+            AdminError::UnknownSetting { .. } => "unknown_setting",
+            AdminError::Token(e) => e.kind(),
+            AdminError::Vault(e) => e.kind(),
             AdminError::Corrupt(_) => "corrupt_data",
             AdminError::Db(_) => "database_error",
         }
@@ -189,8 +216,11 @@ impl AdminError {
     pub fn is_client_error(&self) -> bool {
         !matches!(
             self,
-            AdminError::Db(_) | AdminError::Corrupt(_) | AdminError::DrainTimeout { .. }
-        )
+            AdminError::Db(_)
+                | AdminError::Corrupt(_)
+                | AdminError::DrainTimeout { .. }
+                | AdminError::Vault(_)
+        ) && !matches!(self, AdminError::Token(e) if !e.is_client_error())
     }
 }
 

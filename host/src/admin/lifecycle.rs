@@ -18,7 +18,9 @@ use crate::runtime::CallContext;
 /// Modules of the host itself that a manifest may `require`.
 pub fn host_modules() -> Vec<(&'static str, Version)> {
     let host = Version::parse(env!("CARGO_PKG_VERSION")).unwrap_or_else(|_| Version::new(0, 0, 0));
-    vec![("h2h", host)]
+    let settlements =
+        Version::parse(crate::settlements::VERSION).unwrap_or_else(|_| Version::new(0, 0, 0));
+    vec![("h2h", host), ("settlements", settlements)]
 }
 
 /// An installed plugin, as listed.
@@ -349,11 +351,8 @@ impl Admin {
         tx.commit().await?;
         journal::step(&self.db, plugin, journal::STEP_LIFECYCLE).await?;
 
-        let loaded = self.runtime.load(
-            plugin,
-            &package.wasm,
-            crate::registry::grants_for(&package.manifest),
-        )?;
+        let grants = crate::registry::grants_for(&self.db, &package.manifest, None).await?;
+        let loaded = self.runtime.load(plugin, &package.wasm, grants)?;
         let ctx = CallContext::default();
         let (step, result) = match operation {
             Operation::Install => ("install", loaded.install(ctx).await),
@@ -455,10 +454,14 @@ impl Admin {
                 .await?;
         }
         if purge {
-            sqlx::query("DELETE FROM plugin_kv WHERE plugin_id = $1")
-                .bind(plugin)
-                .execute(&mut *tx)
-                .await?;
+            for query in [
+                "DELETE FROM plugin_kv WHERE plugin_id = $1",
+                "DELETE FROM company_settings WHERE plugin_id = $1",
+                "DELETE FROM plugin_grants WHERE plugin_id = $1",
+                "DELETE FROM vault_entries WHERE owner = $1 AND kind <> 'pin'",
+            ] {
+                sqlx::query(query).bind(plugin).execute(&mut *tx).await?;
+            }
             backup::discard(&mut tx, plugin).await?;
         }
         tx.commit().await?;

@@ -6,7 +6,9 @@
 mod api_keys;
 mod audit;
 mod backup;
+mod companies;
 mod error;
+mod grants;
 mod installation;
 mod journal;
 mod licenses;
@@ -15,16 +17,24 @@ mod packages;
 pub(crate) mod processes;
 mod publishers;
 mod service_mode;
+mod settings;
+mod tasks;
+pub mod tokens;
 
 pub use api_keys::{ApiKey, CreatedKey, Role};
 pub use audit::AuditEntry;
+pub use companies::Company;
 pub use error::AdminError;
+pub use grants::HttpGrantInfo;
+pub(crate) use grants::http_grant_for;
 pub use journal::{ORPHANED_AFTER, recover};
 pub use licenses::{EXPIRY_WARNING_DAYS, LicenseInfo};
 pub use lifecycle::{InstallReport, Installed, host_modules};
 pub use packages::{PackageInfo, Uploaded};
 pub use publishers::Publisher;
 pub use service_mode::ServiceMode;
+pub use settings::SettingValue;
+pub use tasks::TaskInfo;
 
 pub(crate) use licenses::require_valid as require_license;
 pub(crate) use packages::load as load_package;
@@ -35,6 +45,7 @@ use std::time::Duration;
 use crate::db::Database;
 use crate::packages::{PackageLimits, SignaturePolicy};
 use crate::runtime::Runtime;
+use crate::vault::{Vault, VaultStore};
 
 /// Who performs an admin action, as the audit log names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,21 +102,34 @@ pub struct Admin {
     db: Database,
     runtime: Arc<Runtime>,
     settings: AdminSettings,
+    vault: VaultStore,
 }
 
 impl Admin {
-    /// Admin operations on `db`, running lifecycle steps in `runtime`.
-    pub fn new(db: Database, runtime: Arc<Runtime>, settings: AdminSettings) -> Self {
+    /// Admin operations on `db`, running lifecycle steps in `runtime`,
+    /// sealing secrets with `vault`.
+    pub fn new(
+        db: Database,
+        runtime: Arc<Runtime>,
+        settings: AdminSettings,
+        vault: Arc<Vault>,
+    ) -> Self {
         if settings.allow_untrusted_packages {
             tracing::warn!(
                 "DEVELOPMENT MODE: unsigned and untrusted plugin packages are accepted; never run a production host like this"
             );
         }
         Self {
+            vault: VaultStore::new(db.clone(), vault),
             db,
             runtime,
             settings,
         }
+    }
+
+    /// The vault's values.
+    pub fn vault(&self) -> &VaultStore {
+        &self.vault
     }
 
     /// The database.

@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use crate::runtime::CallContext;
+use crate::scheduler::TaskRun;
 
 /// Routes under `/erp/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/plugins", get(plugins))
         .route("/plugins/{id}/tasks/{task}", post(run_task))
+        .merge(super::signing::routes())
 }
 
 /// An installed plugin, as the ERP sees it.
@@ -45,31 +46,23 @@ struct TaskRequest {
     user: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct TaskDone {
-    plugin: String,
-    version: String,
-    task: String,
-}
-
-/// Runs a plugin task now (e.g. a statement sync on demand).
+/// Runs a plugin task now (e.g. a statement sync on demand); answers with
+/// the run as the task history records it.
 async fn run_task(
     State(state): State<AppState>,
     Extension(_caller): Extension<Caller>,
     Path((id, task)): Path<(String, String)>,
     body: Option<Json<TaskRequest>>,
-) -> Result<Json<TaskDone>, ApiError> {
+) -> Result<Json<TaskRun>, ApiError> {
     let request = body.map(|Json(b)| b).unwrap_or_default();
-    let loaded = state.registry.get(&id).await?;
-    let ctx = CallContext {
-        company_id: request.company,
-        user: request.user,
-        ..CallContext::default()
-    };
-    loaded.plugin.run_task(ctx, &task).await?;
-    Ok(Json(TaskDone {
-        plugin: id,
-        version: loaded.version.to_string(),
-        task,
-    }))
+    let run = state
+        .scheduler
+        .run_now(
+            &id,
+            &task,
+            request.company.as_deref(),
+            request.user.as_deref(),
+        )
+        .await?;
+    Ok(Json(run))
 }

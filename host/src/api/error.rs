@@ -47,12 +47,16 @@ impl IntoResponse for ApiError {
 impl From<AdminError> for ApiError {
     fn from(e: AdminError) -> Self {
         let status = match &e {
-            AdminError::NotInstalled(_) | AdminError::NotUploaded { .. } => StatusCode::NOT_FOUND,
+            AdminError::NotInstalled(_)
+            | AdminError::NotUploaded { .. }
+            | AdminError::UnknownCompany(_)
+            | AdminError::UnknownSetting { .. } => StatusCode::NOT_FOUND,
             AdminError::ConflictingUpload { .. }
             | AdminError::AlreadyInstalled { .. }
             | AdminError::Busy { .. }
             | AdminError::SameVersion { .. }
-            | AdminError::Downgrade { .. } => StatusCode::CONFLICT,
+            | AdminError::Downgrade { .. }
+            | AdminError::CompanyExists(_) => StatusCode::CONFLICT,
             AdminError::Unlicensed { .. } => StatusCode::FORBIDDEN,
             AdminError::DrainTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
             e if e.is_client_error() => StatusCode::UNPROCESSABLE_ENTITY,
@@ -87,5 +91,26 @@ impl From<CallError> for ApiError {
             StatusCode::BAD_GATEWAY
         };
         ApiError::new(status, "plugin_call_failed", e.to_string())
+    }
+}
+
+impl From<crate::scheduler::SchedulerError> for ApiError {
+    fn from(e: crate::scheduler::SchedulerError) -> Self {
+        use crate::scheduler::SchedulerError as E;
+        match e {
+            E::Admin(e) => e.into(),
+            E::UnknownTask { .. } => ApiError::new(StatusCode::NOT_FOUND, e.kind(), e.to_string()),
+            E::AlreadyRunning(_) => ApiError::new(StatusCode::CONFLICT, e.kind(), e.to_string()),
+            E::ServiceMode => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.kind(), e.to_string())
+            }
+            E::Cron { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.kind(), e.to_string())
+            }
+            E::Database(_) => {
+                tracing::error!(error = %e, "scheduler failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.kind(), e.to_string())
+            }
+        }
     }
 }

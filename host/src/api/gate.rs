@@ -39,14 +39,27 @@ impl Gate {
         self.in_flight.load(Ordering::SeqCst)
     }
 
+    /// Counts a call that does not come through the ERP API (a scheduled
+    /// task) in flight, unless service mode is on; the pass ends it.
+    pub fn enter(self: &Arc<Self>) -> Option<GatePass> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let pass = GatePass(self.clone());
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        Some(pass)
+    }
+
     fn reason(&self) -> String {
         self.reason.read().map(|r| r.clone()).unwrap_or_default()
     }
 }
 
-struct InFlight(Arc<Gate>);
+/// A call counted in flight until dropped.
+#[derive(Debug)]
+pub struct GatePass(Arc<Gate>);
 
-impl Drop for InFlight {
+impl Drop for GatePass {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
@@ -55,7 +68,7 @@ impl Drop for InFlight {
 /// Middleware: 503 with `Retry-After` while in service mode.
 pub async fn guard(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
     gate.in_flight.fetch_add(1, Ordering::SeqCst);
-    let in_flight = InFlight(gate.clone());
+    let in_flight = GatePass(gate.clone());
     if gate.closed.load(Ordering::SeqCst) {
         drop(in_flight);
         let mut response = ApiError::new(

@@ -3,11 +3,13 @@
 //! keys, closed with 503 in service mode).
 
 mod admin;
+mod admin_config;
 mod auth;
 mod erp;
 pub mod error;
 pub mod gate;
 mod health;
+mod signing;
 
 use std::sync::Arc;
 
@@ -20,6 +22,7 @@ use crate::admin::Admin;
 use crate::db::Database;
 use crate::registry::Registry;
 use crate::runtime::Runtime;
+use crate::scheduler::Scheduler;
 pub use gate::Gate;
 
 /// Largest request body (a plugin package upload).
@@ -38,11 +41,17 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// Service mode and in-flight ERP calls of this process.
     pub gate: Arc<Gate>,
+    /// Runs plugin tasks, on schedule and on demand.
+    pub scheduler: Scheduler,
+    /// Signing tokens and the ERP users' signing sessions.
+    pub tokens: Arc<crate::tokens::TokenService>,
 }
 
 /// Every route of the host.
 pub fn router(state: AppState) -> Router {
-    let admin = admin::routes().layer(middleware::from_fn_with_state(state.clone(), auth::admin));
+    let admin = admin::routes()
+        .merge(admin_config::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), auth::admin));
     let erp = erp::routes()
         .layer(middleware::from_fn_with_state(state.clone(), auth::erp))
         .layer(middleware::from_fn_with_state(

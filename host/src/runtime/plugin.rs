@@ -332,8 +332,14 @@ impl Plugin {
         let limits = &shared.limits;
         let plugin = self.inner.id.clone();
         let grants = &self.inner.grants;
+        let deadline = Instant::now() + limits.deadline;
         let caps = Capabilities {
-            http: HttpCtx::new(plugin.clone(), grants.http.clone()),
+            http: HttpCtx::new(
+                plugin.clone(),
+                grants.http.clone(),
+                ctx.tls_identities,
+                deadline,
+            ),
             storage: StorageCtx::new(
                 Scope {
                     plugin: plugin.clone(),
@@ -342,7 +348,11 @@ impl Plugin {
                 grants.storage.clone(),
                 shared.kv.clone(),
             ),
-            signing: SigningCtx::new(plugin.clone(), grants.signing.clone()),
+            signing: SigningCtx::new(
+                plugin.clone(),
+                grants.signing.clone(),
+                ctx.company_id.clone(),
+            ),
             log: LogCtx::new(
                 plugin,
                 ctx.company_id.clone(),
@@ -359,7 +369,6 @@ impl Plugin {
                 ctx.secrets,
             ),
         };
-        let deadline = Instant::now() + limits.deadline;
         let state = HostState::new(caps, CapLimiter::new(limits.memory_bytes), deadline);
         let mut store = Store::new(&shared.engine, state);
         store.limiter(|state| &mut state.limiter);

@@ -8,6 +8,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::limits::CapLimiter;
+use crate::capabilities::http::ClientIdentity;
 use crate::capabilities::{
     config::ConfigCtx, http::HttpCtx, log::LogCtx, signing::SigningCtx, storage::StorageCtx,
 };
@@ -23,6 +24,8 @@ pub struct CallContext {
     pub settings: BTreeMap<String, String>,
     /// Company secrets, by name, decrypted for this call.
     pub secrets: BTreeMap<String, SecretString>,
+    /// The company's client TLS identities for this plugin, by name.
+    pub tls_identities: BTreeMap<String, ClientIdentity>,
 }
 
 /// The store data of one call: WASI (inert), the capabilities, the limits.

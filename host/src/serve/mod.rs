@@ -12,6 +12,11 @@ use std::sync::Arc;
 use crate::admin::processes;
 use crate::api::{self, AppState, Gate};
 use crate::registry::Registry;
+use crate::scheduler::{self, Scheduler};
+
+/// How long after a call's deadline a task run still counts as alive: a
+/// run held longer belongs to a process that died.
+const TASK_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Why the host could not start or stopped serving.
 #[derive(Debug, thiserror::Error)]
@@ -56,12 +61,25 @@ pub async fn start(
         gate.clone(),
         process_id.clone(),
     ));
+    let registry = Arc::new(
+        Registry::new(host.db.clone(), host.runtime.clone()).with_tokens(host.tokens.clone()),
+    );
+    let scheduler = Scheduler::new(
+        host.admin.clone(),
+        registry.clone(),
+        Some(gate.clone()),
+        process_id.clone(),
+        config.limits.deadline + TASK_GRACE,
+    );
+    let ticking = scheduler.clone().spawn(scheduler::TICK);
     let state = AppState {
         db: host.db.clone(),
         runtime: host.runtime.clone(),
         admin: host.admin.clone(),
-        registry: Arc::new(Registry::new(host.db.clone(), host.runtime.clone())),
+        registry,
         gate,
+        scheduler,
+        tokens: host.tokens.clone(),
     };
     let app = api::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
@@ -81,6 +99,7 @@ pub async fn start(
             .await
             .map_err(|source| ServeError::Listen { addr, source });
         beat.abort();
+        ticking.abort();
         if let Err(e) = processes::leave(&host.db, &process_id).await {
             tracing::warn!(error = %e, "cannot remove this process from host_processes");
         }

@@ -9,6 +9,7 @@ use crate::admin::{Admin, AdminError, AdminSettings};
 use crate::db::{Database, DbError};
 use crate::kv::SqlKv;
 use crate::runtime::{Limits, Runtime, RuntimeConfig, StartError};
+use crate::vault::{KeySource, Vault, VaultError};
 
 /// Where the host keeps its state.
 #[derive(Debug, Clone)]
@@ -21,13 +22,17 @@ pub struct HostConfig {
     pub admin: AdminSettings,
     /// Per-call limits.
     pub limits: Limits,
+    /// Where the vault key comes from.
+    pub vault_key: KeySource,
 }
 
 impl HostConfig {
     /// Defaults for `data_dir`.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
         Self {
-            data_dir: data_dir.into(),
+            vault_key: KeySource::from_env_or_file(data_dir.join("vault.key")),
+            data_dir,
             database_url: None,
             admin: AdminSettings::default(),
             limits: Limits::default(),
@@ -62,6 +67,9 @@ pub enum OpenError {
     /// The runtime failed to start.
     #[error(transparent)]
     Runtime(#[from] StartError),
+    /// The vault key could not be loaded.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
     /// Recovering an interrupted install failed.
     #[error("recovering an interrupted install: {0}")]
     Recover(#[from] AdminError),
@@ -76,6 +84,8 @@ pub struct Host {
     pub runtime: Arc<Runtime>,
     /// Admin operations.
     pub admin: Admin,
+    /// Signing tokens and sessions.
+    pub tokens: Arc<crate::tokens::TokenService>,
 }
 
 impl Host {
@@ -93,8 +103,18 @@ impl Host {
             },
             Arc::new(SqlKv::new(db.clone())),
         )?);
-        let admin = Admin::new(db.clone(), runtime.clone(), config.admin.clone());
+        let vault = Arc::new(Vault::load(&config.vault_key)?);
+        let tokens = Arc::new(crate::tokens::TokenService::new(
+            db.clone(),
+            Some(vault.clone()),
+        ));
+        let admin = Admin::new(db.clone(), runtime.clone(), config.admin.clone(), vault);
         admin.recover().await?;
-        Ok(Self { db, runtime, admin })
+        Ok(Self {
+            db,
+            runtime,
+            admin,
+            tokens,
+        })
     }
 }

@@ -2,15 +2,19 @@
 //! trusts, and helpers to make packages and licenses for the test plugins.
 #![allow(dead_code)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate, Utc};
 use h2h_host::admin::{Actor, AdminSettings};
 use h2h_host::db::testing::{TestBackend, TestDatabase};
 use h2h_host::packages::pack::write_package;
+use h2h_host::registry::Registry;
 use h2h_host::runtime::Limits;
+use h2h_host::scheduler::Scheduler;
 use h2h_host::serve::{Host, HostConfig};
 use h2h_license::{LicenseRequest, Limits as LicenseLimits, VendorKeyPair, VersionRange};
+use serde_json::Value;
 use sqlx::Row;
 use tempfile::TempDir;
 
@@ -94,6 +98,66 @@ impl Fixture {
             .expect("upload");
     }
 
+    /// Uploads `wasm` packaged with `manifest`.
+    pub async fn upload_with(&self, manifest: &str, wasm: &str) {
+        self.host
+            .admin
+            .upload(&self.actor, &self.package_with(manifest, wasm))
+            .await
+            .expect("upload");
+    }
+
+    /// Uploads `wasm` packaged with `manifest` as plugin `id`, licenses and
+    /// installs it.
+    pub async fn install_with(&self, id: &str, manifest: &str, wasm: &str) {
+        self.upload_with(manifest, wasm).await;
+        self.add_license(id).await;
+        self.host
+            .admin
+            .install(&self.actor, id, None)
+            .await
+            .expect("install");
+    }
+
+    /// A scheduler of this host over a fresh registry (with its tokens), as
+    /// `h2h serve` builds one; `owner` names it like a host process.
+    pub fn scheduler(&self, owner: &str) -> Scheduler {
+        let registry = Registry::new(self.host.db.clone(), self.host.runtime.clone())
+            .with_tokens(self.host.tokens.clone());
+        Scheduler::new(
+            self.host.admin.clone(),
+            Arc::new(registry),
+            None,
+            owner.to_owned(),
+            Duration::from_secs(60),
+        )
+    }
+
+    /// What `plugin` stored under `key` for `company` ('' for plugin-wide),
+    /// read straight from the database, as JSON.
+    pub async fn stored_for(&self, plugin: &str, company: &str, key: &str) -> Option<Value> {
+        let row = sqlx::query(
+            "SELECT value FROM plugin_kv WHERE plugin_id = $1 AND company_id = $2 AND key = $3",
+        )
+        .bind(plugin)
+        .bind(company)
+        .bind(key)
+        .fetch_optional(self.host.db.pool())
+        .await
+        .expect("query")?;
+        let bytes: Vec<u8> = row.get("value");
+        Some(serde_json::from_slice(&bytes).expect("stored JSON"))
+    }
+
+    /// Adds company `id`.
+    pub async fn company(&self, id: &str) {
+        self.host
+            .admin
+            .add_company(&self.actor, id, &format!("Company {id}"), None)
+            .await
+            .expect("company");
+    }
+
     /// A license for `plugin` `versions` valid from `from` days ago to
     /// `until` days ahead (negative: in the past).
     pub async fn license(&self, plugin: &str, versions: &str, from: i64, until: i64) -> String {
@@ -138,19 +202,8 @@ impl Fixture {
     }
 
     /// The plugin-wide stored value of `key`, decoded from JSON.
-    pub async fn stored(&self, plugin: &str, key: &str) -> Option<serde_json::Value> {
-        let row = sqlx::query(
-            "SELECT value FROM plugin_kv WHERE plugin_id = $1 AND company_id = '' AND key = $2",
-        )
-        .bind(plugin)
-        .bind(key)
-        .fetch_optional(self.host.db.pool())
-        .await
-        .expect("query");
-        row.map(|row| {
-            let bytes: Vec<u8> = row.try_get("value").expect("value");
-            serde_json::from_slice(&bytes).expect("JSON value")
-        })
+    pub async fn stored(&self, plugin: &str, key: &str) -> Option<Value> {
+        self.stored_for(plugin, "", key).await
     }
 
     pub async fn count(&self, table: &str) -> i64 {

@@ -69,6 +69,27 @@ enum Command {
     /// API keys for the REST API.
     #[command(subcommand)]
     ApiKey(commands::ApiKeyCommand),
+    /// What plugins may reach over HTTP, as the admin granted it.
+    #[command(subcommand)]
+    Grant(commands::GrantCommand),
+    /// Scheduled plugin tasks.
+    #[command(subcommand)]
+    Task(commands::TaskCommand),
+    /// PKCS#11 signing tokens and which plugins may sign with them.
+    #[command(subcommand)]
+    Token(commands::TokenCommand),
+    /// Companies (head offices and branches).
+    #[command(subcommand)]
+    Company(commands::CompanyCommand),
+    /// Company settings that plugins declare.
+    #[command(subcommand)]
+    Settings(commands::SettingsCommand),
+    /// Client TLS identities plugins present to banks.
+    #[command(subcommand)]
+    TlsIdentity(commands::TlsIdentityCommand),
+    /// The secrets vault.
+    #[command(subcommand)]
+    Vault(commands::VaultCommand),
 }
 
 #[tokio::main]
@@ -104,6 +125,12 @@ fn error_code(error: &anyhow::Error) -> &'static str {
             h2h_license::KeyError::Io { .. } => "io_error",
             _ => "bad_key",
         }
+    } else if let Some(e) = error.downcast_ref::<h2h_host::scheduler::SchedulerError>() {
+        e.kind()
+    } else if let Some(e) = error.downcast_ref::<h2h_host::vault::VaultError>() {
+        e.kind()
+    } else if let Some(e) = error.downcast_ref::<h2h_host::tokens::TokenError>() {
+        e.kind()
     } else if error.downcast_ref::<std::io::Error>().is_some() {
         "io_error"
     } else {

@@ -1,11 +1,19 @@
 //! The commands: each opens the host (which also rolls back installs whose
 //! process died) and calls one library function.
 
+mod company;
+mod grant;
 mod host;
 mod plugin;
+mod task;
+mod token;
 
+pub use company::{CompanyCommand, SettingsCommand, TlsIdentityCommand, VaultCommand};
+pub use grant::GrantCommand;
 pub use host::{ApiKeyCommand, LicenseCommand, PublisherCommand, ServiceModeCommand};
 pub use plugin::PluginCommand;
+pub use task::TaskCommand;
+pub use token::TokenCommand;
 
 use anyhow::Context;
 use h2h_host::admin::{Actor, AdminSettings};
@@ -57,6 +65,27 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             host::audit(&open(&cli).await?, *after, *limit, out).await
         }
         Command::ApiKey(command) => host::api_key(&open(&cli).await?, command, out).await,
+        Command::Grant(command) => grant::run(&open(&cli).await?, command, out).await,
+        Command::Task(command) => task::run(&open(&cli).await?, command, out).await,
+        Command::Token(command) => token::run(&open(&cli).await?, command, out).await,
+        Command::Company(command) => company::company(&open(&cli).await?, command, out).await,
+        Command::Settings(command) => company::settings(&open(&cli).await?, command, out).await,
+        Command::TlsIdentity(command) => {
+            company::tls_identity(&open(&cli).await?, command, out).await
+        }
+        Command::Vault(VaultCommand::GenerateKey) => {
+            company::vault(
+                None,
+                &config(&cli).vault_key,
+                &VaultCommand::GenerateKey,
+                out,
+            )
+            .await
+        }
+        Command::Vault(command) => {
+            let host = open(&cli).await?;
+            company::vault(Some(&host), &config(&cli).vault_key, command, out).await
+        }
     }
 }
 
