@@ -1,5 +1,6 @@
-//! Builds the test plugins as wasm32-wasip2 components, so `cargo test
-//! --workspace` needs no step before it.
+//! Builds the test plugins, and the shipped connectors host tests load, as
+//! wasm32-wasip2 components, so `cargo test --workspace` needs no step
+//! before it.
 //!
 //! A nested cargo with its own target directory: the outer build holds the
 //! lock on `target/`, and its flags (for the host target) must not leak in.
@@ -8,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const PLUGINS: &[&str] = &["well-behaved", "hostile", "minimal", "versioned", "ticker"];
+/// Shipped connectors under `plugins/`, built the same way: directory, and
+/// the name of the exported path (`H2H_TEST_PLUGIN_<NAME>`).
+const SHIPPED: &[(&str, &str)] = &[("privat24", "privat24")];
 /// Extra builds of the versioned plugin, one per feature.
 const VERSIONED_FEATURES: &[&str] = &["v2", "broken", "slow"];
 const TARGET: &str = "wasm32-wasip2";
@@ -31,17 +35,28 @@ fn main() {
             workspace.join("tests/plugins").join(plugin).display()
         );
     }
+    for (dir, _) in SHIPPED {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join("plugins").join(dir).display()
+        );
+    }
 
     ensure_wasm_target();
     let packages: Vec<String> = PLUGINS
         .iter()
         .map(|plugin| format!("h2h-test-plugin-{plugin}"))
+        .chain(SHIPPED.iter().map(|(dir, _)| format!("h2h-plugin-{dir}")))
         .collect();
     build(&workspace, &target_dir, &packages, None);
     let out = target_dir.join(TARGET).join(PROFILE);
     for plugin in PLUGINS.iter().filter(|p| **p != "versioned") {
         let file = out.join(format!("h2h_test_plugin_{}.wasm", plugin.replace('-', "_")));
         export(&plugin.replace('-', "_"), &file);
+    }
+    for (dir, name) in SHIPPED {
+        let file = out.join(format!("h2h_plugin_{}.wasm", dir.replace('-', "_")));
+        export(name, &file);
     }
     // Each feature build overwrites the same artifact: copy it aside first.
     let versioned = out.join("h2h_test_plugin_versioned.wasm");

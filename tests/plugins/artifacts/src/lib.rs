@@ -1,5 +1,5 @@
-//! The test plugins, built for wasm32-wasip2 by this crate's build script.
-//! Tests read the components from these paths.
+//! The test plugins and the shipped connectors, built for wasm32-wasip2 by
+//! this crate's build script. Tests read the components from these paths.
 
 /// A well-behaved bank connector using storage, config, log and HTTP.
 pub const WELL_BEHAVED: &str = env!("H2H_TEST_PLUGIN_WELL_BEHAVED");
@@ -33,3 +33,14 @@ pub const VERSIONED_SLOW: &str = env!("H2H_TEST_PLUGIN_VERSIONED_SLOW");
 /// `slow` spins ~1.2 s and counts overlaps, `fail` fails, `report` stores
 /// the settings and secret it saw.
 pub const TICKER: &str = env!("H2H_TEST_PLUGIN_TICKER");
+
+/// The shipped PrivatBank Privat24 connector (`plugins/privat24`), built
+/// with the `plugin` profile like the test plugins.
+pub const PRIVAT24: &str = env!("H2H_TEST_PLUGIN_PRIVAT24");
+
+/// The Privat24 connector's manifest (`plugins/privat24/h2h.toml`), to pack
+/// [`PRIVAT24`] into a package.
+pub const PRIVAT24_MANIFEST: &str = include_str!("../../../../plugins/privat24/h2h.toml");
+
+/// The Privat24 connector's crate directory (`plugins/privat24`).
+pub const PRIVAT24_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../plugins/privat24");

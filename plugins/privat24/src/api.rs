@@ -1,0 +1,219 @@
+//! Requests to the Autoclient API: credentials from the company's
+//! configuration, the bank's paths and query names, and its errors mapped
+//! to the contract's.
+
+use std::time::Duration;
+
+use h2h_sdk::config::{self, Secret};
+use h2h_sdk::http::{Method, Request, Response};
+use h2h_sdk::{Error, Result};
+use serde::de::DeserializeOwned;
+
+use crate::model::{
+    BalanceAnswer, Envelope, Payment, PaymentRequest, Settings, SettingsAnswer, TransactionsPage,
+};
+
+/// The bank's API when the company sets no `api-url`.
+pub const DEFAULT_API_URL: &str = "https://acp.privatbank.ua";
+
+/// Time allowed for one request; the host also stops at the call's deadline.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+const USER_AGENT: &str = concat!("h2h-privat24/", env!("CARGO_PKG_VERSION"));
+
+/// How `payment/create` ended.
+pub enum Created {
+    /// The bank created the payment, or returned the one it already had
+    /// under that document number.
+    Payment(Payment),
+    /// The bank refused this payment (400, 422): its reason.
+    Refused {
+        /// HTTP status.
+        code: u16,
+        /// The bank's message.
+        message: String,
+    },
+}
+
+/// The API of one company: base URL and credentials.
+pub struct Client {
+    base: String,
+    token: Secret,
+    merchant_id: Option<String>,
+}
+
+impl Client {
+    /// The client for the company of the call: `api-url` and `merchant-id`
+    /// settings, `token` secret.
+    pub fn from_config() -> Result<Self> {
+        let base = config::setting("api-url")
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(Error::invalid_input(format!(
+                "company setting `api-url` must be an http(s) URL, not `{base}`"
+            )));
+        }
+        let token = config::secret("token").ok_or_else(|| {
+            Error::invalid_input(
+                "company secret `token` is not set: store the Autoclient token with \
+                 `h2h settings set <company> privat24 token -`",
+            )
+        })?;
+        let merchant_id = config::setting("merchant-id")
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty());
+        Ok(Client {
+            base,
+            token,
+            merchant_id,
+        })
+    }
+
+    /// A request to `path` with the credential headers: `token`, and `id`
+    /// for the older credential format.
+    fn request(&self, method: Method, path: &str) -> Request {
+        let mut request = Request::new(method, format!("{}{path}", self.base))
+            .header("token", self.token.expose())
+            .header("User-Agent", USER_AGENT)
+            .header("Accept", "application/json")
+            .timeout(REQUEST_TIMEOUT);
+        if let Some(id) = &self.merchant_id {
+            request = request.header("id", id.as_str());
+        }
+        request
+    }
+
+    /// The statement settings: phase and business day.
+    pub fn settings(&self) -> Result<Settings> {
+        let answer: SettingsAnswer = fetch(self.request(Method::Get, "/api/statements/settings"))?;
+        Ok(answer.settings)
+    }
+
+    /// The settings, or `unavailable` unless the bank is in its working
+    /// phase: outside it statements may be incomplete (and the bank
+    /// answers 503 anyway).
+    pub fn working_settings(&self) -> Result<Settings> {
+        let settings = self.settings()?;
+        if settings.phase.trim() != crate::model::WORKING_PHASE {
+            return Err(Error::unavailable(format!(
+                "Privat24 statements are unavailable in phase {}; they can be fetched in phase {}",
+                settings.phase.trim(),
+                crate::model::WORKING_PHASE
+            )));
+        }
+        Ok(settings)
+    }
+
+    /// One page of lines of `account` booked from `start` to `end`
+    /// (`dd-MM-yyyy`), after `follow_id`.
+    pub fn transactions(
+        &self,
+        account: &str,
+        start: &str,
+        end: &str,
+        follow_id: Option<&str>,
+        limit: usize,
+    ) -> Result<TransactionsPage> {
+        let limit = limit.to_string();
+        let mut query = vec![
+            ("acc", account),
+            ("startDate", start),
+            ("endDate", end),
+            ("limit", limit.as_str()),
+        ];
+        if let Some(follow_id) = follow_id {
+            query.push(("followId", follow_id));
+        }
+        fetch(
+            self.request(Method::Get, "/api/statements/transactions")
+                .query(&query),
+        )
+    }
+
+    /// Balances of `account` over `start`..`end` (`dd-MM-yyyy`).
+    pub fn balance(&self, account: &str, start: &str, end: &str) -> Result<BalanceAnswer> {
+        fetch(
+            self.request(Method::Get, "/api/statements/balance")
+                .query(&[("acc", account), ("startDate", start), ("endDate", end)]),
+        )
+    }
+
+    /// Creates a payment, unsigned. The same `document_number` again
+    /// returns the payment the bank already has.
+    pub fn create_payment(&self, payment: &PaymentRequest) -> Result<Created> {
+        let body = serde_json::to_vec(payment)
+            .map_err(|e| Error::invalid_input(format!("cannot encode the payment: {e}")))?;
+        let response = self
+            .request(Method::Post, "/api/proxy/payment/create")
+            .header("Content-Type", "application/json;charset=utf-8")
+            .body(body)
+            .send()?;
+        if matches!(response.status(), 400 | 422) {
+            return Ok(Created::Refused {
+                code: response.status(),
+                message: bank_message(&response),
+            });
+        }
+        decode(response).map(Created::Payment)
+    }
+
+    /// A payment by its reference.
+    pub fn payment(&self, payment_ref: &str) -> Result<Payment> {
+        fetch(
+            self.request(Method::Get, "/api/proxy/payment/get")
+                .query(&[("ref", payment_ref)]),
+        )
+    }
+}
+
+/// Sends `request` and decodes its JSON answer.
+fn fetch<T: DeserializeOwned>(request: Request) -> Result<T> {
+    decode(request.send()?)
+}
+
+/// A 2xx answer decoded; any other status, or an `ERROR` envelope, as the
+/// contract's error (5xx unavailable, 429 busy, 401/403 unauthorized,
+/// other 4xx rejected; malformed JSON protocol).
+fn decode<T: DeserializeOwned>(response: Response) -> Result<T> {
+    let response = response.error_for_status()?;
+    let envelope: Envelope = serde_json::from_slice(response.body()).unwrap_or_default();
+    if envelope.is_error() {
+        let message = envelope
+            .message
+            .clone()
+            .unwrap_or_else(|| "the bank answered ERROR".to_owned());
+        return Err(error_for_code(envelope.code(), message));
+    }
+    response.json()
+}
+
+/// The error an `ERROR` envelope with `code` stands for.
+pub fn error_for_code(code: Option<u16>, message: String) -> Error {
+    let message = match code {
+        Some(code) => format!("Privat24 error {code}: {message}"),
+        None => format!("Privat24 error: {message}"),
+    };
+    match code {
+        Some(429) => Error::busy(message, None),
+        Some(401 | 403) => Error::unauthorized(message),
+        Some(408 | 504) => Error::timeout(message),
+        Some(500..) => Error::unavailable(message),
+        Some(code) => Error::rejected(Some(&code.to_string()), message),
+        None => Error::rejected(None, message),
+    }
+}
+
+/// The bank's `message` from an error answer, or the start of the body.
+fn bank_message(response: &Response) -> String {
+    serde_json::from_slice::<Envelope>(response.body())
+        .ok()
+        .and_then(|e| e.message)
+        .unwrap_or_else(|| {
+            String::from_utf8_lossy(response.body())
+                .chars()
+                .take(200)
+                .collect()
+        })
+}
