@@ -167,3 +167,55 @@ fn duplicate_task_names_are_refused() {
         )
     );
 }
+
+const SESSION: &str = "description = \"Open a smart-card session\"";
+
+fn with_operations(list: &str) -> String {
+    PKOBP.replacen(SESSION, &format!("{SESSION}\noperations = {list}"), 1)
+}
+
+#[test]
+fn permissions_name_the_operations_they_guard() {
+    let m = Manifest::parse(&with_operations(
+        r#"["open-session", "task:fetch-statements", "sync-statements", "submit-transfers"]"#,
+    ))
+    .expect("valid manifest");
+    assert_eq!(
+        m.permissions[0].operations,
+        [
+            "open-session",
+            "task:fetch-statements",
+            "sync-statements",
+            "submit-transfers"
+        ]
+    );
+    // Without the list a permission guards nothing.
+    let plain = Manifest::parse(PKOBP).expect("valid manifest");
+    assert!(plain.permissions[0].operations.is_empty());
+}
+
+#[test]
+fn unknown_operations_are_refused_with_line_and_field() {
+    for (list, message) in [
+        (r#"["send-money"]"#, "`send-money` is not sync-statements"),
+        (
+            r#"["open-session", "task:nightly"]"#,
+            "`task:nightly` is not sync-statements, submit-transfers, open-session or `task:<name>` of a task declared here",
+        ),
+        (r#"["task:"]"#, "`task:` is not"),
+        (
+            r#"["open-session", "open-session"]"#,
+            "`open-session` is listed twice",
+        ),
+    ] {
+        let error = Manifest::parse(&with_operations(list)).expect_err(list);
+        assert_eq!(
+            (error.line, error.field.as_str()),
+            (Some(28), "permissions.create-session.operations"),
+            "{error}"
+        );
+        assert!(error.message.contains(message), "{list}: {error}");
+    }
+    let error = Manifest::parse(&with_operations(r#""open-session""#)).expect_err("not a list");
+    assert_eq!(error.line, Some(28), "{error}");
+}

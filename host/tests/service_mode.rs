@@ -44,6 +44,16 @@ async fn erp_gets_503_in_service_mode(backend: TestBackend) {
         .await
         .expect("install");
     fx.company("acme").await;
+    fx.host
+        .admin
+        .add_erp_user(&fx.actor, "anna", "Anna", None)
+        .await
+        .expect("user");
+    fx.host
+        .admin
+        .grant_company(&fx.actor, "anna", "acme", false)
+        .await
+        .expect("grant");
     let admin_key = fx
         .host
         .admin
@@ -73,6 +83,7 @@ async fn erp_gets_503_in_service_mode(backend: TestBackend) {
         client
             .post(format!("{base}/erp/v1{path}"))
             .bearer_auth(&erp_key.secret)
+            .header("X-H2H-User", "anna")
             .json(&json!({ "company": "acme" }))
     };
 

@@ -154,6 +154,49 @@ pub enum AdminError {
         /// What it declares, comma-separated.
         declared: String,
     },
+    /// No ERP user has this id (admin operations).
+    #[error("ERP user `{0}` does not exist")]
+    UnknownErpUser(String),
+    /// The ERP user an ERP request names is unknown or disabled.
+    #[error("ERP user `{0}` is unknown or disabled")]
+    ErpUserRefused(String),
+    /// The ERP user id is taken.
+    #[error("ERP user `{0}` already exists")]
+    ErpUserExists(String),
+    /// The ERP user may not act for the company.
+    #[error("ERP user `{user}` may not act for company `{company}`")]
+    NoCompanyAccess {
+        /// The ERP user.
+        user: String,
+        /// The company.
+        company: String,
+    },
+    /// The plugin guards the operation with permissions the user holds none
+    /// of.
+    #[error("ERP user `{user}` needs the permission {needed} of {plugin} for `{operation}`")]
+    PermissionRequired {
+        /// The ERP user.
+        user: String,
+        /// The plugin.
+        plugin: String,
+        /// The operation asked for.
+        operation: String,
+        /// The guarding permissions, joined with ` or `.
+        needed: String,
+    },
+    /// The plugin declares no such permission.
+    #[error("{plugin} declares no permission `{name}`; it declares: {declared}")]
+    UnknownPermission {
+        /// The plugin.
+        plugin: String,
+        /// The name asked for.
+        name: String,
+        /// What it declares, comma-separated.
+        declared: String,
+    },
+    /// The company has no webhook.
+    #[error("company `{0}` has no webhook")]
+    NoWebhook(String),
     /// A signing token could not be registered, granted or used.
     #[error(transparent)]
     Token(#[from] crate::tokens::TokenError),
@@ -204,6 +247,13 @@ impl AdminError {
             AdminError::UnknownCompany(_) => "unknown_company",
             AdminError::CompanyExists(_) => "company_exists",
             AdminError::UnknownSetting { .. } => "unknown_setting",
+            AdminError::UnknownErpUser(_) | AdminError::ErpUserRefused(_) => "unknown_erp_user",
+            AdminError::ErpUserExists(_) => "erp_user_exists",
+            AdminError::NoCompanyAccess { .. } | AdminError::PermissionRequired { .. } => {
+                "forbidden"
+            }
+            AdminError::UnknownPermission { .. } => "unknown_permission",
+            AdminError::NoWebhook(_) => "no_webhook",
             AdminError::Token(e) => e.kind(),
             AdminError::Vault(e) => e.kind(),
             AdminError::Corrupt(_) => "corrupt_data",

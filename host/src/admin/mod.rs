@@ -7,6 +7,7 @@ mod api_keys;
 mod audit;
 mod backup;
 mod companies;
+mod erp_users;
 mod error;
 mod grants;
 mod installation;
@@ -20,10 +21,12 @@ mod service_mode;
 mod settings;
 mod tasks;
 pub mod tokens;
+mod webhooks;
 
 pub use api_keys::{ApiKey, CreatedKey, Role};
 pub use audit::AuditEntry;
 pub use companies::Company;
+pub use erp_users::{ErpUserAccess, ErpUserInfo, GrantedPermission, split_permission};
 pub use error::AdminError;
 pub use grants::HttpGrantInfo;
 pub(crate) use grants::http_grant_for;
@@ -35,6 +38,10 @@ pub use publishers::Publisher;
 pub use service_mode::ServiceMode;
 pub use settings::SettingValue;
 pub use tasks::TaskInfo;
+pub use webhooks::{
+    MIN_SECRET_LEN, WEBHOOK_SECRET_OWNER, WebhookInfo, check_url, redacted_url,
+    webhook_secret_entry,
+};
 
 pub(crate) use licenses::require_valid as require_license;
 pub(crate) use packages::load as load_package;

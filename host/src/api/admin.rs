@@ -3,10 +3,11 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use semver::Version;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Caller;
@@ -18,21 +19,21 @@ use crate::admin::{
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// Routes under `/admin/v1`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/installation-id", get(installation_id))
-        .route("/publishers", get(publishers).post(trust_publisher))
-        .route("/packages", get(packages).post(upload))
-        .route("/licenses", get(licenses).post(add_license))
-        .route("/plugins", get(installed))
-        .route("/plugins/{id}/install", post(install))
-        .route("/plugins/{id}/upgrade", post(upgrade))
-        .route("/plugins/{id}/uninstall", post(uninstall))
-        .route("/plugins/{id}/enable", post(enable))
-        .route("/plugins/{id}/disable", post(disable))
-        .route("/service-mode", get(service_mode).put(set_service_mode))
-        .route("/audit", get(audit))
+/// Routes under `/admin/v1`, documented under the `admin` tag.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(installation_id))
+        .routes(routes!(publishers, trust_publisher))
+        .routes(routes!(packages, upload))
+        .routes(routes!(licenses, add_license))
+        .routes(routes!(installed))
+        .routes(routes!(install))
+        .routes(routes!(upgrade))
+        .routes(routes!(uninstall))
+        .routes(routes!(enable))
+        .routes(routes!(disable))
+        .routes(routes!(service_mode, set_service_mode))
+        .routes(routes!(audit))
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -40,12 +41,24 @@ struct InstallationId {
     installation_id: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/installation-id",
+    tag = "admin",
+    responses((status = 200, description = "The installation id licenses are bound to"))
+)]
 async fn installation_id(State(state): State<AppState>) -> ApiResult<InstallationId> {
     Ok(Json(InstallationId {
         installation_id: state.admin.installation_id().await?,
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/publishers",
+    tag = "admin",
+    responses((status = 200, description = "Trusted publisher keys"))
+)]
 async fn publishers(State(state): State<AppState>) -> ApiResult<Vec<Publisher>> {
     Ok(Json(state.admin.publishers().await?))
 }
@@ -56,6 +69,12 @@ struct TrustQuery {
 }
 
 /// Body: the armored public key file.
+#[utoipa::path(
+    post,
+    path = "/publishers",
+    tag = "admin",
+    responses((status = 200, description = "Trusted; body: the armored public key, `?name=`"))
+)]
 async fn trust_publisher(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -70,11 +89,23 @@ async fn trust_publisher(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/packages",
+    tag = "admin",
+    responses((status = 200, description = "Uploaded packages"))
+)]
 async fn packages(State(state): State<AppState>) -> ApiResult<Vec<PackageInfo>> {
     Ok(Json(state.admin.packages().await?))
 }
 
 /// Body: the zip file.
+#[utoipa::path(
+    post,
+    path = "/packages",
+    tag = "admin",
+    responses((status = 200, description = "Uploaded; body: the zip"))
+)]
 async fn upload(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -83,11 +114,23 @@ async fn upload(
     Ok(Json(state.admin.upload(&caller.actor(), &body).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/licenses",
+    tag = "admin",
+    responses((status = 200, description = "Stored licenses"))
+)]
 async fn licenses(State(state): State<AppState>) -> ApiResult<Vec<LicenseInfo>> {
     Ok(Json(state.admin.licenses().await?))
 }
 
 /// Body: the license file.
+#[utoipa::path(
+    post,
+    path = "/licenses",
+    tag = "admin",
+    responses((status = 200, description = "Added; body: the license file"))
+)]
 async fn add_license(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -96,6 +139,12 @@ async fn add_license(
     Ok(Json(state.admin.add_license(&caller.actor(), &body).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/plugins",
+    tag = "admin",
+    responses((status = 200, description = "Installed plugins"))
+)]
 async fn installed(State(state): State<AppState>) -> ApiResult<Vec<Installed>> {
     Ok(Json(state.admin.installed().await?))
 }
@@ -115,6 +164,13 @@ fn parse_version(text: Option<String>) -> Result<Option<Version>, ApiError> {
     .transpose()
 }
 
+#[utoipa::path(
+    post,
+    path = "/plugins/{id}/install",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, description = "Installed"))
+)]
 async fn install(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -128,6 +184,13 @@ async fn install(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/plugins/{id}/upgrade",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, description = "Upgraded"))
+)]
 async fn upgrade(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -156,6 +219,13 @@ struct Done {
     done: &'static str,
 }
 
+#[utoipa::path(
+    post,
+    path = "/plugins/{id}/uninstall",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, description = "Uninstalled"))
+)]
 async fn uninstall(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -174,6 +244,13 @@ async fn uninstall(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/plugins/{id}/enable",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, description = "Enabled"))
+)]
 async fn enable(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -186,6 +263,13 @@ async fn enable(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/plugins/{id}/disable",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, description = "Disabled"))
+)]
 async fn disable(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -198,6 +282,12 @@ async fn disable(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/service-mode",
+    tag = "admin",
+    responses((status = 200, description = "Service mode"))
+)]
 async fn service_mode(State(state): State<AppState>) -> ApiResult<ServiceMode> {
     Ok(Json(state.admin.service_mode().await?))
 }
@@ -209,6 +299,12 @@ struct ServiceModeRequest {
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/service-mode",
+    tag = "admin",
+    responses((status = 200, description = "Service mode switched"))
+)]
 async fn set_service_mode(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -238,6 +334,12 @@ fn default_limit() -> i64 {
     100
 }
 
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "admin",
+    responses((status = 200, description = "Audit entries"))
+)]
 async fn audit(
     State(state): State<AppState>,
     Query(query): Query<AuditQuery>,

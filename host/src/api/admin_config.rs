@@ -2,9 +2,10 @@
 //! HTTP grants and scheduled tasks. Same library calls as the CLI.
 
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post, put};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Caller;
@@ -14,32 +15,26 @@ use crate::scheduler::{TaskRun, history};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-/// Routes under `/admin/v1`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/companies", get(companies).post(add_company))
-        .route(
-            "/companies/{company}/plugins/{plugin}/settings",
-            get(settings),
-        )
-        .route(
-            "/companies/{company}/plugins/{plugin}/settings/{name}",
-            put(set_setting).delete(unset_setting),
-        )
-        .route("/plugins/{id}/grants/http", get(http_grant))
-        .route(
-            "/plugins/{id}/grants/http/private-hosts",
-            post(allow_private),
-        )
-        .route(
-            "/plugins/{id}/grants/http/revoked-origins",
-            post(revoke_origin),
-        )
-        .route("/tasks", get(tasks))
-        .route("/tasks/{plugin}/{task}", put(change_task))
-        .route("/tasks/{plugin}/{task}/history", get(task_history))
+/// Routes under `/admin/v1`, documented under the `admin` tag.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(companies, add_company))
+        .routes(routes!(settings))
+        .routes(routes!(set_setting, unset_setting))
+        .routes(routes!(http_grant))
+        .routes(routes!(allow_private))
+        .routes(routes!(revoke_origin))
+        .routes(routes!(tasks))
+        .routes(routes!(change_task))
+        .routes(routes!(task_history))
 }
 
+#[utoipa::path(
+    get,
+    path = "/companies",
+    tag = "admin",
+    responses((status = 200, description = "Companies"))
+)]
 async fn companies(State(state): State<AppState>) -> ApiResult<Vec<Company>> {
     Ok(Json(state.admin.companies().await?))
 }
@@ -51,6 +46,12 @@ struct NewCompany {
     parent: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/companies",
+    tag = "admin",
+    responses((status = 200, description = "Added"))
+)]
 async fn add_company(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -68,6 +69,13 @@ async fn add_company(
     Ok(Json(company))
 }
 
+#[utoipa::path(
+    get,
+    path = "/companies/{company}/plugins/{plugin}/settings",
+    tag = "admin",
+    params(("company" = String, Path, description = "Company id"), ("plugin" = String, Path, description = "Plugin id")),
+    responses((status = 200, description = "Settings (secrets: only whether set)"))
+)]
 async fn settings(
     State(state): State<AppState>,
     Path((company, plugin)): Path<(String, String)>,
@@ -81,6 +89,13 @@ struct NewValue {
 }
 
 /// Answers with the settings as listed: a secret's value never comes back.
+#[utoipa::path(
+    put,
+    path = "/companies/{company}/plugins/{plugin}/settings/{name}",
+    tag = "admin",
+    params(("company" = String, Path, description = "Company id"), ("plugin" = String, Path, description = "Plugin id"), ("name" = String, Path, description = "Setting name")),
+    responses((status = 200, description = "Set"))
+)]
 async fn set_setting(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -101,6 +116,13 @@ async fn set_setting(
     Ok(Json(state.admin.settings(&company, &plugin).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/companies/{company}/plugins/{plugin}/settings/{name}",
+    tag = "admin",
+    params(("company" = String, Path, description = "Company id"), ("plugin" = String, Path, description = "Plugin id"), ("name" = String, Path, description = "Setting name")),
+    responses((status = 200, description = "Unset"))
+)]
 async fn unset_setting(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -113,6 +135,13 @@ async fn unset_setting(
     Ok(Json(state.admin.settings(&company, &plugin).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/plugins/{id}/grants/http",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, description = "The HTTP grant"))
+)]
 async fn http_grant(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -131,6 +160,13 @@ fn yes() -> bool {
     true
 }
 
+#[utoipa::path(
+    post,
+    path = "/plugins/{id}/grants/http/private-hosts",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, description = "Changed"))
+)]
 async fn allow_private(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -151,6 +187,13 @@ struct RevokedOrigin {
     restore: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/plugins/{id}/grants/http/revoked-origins",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, description = "Changed"))
+)]
 async fn revoke_origin(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -164,6 +207,12 @@ async fn revoke_origin(
     Ok(Json(grant))
 }
 
+#[utoipa::path(
+    get,
+    path = "/tasks",
+    tag = "admin",
+    responses((status = 200, description = "Tasks"))
+)]
 async fn tasks(State(state): State<AppState>) -> ApiResult<Vec<TaskInfo>> {
     Ok(Json(state.admin.tasks().await?))
 }
@@ -187,6 +236,13 @@ mod double_option {
     }
 }
 
+#[utoipa::path(
+    put,
+    path = "/tasks/{plugin}/{task}",
+    tag = "admin",
+    params(("plugin" = String, Path, description = "Plugin id"), ("task" = String, Path, description = "Task name")),
+    responses((status = 200, description = "Changed"))
+)]
 async fn change_task(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -231,6 +287,13 @@ fn twenty() -> i64 {
     20
 }
 
+#[utoipa::path(
+    get,
+    path = "/tasks/{plugin}/{task}/history",
+    tag = "admin",
+    params(("plugin" = String, Path, description = "Plugin id"), ("task" = String, Path, description = "Task name")),
+    responses((status = 200, description = "Runs"))
+)]
 async fn task_history(
     State(state): State<AppState>,
     Path((plugin, task)): Path<(String, String)>,

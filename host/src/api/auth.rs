@@ -1,5 +1,6 @@
 //! Bearer API keys: the admin API needs role `admin`, the ERP API `erp` or
-//! `admin`.
+//! `admin`. ERP requests also name the ERP user they act for in
+//! `X-H2H-User` ([`ErpUser`]).
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -80,4 +81,50 @@ pub async fn admin(State(state): State<AppState>, request: Request, next: Next) 
 /// Middleware for the ERP API.
 pub async fn erp(State(state): State<AppState>, request: Request, next: Next) -> Response {
     require(state, request, next, false).await
+}
+
+/// The header naming the ERP user a request acts for.
+pub const ERP_USER_HEADER: &str = "X-H2H-User";
+
+/// The ERP user a request acts for, for handlers (`Extension<ErpUser>`):
+/// named in `X-H2H-User`, existing and enabled when the request came in.
+/// Handlers still call [`crate::admin::Admin::authorize`] for the company
+/// (and plugin operation) they act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErpUser(pub String);
+
+/// Middleware for the ERP resources: `X-H2H-User` missing → 400
+/// `erp_user_required`; unknown or disabled → 403 `unknown_erp_user`;
+/// otherwise the user goes into the request's extensions as [`ErpUser`].
+pub async fn erp_user(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let named = request
+        .headers()
+        .get(ERP_USER_HEADER)
+        .map(|value| value.to_str().map(|v| v.trim().to_owned()));
+    let id = match named {
+        Some(Ok(id)) if !id.is_empty() => id,
+        Some(_) => {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "erp_user_required",
+                format!("`{ERP_USER_HEADER}` must name an ERP user id"),
+            )
+            .into_response();
+        }
+        None => {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "erp_user_required",
+                format!("send `{ERP_USER_HEADER}: <ERP user id>`: the user this request acts for"),
+            )
+            .into_response();
+        }
+    };
+    match state.admin.active_erp_user(&id).await {
+        Ok(user) => {
+            request.extensions_mut().insert(ErpUser(user.id));
+            next.run(request).await
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }

@@ -1,16 +1,20 @@
 //! Errors as JSON: `{"code": "...", "message": "..."}` with a stable code.
 
+use std::borrow::Cow;
+
 use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::openapi::{RefOr, schema::Schema};
 
 use crate::admin::AdminError;
 use crate::registry::UnavailableError;
 use crate::runtime::CallError;
 
 /// The JSON body of every error response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable, snake_case.
     pub code: String,
@@ -36,6 +40,68 @@ impl ApiError {
             },
         }
     }
+
+    /// 400 `invalid_input`: the request is malformed or a value invalid.
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &str {
+        &self.body.code
+    }
+}
+
+/// In the OpenAPI document an error is its JSON body, [`ErrorBody`].
+impl utoipa::PartialSchema for ApiError {
+    fn schema() -> RefOr<Schema> {
+        <ErrorBody as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for ApiError {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ErrorBody")
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        ApiError::invalid_input(e.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        ApiError::invalid_input(e.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> Self {
+        ApiError::invalid_input(e.body_text())
+    }
+}
+
+impl From<crate::settlements::SettlementsError> for ApiError {
+    fn from(e: crate::settlements::SettlementsError) -> Self {
+        use crate::settlements::SettlementsError as E;
+        let status = match &e {
+            E::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            E::UnknownAccount(_) | E::UnknownCompany(_) => StatusCode::NOT_FOUND,
+            E::Exists(_) => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %e, "settlements operation failed");
+        }
+        ApiError::new(status, e.kind(), e.to_string())
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -50,14 +116,21 @@ impl From<AdminError> for ApiError {
             AdminError::NotInstalled(_)
             | AdminError::NotUploaded { .. }
             | AdminError::UnknownCompany(_)
-            | AdminError::UnknownSetting { .. } => StatusCode::NOT_FOUND,
+            | AdminError::UnknownSetting { .. }
+            | AdminError::UnknownErpUser(_)
+            | AdminError::UnknownPermission { .. }
+            | AdminError::NoWebhook(_) => StatusCode::NOT_FOUND,
             AdminError::ConflictingUpload { .. }
             | AdminError::AlreadyInstalled { .. }
             | AdminError::Busy { .. }
             | AdminError::SameVersion { .. }
             | AdminError::Downgrade { .. }
-            | AdminError::CompanyExists(_) => StatusCode::CONFLICT,
-            AdminError::Unlicensed { .. } => StatusCode::FORBIDDEN,
+            | AdminError::CompanyExists(_)
+            | AdminError::ErpUserExists(_) => StatusCode::CONFLICT,
+            AdminError::Unlicensed { .. }
+            | AdminError::ErpUserRefused(_)
+            | AdminError::NoCompanyAccess { .. }
+            | AdminError::PermissionRequired { .. } => StatusCode::FORBIDDEN,
             AdminError::DrainTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
             e if e.is_client_error() => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,9 +1,11 @@
 //! The HTTP face of the host (axum): `/health`, the admin API under
-//! `/admin/v1` (admin keys) and the ERP API under `/erp/v1` (ERP or admin
-//! keys, closed with 503 in service mode).
+//! `/admin/v1` (admin keys), the ERP API under `/erp/v1` (ERP or admin
+//! keys and `X-H2H-User`, closed with 503 in service mode), and
+//! `/openapi.json`, the OpenAPI 3 document generated from the handlers.
 
 mod admin;
 mod admin_config;
+mod admin_erp_users;
 mod auth;
 mod erp;
 pub mod error;
@@ -17,12 +19,17 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::get;
+use utoipa::OpenApi as _;
+use utoipa::openapi::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::admin::Admin;
 use crate::db::Database;
 use crate::registry::Registry;
 use crate::runtime::Runtime;
 use crate::scheduler::Scheduler;
+pub use auth::{ERP_USER_HEADER, ErpUser};
 pub use gate::Gate;
 
 /// Largest request body (a plugin package upload).
@@ -47,21 +54,145 @@ pub struct AppState {
     pub tokens: Arc<crate::tokens::TokenService>,
 }
 
+/// The document's frame; the paths come from the routers.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "h2h",
+        description = "The h2h host: the ERP API (`/erp/v1`) and the admin API (`/admin/v1`). \
+                       Errors are `{\"code\", \"message\"}` (ErrorBody) with a stable code.",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(error::ErrorBody)),
+    tags(
+        (name = "plugins", description = "Installed plugins and their tasks"),
+        (name = "companies", description = "Companies the ERP user may act for"),
+        (name = "accounts", description = "Bank accounts and their transactions"),
+        (name = "receivables", description = "Open receivables and matching"),
+        (name = "events", description = "The events feed"),
+        (name = "admin", description = "The admin API (admin keys)"),
+    )
+)]
+struct Frame;
+
+/// The routers with the document's frame, bearer security and `/health`.
+fn assemble(
+    admin: OpenApiRouter<AppState>,
+    erp: OpenApiRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    let mut frame = Frame::openapi();
+    frame.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let components = frame.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+    );
+    OpenApiRouter::with_openapi(frame)
+        .nest("/admin/v1", admin)
+        .nest("/erp/v1", erp)
+}
+
+fn admin_routes() -> OpenApiRouter<AppState> {
+    let mut routes = admin::routes()
+        .merge(admin_config::routes())
+        .merge(admin_erp_users::routes());
+    for item in routes.get_openapi_mut().paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            operation.security.get_or_insert_with(|| {
+                vec![utoipa::openapi::SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]
+            });
+        }
+    }
+    routes
+}
+
+/// Operation ids are handler names, which repeat across modules (`list`);
+/// a repeated one becomes its method and path: `get_erp_accounts_id`.
+fn unique_operation_ids(document: &mut OpenApi) {
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for item in document.paths.paths.values() {
+        for operation in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = &operation.operation_id {
+                *seen.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in document.paths.paths.iter_mut() {
+        let operations = [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let repeated = operation
+                .operation_id
+                .as_ref()
+                .is_some_and(|id| seen.get(id).copied().unwrap_or(0) > 1);
+            if repeated {
+                let words: String = path
+                    .split(['/', '{', '}', '-'])
+                    .filter(|w| !w.is_empty() && *w != "v1")
+                    .collect::<Vec<_>>()
+                    .join("_");
+                operation.operation_id = Some(format!("{method}_{words}"));
+            }
+        }
+    }
+}
+
+/// The OpenAPI document of every documented route, as `/openapi.json`
+/// serves it.
+pub fn openapi() -> OpenApi {
+    let mut document = assemble(admin_routes(), erp::routes()).into_openapi();
+    unique_operation_ids(&mut document);
+    document
+}
+
 /// Every route of the host.
 pub fn router(state: AppState) -> Router {
-    let admin = admin::routes()
-        .merge(admin_config::routes())
-        .layer(middleware::from_fn_with_state(state.clone(), auth::admin));
+    let admin = admin_routes().layer(middleware::from_fn_with_state(state.clone(), auth::admin));
+    // The ERP resources need `X-H2H-User`; the signing routes (which name
+    // the user in their body) do not, yet.
     let erp = erp::routes()
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::erp_user,
+        ))
+        .merge(OpenApiRouter::from(signing::routes()))
         .layer(middleware::from_fn_with_state(state.clone(), auth::erp))
         .layer(middleware::from_fn_with_state(
             state.gate.clone(),
             gate::guard,
         ));
-    Router::new()
+    let (routes, mut document) = assemble(admin, erp).split_for_parts();
+    unique_operation_ids(&mut document);
+    let document = Arc::new(document);
+    routes
         .route("/health", get(health::health))
-        .nest("/admin/v1", admin)
-        .nest("/erp/v1", erp)
+        .route(
+            "/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { axum::Json(document.as_ref().clone()) }
+            }),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -112,6 +112,23 @@ pub struct Permission {
     pub name: String,
     /// What it allows.
     pub description: String,
+    /// The operations it guards: an ERP user must hold one of the
+    /// permissions guarding an operation to ask for it. Each is one of
+    /// [`OPERATIONS`] or `task:<name>` of a task the manifest declares.
+    #[serde(default)]
+    pub operations: Vec<String>,
+}
+
+/// The operations a permission may guard, besides `task:<name>`.
+pub const OPERATIONS: [&str; 3] = ["sync-statements", "submit-transfers", "open-session"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPermission {
+    name: String,
+    description: String,
+    #[serde(default)]
+    operations: Vec<Spanned<String>>,
 }
 
 /// A scheduled task.
@@ -142,7 +159,7 @@ struct Raw {
     #[serde(default)]
     settings: Vec<Spanned<Setting>>,
     #[serde(default)]
-    permissions: Vec<Spanned<Permission>>,
+    permissions: Vec<Spanned<RawPermission>>,
     #[serde(default)]
     tasks: Vec<RawTask>,
 }
@@ -311,6 +328,13 @@ impl Manifest {
                     format!("`{name}` is not a slug or is declared twice"),
                 ));
             }
+            if world == World::BankConnector && name == crate::settlements::sync::SYNC_TASK {
+                return Err(fail(
+                    t.name.span(),
+                    "tasks.name",
+                    format!("`{name}` is the host's own statement sync; choose another name"),
+                ));
+            }
             croner::Cron::new(t.cron.get_ref())
                 .with_seconds_optional()
                 .parse()
@@ -325,6 +349,41 @@ impl Manifest {
                 name: t.name.into_inner(),
                 cron: t.cron.into_inner(),
                 description: t.description,
+            });
+        }
+        let mut permissions = Vec::new();
+        for permission in raw.permissions {
+            let p = permission.into_inner();
+            let mut operations = Vec::new();
+            for operation in &p.operations {
+                let text = operation.get_ref();
+                let known = match text.strip_prefix("task:") {
+                    Some(task) => tasks.iter().any(|t| t.name == task),
+                    None => OPERATIONS.contains(&text.as_str()),
+                };
+                if !known {
+                    return Err(fail(
+                        operation.span(),
+                        &format!("permissions.{}.operations", p.name),
+                        format!(
+                            "`{text}` is not {} or `task:<name>` of a task declared here",
+                            OPERATIONS.join(", ")
+                        ),
+                    ));
+                }
+                if operations.contains(text) {
+                    return Err(fail(
+                        operation.span(),
+                        &format!("permissions.{}.operations", p.name),
+                        format!("`{text}` is listed twice"),
+                    ));
+                }
+                operations.push(text.clone());
+            }
+            permissions.push(Permission {
+                name: p.name,
+                description: p.description,
+                operations,
             });
         }
 
@@ -344,11 +403,7 @@ impl Manifest {
                 .storage_quota_bytes
                 .unwrap_or(DEFAULT_STORAGE_QUOTA),
             settings: raw.settings.into_iter().map(Spanned::into_inner).collect(),
-            permissions: raw
-                .permissions
-                .into_iter()
-                .map(Spanned::into_inner)
-                .collect(),
+            permissions,
             tasks,
         })
     }

@@ -1,5 +1,5 @@
-//! `h2h serve`: open the host, start the heartbeat, serve HTTP until Ctrl-C
-//! or SIGTERM.
+//! `h2h serve`: open the host, start the heartbeat, the scheduler and the
+//! webhook delivery, serve HTTP until Ctrl-C or SIGTERM.
 
 mod heartbeat;
 mod open;
@@ -13,6 +13,7 @@ use crate::admin::processes;
 use crate::api::{self, AppState, Gate};
 use crate::registry::Registry;
 use crate::scheduler::{self, Scheduler};
+use crate::settlements::webhooks::{WebhookConfig, WebhookWorker};
 
 /// How long after a call's deadline a task run still counts as alive: a
 /// run held longer belongs to a process that died.
@@ -72,6 +73,14 @@ pub async fn start(
         config.limits.deadline + TASK_GRACE,
     );
     let ticking = scheduler.clone().spawn(scheduler::TICK);
+    let delivering =
+        match WebhookWorker::new(host.admin.clone(), &process_id, WebhookConfig::default()) {
+            Ok(worker) => Some(worker.spawn()),
+            Err(e) => {
+                tracing::error!(error = %e, "webhooks cannot be delivered by this process");
+                None
+            }
+        };
     let state = AppState {
         db: host.db.clone(),
         runtime: host.runtime.clone(),
@@ -100,6 +109,9 @@ pub async fn start(
             .map_err(|source| ServeError::Listen { addr, source });
         beat.abort();
         ticking.abort();
+        if let Some(delivering) = delivering {
+            delivering.abort();
+        }
         if let Err(e) = processes::leave(&host.db, &process_id).await {
             tracing::warn!(error = %e, "cannot remove this process from host_processes");
         }

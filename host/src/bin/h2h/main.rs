@@ -90,6 +90,12 @@ enum Command {
     /// The secrets vault.
     #[command(subcommand)]
     Vault(commands::VaultCommand),
+    /// ERP users: who the ERP acts for, their companies and permissions.
+    #[command(subcommand)]
+    ErpUser(commands::ErpUserCommand),
+    /// Company webhooks: where new events are posted, signed.
+    #[command(subcommand)]
+    Webhook(commands::WebhookCommand),
 }
 
 #[tokio::main]

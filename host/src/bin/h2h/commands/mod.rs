@@ -2,6 +2,7 @@
 //! process died) and calls one library function.
 
 mod company;
+mod erp_user;
 mod grant;
 mod host;
 mod plugin;
@@ -9,6 +10,7 @@ mod task;
 mod token;
 
 pub use company::{CompanyCommand, SettingsCommand, TlsIdentityCommand, VaultCommand};
+pub use erp_user::{ErpUserCommand, WebhookCommand};
 pub use grant::GrantCommand;
 pub use host::{ApiKeyCommand, LicenseCommand, PublisherCommand, ServiceModeCommand};
 pub use plugin::PluginCommand;
@@ -66,6 +68,8 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         }
         Command::ApiKey(command) => host::api_key(&open(&cli).await?, command, out).await,
         Command::Grant(command) => grant::run(&open(&cli).await?, command, out).await,
+        Command::ErpUser(command) => erp_user::erp_user(&open(&cli).await?, command, out).await,
+        Command::Webhook(command) => erp_user::webhook(&open(&cli).await?, command, out).await,
         Command::Task(command) => task::run(&open(&cli).await?, command, out).await,
         Command::Token(command) => token::run(&open(&cli).await?, command, out).await,
         Command::Company(command) => company::company(&open(&cli).await?, command, out).await,

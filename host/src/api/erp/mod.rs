@@ -1,0 +1,152 @@
+//! The ERP API under `/erp/v1`, one module per resource. Every route here
+//! needs an `erp` (or `admin`) key and `X-H2H-User` naming an enabled ERP
+//! user ([`super::auth::ErpUser`]); each handler authorizes the user for the
+//! company it acts on ([`crate::admin::Admin::authorize`]). The OpenAPI
+//! document is generated from the handlers (`#[utoipa::path]`) and their
+//! types; [`routes`] adds the `X-H2H-User` header and the common error
+//! answers to each operation.
+
+mod accounts;
+mod companies;
+mod events;
+mod plugins;
+mod receivables;
+mod sync;
+mod transfers;
+
+use chrono::NaiveDate;
+use utoipa::openapi::path::{Parameter, ParameterIn, PathItem};
+use utoipa::openapi::{Ref, RefOr, Required, ResponseBuilder};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::AppState;
+use super::auth::ERP_USER_HEADER;
+use super::error::ApiError;
+use crate::settlements::{MAX_LIMIT, Settlements};
+
+/// Routes under `/erp/v1`, documented.
+pub fn routes() -> OpenApiRouter<AppState> {
+    let mut router = OpenApiRouter::new()
+        .merge(plugins::routes())
+        .merge(companies::routes())
+        .merge(accounts::routes())
+        .merge(receivables::routes())
+        .merge(events::routes())
+        .merge(transfers::routes())
+        .merge(sync::routes());
+    for item in router.get_openapi_mut().paths.paths.values_mut() {
+        document_common(item);
+    }
+    router
+}
+
+/// What every ERP operation shares: the `X-H2H-User` header, bearer
+/// security, and the answers of the authentication layers.
+fn document_common(item: &mut PathItem) {
+    let mut header = Parameter::new(ERP_USER_HEADER);
+    header.parameter_in = ParameterIn::Header;
+    header.required = Required::True;
+    header.description = Some("The ERP user this request acts for (an id the admin added).".into());
+    header.schema = Some(RefOr::T(
+        utoipa::openapi::schema::Object::with_type(utoipa::openapi::schema::Type::String).into(),
+    ));
+    let parameters = item.parameters.get_or_insert_with(Vec::new);
+    if !parameters
+        .iter()
+        .any(|p| matches!(p, RefOr::T(p) if p.name == ERP_USER_HEADER))
+    {
+        parameters.push(RefOr::T(header));
+    }
+    let operations = [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ];
+    for operation in operations.into_iter().flatten() {
+        let security = operation.security.get_or_insert_with(Vec::new);
+        if security.is_empty() {
+            security.push(utoipa::openapi::security::SecurityRequirement::new(
+                "bearer",
+                Vec::<String>::new(),
+            ));
+        }
+        for (status, description) in [
+            (
+                "400",
+                "Invalid input, or `X-H2H-User` missing (`erp_user_required`)",
+            ),
+            ("401", "No or unknown API key (`unauthorized`)"),
+            (
+                "403",
+                "Unknown or disabled ERP user (`unknown_erp_user`), or not allowed (`forbidden`)",
+            ),
+            ("503", "Service mode (`service_mode`), with `Retry-After`"),
+        ] {
+            operation
+                .responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content(
+                                "application/json",
+                                utoipa::openapi::ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                });
+        }
+    }
+}
+
+/// The settlements core over the host database.
+fn settlements(state: &AppState) -> Settlements {
+    Settlements::new(state.db.clone())
+}
+
+/// A page size: `default` when absent, else 1 to [`MAX_LIMIT`].
+fn limit(given: Option<i64>, default: i64) -> Result<i64, ApiError> {
+    match given {
+        None => Ok(default),
+        Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
+        Some(limit) => Err(ApiError::invalid_input(format!(
+            "limit must be 1 to {MAX_LIMIT}, not {limit}"
+        ))),
+    }
+}
+
+/// A cursor: absent is 0 (the start); never negative.
+fn cursor(given: Option<i64>) -> Result<i64, ApiError> {
+    match given {
+        None => Ok(0),
+        Some(after) if after >= 0 => Ok(after),
+        Some(after) => Err(ApiError::invalid_input(format!(
+            "after must be 0 or an id from a previous page, not {after}"
+        ))),
+    }
+}
+
+/// A `YYYY-MM-DD` date named `field`.
+fn date(field: &str, given: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    given
+        .map(|text| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+                ApiError::invalid_input(format!("{field} `{text}` is not a YYYY-MM-DD date: {e}"))
+            })
+        })
+        .transpose()
+}
+
+/// A required, non-empty `field`.
+fn required<'a>(field: &str, given: Option<&'a str>) -> Result<&'a str, ApiError> {
+    given
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::invalid_input(format!("`{field}` is required")))
+}

@@ -1,0 +1,993 @@
+//! The ERP REST API over loopback, on SQLite and on PostgreSQL: the OpenAPI
+//! document lists every route and every documented route is served; each
+//! request names an ERP user who must exist, be enabled and have access to
+//! the company; plugin permissions guard the operations their manifest
+//! says; accounts, transactions, receivables and the events feed round
+//! trip with cursor paging that never repeats or skips.
+
+#[macro_use]
+mod admin;
+
+use std::collections::BTreeSet;
+
+use admin::Fixture;
+use chrono::NaiveDate;
+use h2h_host::admin::Role;
+use h2h_host::db::testing::TestBackend;
+use h2h_host::serve::{self, Running};
+use h2h_host::settlements::{BankAccount, Direction, IncomingTransaction, Settlements};
+use h2h_test_plugins::TICKER;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// The ERP routes this API must document, as `(method, path)`.
+const ERP_ROUTES: &[(&str, &str)] = &[
+    ("get", "/erp/v1/plugins"),
+    ("post", "/erp/v1/plugins/{id}/tasks/{task}"),
+    ("get", "/erp/v1/companies"),
+    ("put", "/erp/v1/companies/{id}/auto-matching"),
+    ("get", "/erp/v1/accounts"),
+    ("post", "/erp/v1/accounts"),
+    ("get", "/erp/v1/accounts/{id}"),
+    ("get", "/erp/v1/accounts/{id}/transactions"),
+    ("get", "/erp/v1/receivables"),
+    ("post", "/erp/v1/receivables"),
+    ("get", "/erp/v1/receivables/{company}/{invoice}"),
+    ("get", "/erp/v1/events"),
+];
+
+/// The admin routes for ERP users and webhooks.
+const ADMIN_ROUTES: &[(&str, &str)] = &[
+    ("get", "/admin/v1/erp-users"),
+    ("post", "/admin/v1/erp-users"),
+    ("get", "/admin/v1/erp-users/{id}"),
+    ("post", "/admin/v1/erp-users/{id}/disable"),
+    ("post", "/admin/v1/erp-users/{id}/enable"),
+    ("get", "/admin/v1/erp-users/{id}/permissions"),
+    ("post", "/admin/v1/erp-users/{id}/permissions"),
+    (
+        "delete",
+        "/admin/v1/erp-users/{id}/permissions/{plugin}/{permission}",
+    ),
+    ("put", "/admin/v1/erp-users/{id}/companies/{company}"),
+    ("delete", "/admin/v1/erp-users/{id}/companies/{company}"),
+    ("get", "/admin/v1/webhooks"),
+    ("put", "/admin/v1/companies/{company}/webhook"),
+    ("delete", "/admin/v1/companies/{company}/webhook"),
+    // Some of the admin API that was there before.
+    ("get", "/admin/v1/plugins"),
+    ("post", "/admin/v1/plugins/{id}/install"),
+    ("get", "/admin/v1/companies"),
+    ("put", "/admin/v1/tasks/{plugin}/{task}"),
+];
+
+/// A serving host with an ERP key and an admin key.
+struct Served {
+    running: Running,
+    stop: tokio::sync::oneshot::Sender<()>,
+    base: String,
+    client: reqwest::Client,
+    erp_key: String,
+    admin_key: String,
+}
+
+impl Served {
+    async fn start(fx: &Fixture) -> Self {
+        let erp_key = fx
+            .host
+            .admin
+            .create_api_key(&fx.actor, "erp", Role::Erp)
+            .await
+            .expect("key")
+            .secret;
+        let admin_key = fx
+            .host
+            .admin
+            .create_api_key(&fx.actor, "ops", Role::Admin)
+            .await
+            .expect("key")
+            .secret;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = serve::start(
+            fx.config.clone(),
+            "127.0.0.1:0".parse().expect("addr"),
+            async {
+                let _ = stopped.await;
+            },
+        )
+        .await
+        .expect("serving");
+        Self {
+            base: format!("http://{}", running.addr),
+            running,
+            stop,
+            client: reqwest::Client::new(),
+            erp_key,
+            admin_key,
+        }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.running.server.await.expect("join").expect("served");
+    }
+
+    /// An ERP request acting for `user` (none: no header).
+    async fn erp(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}/erp/v1{path}", self.base))
+            .bearer_auth(&self.erp_key);
+        if let Some(user) = user {
+            request = request.header("X-H2H-User", user);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("call");
+        let status = response.status();
+        let text = response.text().await.expect("text");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn get(&self, path: &str, user: &str) -> (StatusCode, Value) {
+        self.erp(Method::GET, path, Some(user), None).await
+    }
+
+    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}/admin/v1{path}", self.base))
+            .bearer_auth(&self.admin_key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("call");
+        let status = response.status();
+        let text = response.text().await.expect("text");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+/// Adds ERP user `id` with access to `companies`.
+async fn user(fx: &Fixture, id: &str, companies: &[&str]) {
+    fx.host
+        .admin
+        .add_erp_user(&fx.actor, id, &format!("User {id}"), None)
+        .await
+        .expect("user");
+    for company in companies {
+        fx.host
+            .admin
+            .grant_company(&fx.actor, id, company, false)
+            .await
+            .expect("grant");
+    }
+}
+
+fn credit(reference: &str, day: u32, amount: &str, title: &str) -> IncomingTransaction {
+    IncomingTransaction {
+        bank_reference: reference.to_owned(),
+        booking_date: NaiveDate::from_ymd_opt(2026, 11, day).expect("date"),
+        direction: Direction::Credit,
+        amount: amount.parse().expect("decimal"),
+        currency: "UAH".to_owned(),
+        title: title.to_owned(),
+        counterparty_name: Some("ТОВ Ромашка".to_owned()),
+        counterparty_account: None,
+    }
+}
+
+const IBAN_ACME: &str = "UA21 3223 1300 0002 6007 2335 6600 1";
+const IBAN_GLOBEX: &str = "UA80 3052 9900 0002 6001 4041 0005 1";
+
+async fn account(settlements: &Settlements, id: &str, company: &str, iban: &str) {
+    settlements
+        .add_account(&BankAccount {
+            id: id.to_owned(),
+            company: company.to_owned(),
+            plugin: "privat24".to_owned(),
+            iban: iban.to_owned(),
+            currency: "UAH".to_owned(),
+            name: id.to_owned(),
+        })
+        .await
+        .expect("account");
+}
+
+// ------------------------------------------------------------- OpenAPI
+
+async fn openapi_lists_and_serves_every_route(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.company("acme").await;
+    user(&fx, "anna", &["acme"]).await;
+    let api = Served::start(&fx).await;
+
+    // Served without a key.
+    let response = api
+        .client
+        .get(format!("{}/openapi.json", api.base))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: Value = response.json().await.expect("valid JSON");
+    let version = doc["openapi"].as_str().expect("openapi version");
+    assert!(version.starts_with("3."), "{version}");
+    assert_eq!(
+        doc,
+        serde_json::to_value(h2h_host::api::openapi()).expect("doc")
+    );
+
+    let paths = doc["paths"].as_object().expect("paths");
+    let documented: BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            ["get", "put", "post", "delete", "patch"]
+                .into_iter()
+                .filter(|m| item.get(*m).is_some())
+                .map(|m| (m.to_owned(), path.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let missing: Vec<_> = ERP_ROUTES
+        .iter()
+        .chain(ADMIN_ROUTES)
+        .filter(|(m, p)| !documented.contains(&((*m).to_owned(), (*p).to_owned())))
+        .collect();
+    assert!(missing.is_empty(), "not in the document: {missing:?}");
+
+    // Every ERP operation names X-H2H-User, needs the bearer key, and
+    // documents its errors as ErrorBody; operation ids are unique.
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let error = &doc["components"]["schemas"]["ErrorBody"];
+    assert_eq!(error["required"], json!(["code", "message"]), "{error}");
+    let mut ids = BTreeSet::new();
+    for (method, path) in &documented {
+        let item = &paths[path];
+        let operation = &item[method];
+        let id = operation["operationId"].as_str().expect("operation id");
+        assert!(ids.insert(id.to_owned()), "operation id {id} repeats");
+        assert_eq!(operation["security"], json!([{"bearer": []}]), "{path}");
+        if path.starts_with("/erp/v1/") {
+            let header = item["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(operation["parameters"].as_array().into_iter().flatten())
+                .any(|p| p["name"] == "X-H2H-User" && p["in"] == "header");
+            assert!(header, "{method} {path} does not document X-H2H-User");
+            assert_eq!(
+                operation["responses"]["403"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "{method} {path}"
+            );
+        }
+    }
+
+    // Every documented operation is routed: the router answers it with
+    // something other than its own empty 404 or 405.
+    let routed = |status: StatusCode, body: &Value| {
+        // The router's own 404 has an empty body; a handler's is JSON.
+        status != StatusCode::METHOD_NOT_ALLOWED
+            && (status != StatusCode::NOT_FOUND || body.is_object())
+    };
+    let unrouted = api
+        .erp(Method::GET, "/no-such-route", Some("anna"), None)
+        .await;
+    assert!(
+        !routed(unrouted.0, &unrouted.1),
+        "the check must be able to fail"
+    );
+    for (method, path) in &documented {
+        let concrete = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let (status, body) = if let Some(rest) = concrete.strip_prefix("/erp/v1") {
+            api.erp(method.clone(), rest, Some("anna"), None).await
+        } else if let Some(rest) = concrete.strip_prefix("/admin/v1") {
+            api.admin(method.clone(), rest, None).await
+        } else {
+            panic!("{path} is outside the APIs");
+        };
+        assert!(routed(status, &body), "{method} {path}: {status} {body}");
+    }
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(openapi_lists_and_serves_every_route);
+
+// ------------------------------------------------------ users and access
+
+async fn each_request_names_a_user_with_access(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.company("acme").await;
+    fx.host
+        .admin
+        .add_company(&fx.actor, "acme-krakow", "ACME Kraków", Some("acme"))
+        .await
+        .expect("branch");
+    fx.company("globex").await;
+    let api = Served::start(&fx).await;
+
+    // Users through the admin API.
+    let (status, added) = api
+        .admin(
+            Method::POST,
+            "/erp-users",
+            Some(json!({"id": "anna", "display_name": "Anna Nowak", "email": "anna@acme.example"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(added["enabled"], true);
+    let (status, again) = api
+        .admin(
+            Method::POST,
+            "/erp-users",
+            Some(json!({"id": "anna", "display_name": "Anna again"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(again["code"], "erp_user_exists");
+    let (status, access) = api
+        .admin(Method::PUT, "/erp-users/anna/companies/acme", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{access}");
+    assert_eq!(access["companies"], json!(["acme"]));
+    user(&fx, "bob", &["acme"]).await;
+    let (status, _) = api
+        .admin(Method::POST, "/erp-users/bob/disable", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // No key: 401 before anything else.
+    let anonymous = api
+        .client
+        .get(format!("{}/erp/v1/companies", api.base))
+        .header("X-H2H-User", "anna")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let (status, body) = api.erp(Method::GET, "/companies", None, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "erp_user_required");
+    for who in ["nobody", "bob"] {
+        let (status, body) = api.get("/companies", who).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {body}");
+        assert_eq!(body["code"], "unknown_erp_user", "{who}");
+    }
+
+    // Anna acts for acme only: not globex, not acme's branch.
+    let (status, companies) = api.get("/companies", "anna").await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = companies
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["acme"]);
+    assert_eq!(companies[0]["auto_matching"], false);
+    let (status, _) = api.get("/accounts?company=acme", "anna").await;
+    assert_eq!(status, StatusCode::OK);
+    for company in ["globex", "acme-krakow", "no-such-company"] {
+        let (status, body) = api
+            .get(&format!("/accounts?company={company}"), "anna")
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{company}: {body}");
+        assert_eq!(body["code"], "forbidden");
+        assert_eq!(
+            body["message"],
+            format!("ERP user `anna` may not act for company `{company}`")
+        );
+    }
+    let (status, body) = api
+        .erp(
+            Method::PUT,
+            "/companies/globex/auto-matching",
+            Some("anna"),
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+
+    // Branches are granted explicitly.
+    let (status, access) = api
+        .admin(
+            Method::PUT,
+            "/erp-users/anna/companies/acme",
+            Some(json!({"with_branches": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(access["companies"], json!(["acme", "acme-krakow"]));
+    let (status, _) = api.get("/accounts?company=acme-krakow", "anna").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Revoked: refused again.
+    let (status, _) = api
+        .admin(Method::DELETE, "/erp-users/anna/companies/acme", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = api.get("/accounts?company=acme", "anna").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let audit = fx.host.admin.audit(0, 1000).await.expect("audit");
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    for action in [
+        "erp-user.add",
+        "erp-user.grant-company",
+        "erp-user.disable",
+        "erp-user.revoke-company",
+    ] {
+        assert!(
+            actions.contains(&action),
+            "{action} not audited: {actions:?}"
+        );
+    }
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(each_request_names_a_user_with_access);
+
+// ---------------------------------------------------- permission guards
+
+const GUARDED_TICKER: &str = r#"
+[[tasks]]
+name = "tick"
+cron = "0 6 * * *"
+description = "Counts."
+
+[[tasks]]
+name = "report"
+cron = "0 7 * * *"
+description = "Reports."
+
+[[permissions]]
+name = "run-ticks"
+description = "Run the tick task now"
+operations = ["task:tick"]
+
+[[permissions]]
+name = "open-sessions"
+description = "Open bank sessions"
+operations = ["open-session"]
+"#;
+
+async fn plugin_permissions_guard_their_operations(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.install_with(
+        "ticker",
+        &admin::manifest("ticker", "1.0.0", GUARDED_TICKER),
+        TICKER,
+    )
+    .await;
+    fx.company("acme").await;
+    fx.company("globex").await;
+    user(&fx, "anna", &["acme"]).await;
+    let api = Served::start(&fx).await;
+    let run = async |task: &str, company: &str| {
+        api.erp(
+            Method::POST,
+            &format!("/plugins/ticker/tasks/{task}"),
+            Some("anna"),
+            Some(json!({"company": company})),
+        )
+        .await
+    };
+
+    // Guarded: refused, nothing ran.
+    let (status, body) = run("tick", "acme").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "forbidden");
+    assert_eq!(
+        body["message"],
+        "ERP user `anna` needs the permission run-ticks of ticker for `task:tick`"
+    );
+    assert_eq!(fx.stored_for("ticker", "acme", "ticks").await, None);
+
+    // Not guarded by any permission: company access is enough.
+    let (status, body) = run("report", "acme").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"], "ok", "{body}");
+    let report = fx
+        .stored_for("ticker", "acme", "report")
+        .await
+        .expect("ran");
+    assert_eq!(report["user"], "anna", "the run acts for the header's user");
+
+    // A permission the plugin does not declare cannot be granted.
+    let (status, body) = api
+        .admin(
+            Method::POST,
+            "/erp-users/anna/permissions",
+            Some(json!({"permission": "ticker/run-everything"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["code"], "unknown_permission");
+
+    // Granted: the task runs.
+    let (status, access) = api
+        .admin(
+            Method::POST,
+            "/erp-users/anna/permissions",
+            Some(json!({"permission": "ticker/run-ticks"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{access}");
+    assert_eq!(
+        access["permissions"],
+        json!([{"plugin": "ticker", "permission": "run-ticks", "operations": ["task:tick"], "declared": true}])
+    );
+    let (status, body) = run("tick", "acme").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["outcome"], "ok", "{body}");
+    assert_eq!(
+        fx.stored_for("ticker", "acme", "ticks").await,
+        Some(json!(1))
+    );
+
+    // The permission does not open another company.
+    let (status, body) = run("tick", "globex").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    // A task run names its company.
+    let (status, body) = api
+        .erp(
+            Method::POST,
+            "/plugins/ticker/tasks/tick",
+            Some("anna"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_input"))
+    );
+
+    // Revoked: refused again.
+    let (status, _) = api
+        .admin(
+            Method::DELETE,
+            "/erp-users/anna/permissions/ticker/run-ticks",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = run("tick", "acme").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        fx.stored_for("ticker", "acme", "ticks").await,
+        Some(json!(1))
+    );
+
+    // The library check itself.
+    let admin = &fx.host.admin;
+    admin
+        .authorize("anna", "acme", Some("ticker"), "sync-statements")
+        .await
+        .expect("no permission guards it");
+    let error = admin
+        .authorize("anna", "acme", Some("ticker"), "open-session")
+        .await
+        .expect_err("guarded");
+    assert_eq!(error.kind(), "forbidden");
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(plugin_permissions_guard_their_operations);
+
+// ------------------------------------------- accounts and receivables
+
+async fn accounts_transactions_and_receivables_round_trip(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.install_with("ticker", &admin::manifest("ticker", "1.0.0", ""), TICKER)
+        .await;
+    fx.company("acme").await;
+    user(&fx, "anna", &["acme"]).await;
+    let api = Served::start(&fx).await;
+    let post =
+        |path: &'static str, body: Value| api.erp(Method::POST, path, Some("anna"), Some(body));
+
+    let new_account = json!({
+        "id": "acme-uah", "company": "acme", "plugin": "ticker",
+        "iban": IBAN_ACME, "currency": "UAH"
+    });
+    let (status, added) = post("/accounts", new_account.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(
+        added,
+        json!({"id": "acme-uah", "company": "acme", "plugin": "ticker",
+               "iban": "UA213223130000026007233566001", "currency": "UAH", "name": "acme-uah"})
+    );
+    let (status, body) = post("/accounts", new_account).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_exists"))
+    );
+    let (status, body) = post(
+        "/accounts",
+        json!({"id": "bad", "company": "acme", "plugin": "ticker", "iban": "UA00 1234", "currency": "UAH"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_input"))
+    );
+    let (status, body) = post(
+        "/accounts",
+        json!({"id": "other", "company": "acme", "plugin": "nope", "iban": IBAN_GLOBEX, "currency": "UAH"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_installed"))
+    );
+    let (status, body) = post("/accounts", json!({"id": "x"})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_input"))
+    );
+
+    let (status, list) = api.get("/accounts?company=acme", "anna").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    let (status, body) = api.get("/accounts", "anna").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_input"))
+    );
+    let (status, one) = api.get("/accounts/acme-uah", "anna").await;
+    assert_eq!(
+        (status, one["iban"].clone()),
+        (StatusCode::OK, json!("UA213223130000026007233566001"))
+    );
+    let (status, body) = api.get("/accounts/nope", "anna").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_account"))
+    );
+
+    // Transactions as record() stored them, paged.
+    let settlements = Settlements::new(fx.host.db.clone());
+    let page: Vec<IncomingTransaction> = (1..=5)
+        .map(|day| credit(&format!("ID-{day}"), day, &format!("{day}0.50"), "payment"))
+        .collect();
+    settlements.record("acme-uah", &page).await.expect("record");
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, page) = api
+            .get(
+                &format!("/accounts/acme-uah/transactions?limit=2&after={after}"),
+                "anna",
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for t in page["transactions"].as_array().expect("list") {
+            seen.push(t["bank_reference"].as_str().expect("ref").to_owned());
+        }
+        after = page["next"].as_i64().expect("next");
+        if page["more"] == false {
+            break;
+        }
+    }
+    assert_eq!(seen, ["ID-1", "ID-2", "ID-3", "ID-4", "ID-5"]);
+    let (_, again) = api
+        .get(
+            &format!("/accounts/acme-uah/transactions?after={after}"),
+            "anna",
+        )
+        .await;
+    assert_eq!(again["transactions"], json!([]));
+    assert_eq!(again["next"], after, "an empty page keeps the cursor");
+    let (status, range) = api
+        .get(
+            "/accounts/acme-uah/transactions?from=2026-11-02&to=2026-11-03",
+            "anna",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let first = &range["transactions"][0];
+    assert_eq!(
+        (
+            first["booking_date"].as_str(),
+            first["amount"].as_str(),
+            first["direction"].as_str()
+        ),
+        (Some("2026-11-02"), Some("20.5"), Some("credit"))
+    );
+    assert_eq!(range["transactions"].as_array().map(Vec::len), Some(2));
+    for bad in [
+        "from=2026-13-01",
+        "to=yesterday",
+        "from=2026-11-05&to=2026-11-01",
+        "limit=0",
+        "limit=1001",
+        "limit=many",
+        "after=-1",
+    ] {
+        let (status, body) = api
+            .get(&format!("/accounts/acme-uah/transactions?{bad}"), "anna")
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(body["code"], "invalid_input", "{bad}");
+    }
+
+    // Receivables, then a matching payment settles one.
+    let invoice = json!({"company": "acme", "invoice_number": "FV/2026/11/0042",
+                         "amount": "1500.00", "currency": "UAH", "counterparty": "ТОВ Ромашка"});
+    let (status, added) = post("/receivables", invoice.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(
+        (
+            added["amount"].as_str(),
+            added["open_amount"].as_str(),
+            added["status"].as_str()
+        ),
+        (Some("1500"), Some("1500"), Some("open"))
+    );
+    let (status, body) = post("/receivables", invoice).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_exists"))
+    );
+    for amount in ["abc", "-5", "0"] {
+        let (status, body) = post(
+            "/receivables",
+            json!({"company": "acme", "invoice_number": "FV/X", "amount": amount, "currency": "UAH"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{amount}: {body}");
+    }
+    post(
+        "/receivables",
+        json!({"company": "acme", "invoice_number": "FV/2026/11/0043", "amount": "99.99", "currency": "UAH"}),
+    )
+    .await;
+    let (status, switch) = api
+        .erp(
+            Method::PUT,
+            "/companies/acme/auto-matching",
+            Some("anna"),
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!((status, switch), (StatusCode::OK, json!({"enabled": true})));
+    let (_, companies) = api.get("/companies", "anna").await;
+    assert_eq!(companies[0]["auto_matching"], true);
+    settlements
+        .record(
+            "acme-uah",
+            &[credit("PAY-1", 6, "1500", "Оплата FV/2026/11/0042")],
+        )
+        .await
+        .expect("record");
+    let (status, detail) = api
+        .get("/receivables/acme/FV%2F2026%2F11%2F0042", "anna")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(
+        (detail["status"].as_str(), detail["open_amount"].as_str()),
+        (Some("settled"), Some("0"))
+    );
+    let payment = &detail["payments"][0];
+    assert_eq!(
+        (
+            payment["bank_reference"].as_str(),
+            payment["amount"].as_str(),
+            payment["reason"].as_str()
+        ),
+        (Some("PAY-1"), Some("1500"), Some("exact"))
+    );
+    let (_, settled) = api
+        .get("/receivables?company=acme&status=settled", "anna")
+        .await;
+    let (_, open) = api
+        .get("/receivables?company=acme&status=open", "anna")
+        .await;
+    let numbers = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .map(|r| r["invoice_number"].as_str().expect("number").to_owned())
+            .collect()
+    };
+    assert_eq!(numbers(&settled), ["FV/2026/11/0042"]);
+    assert_eq!(numbers(&open), ["FV/2026/11/0043"]);
+    let (_, paged) = api
+        .get(
+            &format!(
+                "/receivables?company=acme&limit=1&after={}",
+                settled[0]["id"]
+            ),
+            "anna",
+        )
+        .await;
+    assert_eq!(numbers(&paged), ["FV/2026/11/0043"]);
+    let (status, body) = api
+        .get("/receivables?company=acme&status=paid", "anna")
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_input"))
+    );
+    let (status, body) = api.get("/receivables/acme/FV%2FNOPE", "anna").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_receivable"))
+    );
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(accounts_transactions_and_receivables_round_trip);
+
+// ---------------------------------------------------------------- events
+
+/// Every event `user` can page through with `limit`, as ids, checking each
+/// page starts after the previous one.
+async fn page_all(
+    api: &Served,
+    user: &str,
+    query: &str,
+    limit: i64,
+    after: i64,
+) -> (Vec<i64>, i64) {
+    let mut ids = Vec::new();
+    let mut after = after;
+    loop {
+        let (status, page) = api
+            .get(&format!("/events?limit={limit}&after={after}{query}"), user)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let events = page["events"].as_array().expect("events");
+        for event in events {
+            let id = event["id"].as_i64().expect("id");
+            assert!(id > after, "event {id} repeats a page ending at {after}");
+            ids.push(id);
+        }
+        let next = page["next"].as_i64().expect("next");
+        if events.is_empty() {
+            assert_eq!(next, after, "an empty page keeps the cursor");
+            return (ids, next);
+        }
+        assert_eq!(next, *ids.last().expect("id"));
+        after = next;
+    }
+}
+
+async fn events_page_in_order_without_repeats_or_gaps(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.company("acme").await;
+    fx.company("globex").await;
+    let settlements = Settlements::new(fx.host.db.clone());
+    account(&settlements, "acme-uah", "acme", IBAN_ACME).await;
+    account(&settlements, "globex-uah", "globex", IBAN_GLOBEX).await;
+    user(&fx, "anna", &["acme", "globex"]).await;
+    user(&fx, "bob", &["acme"]).await;
+    user(&fx, "carol", &[]).await;
+    let api = Served::start(&fx).await;
+
+    let mut n = 0;
+    let mut add = async |account: &str, count: usize| {
+        for _ in 0..count {
+            n += 1;
+            settlements
+                .record(account, &[credit(&format!("T-{n}"), 1, "1", "x")])
+                .await
+                .expect("record");
+        }
+    };
+    add("acme-uah", 4).await;
+    add("globex-uah", 3).await;
+    add("acme-uah", 3).await;
+
+    // Anna pages in threes, while more events arrive.
+    let (first, cursor) = page_all(&api, "anna", "", 3, 0).await;
+    assert_eq!(first.len(), 10);
+    add("globex-uah", 2).await;
+    add("acme-uah", 2).await;
+    let (rest, _) = page_all(&api, "anna", "", 3, cursor).await;
+    let mut all_ids = first.clone();
+    all_ids.extend(&rest);
+    let stored: Vec<i64> = settlements
+        .events(0, 1000, None)
+        .await
+        .expect("events")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(all_ids, stored, "paging neither repeats nor skips");
+
+    // Bob sees acme's events only; globex is not his.
+    let acme: Vec<i64> = settlements
+        .events(0, 1000, Some("acme"))
+        .await
+        .expect("events")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    let (bobs, _) = page_all(&api, "bob", "", 4, 0).await;
+    assert_eq!(bobs, acme);
+    let (annas_acme, _) = page_all(&api, "anna", "&company=acme", 2, 0).await;
+    assert_eq!(annas_acme, acme);
+    let (status, body) = api.get("/events?company=globex", "bob").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (carols, _) = page_all(&api, "carol", "", 10, 0).await;
+    assert!(carols.is_empty());
+
+    // Whom to notify, computed when read.
+    let (_, page) = api.get("/events?limit=1000", "anna").await;
+    let events = page["events"].as_array().expect("events");
+    let notify_of = |company: &str| {
+        events
+            .iter()
+            .find(|e| e["company"] == company)
+            .map(|e| e["notify"].clone())
+            .expect("an event")
+    };
+    assert_eq!(notify_of("acme"), json!(["anna", "bob"]));
+    assert_eq!(notify_of("globex"), json!(["anna"]));
+    assert_eq!(events[0]["kind"], "payment.received");
+    assert_eq!(events[0]["payload"]["amount"], "1");
+    fx.host
+        .admin
+        .set_erp_user_enabled(&fx.actor, "bob", false)
+        .await
+        .expect("disable");
+    let (_, page) = api.get("/events?limit=1&company=acme", "anna").await;
+    assert_eq!(page["events"][0]["notify"], json!(["anna"]));
+
+    for bad in ["limit=0", "limit=5000", "after=x", "after=-3"] {
+        let (status, body) = api.get(&format!("/events?{bad}"), "anna").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(body["code"], "invalid_input");
+    }
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(events_page_in_order_without_repeats_or_gaps);
