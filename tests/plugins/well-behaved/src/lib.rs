@@ -10,7 +10,7 @@ use h2h_sdk::bank::{
 use h2h_sdk::{
     BankConnector, Error, Lifecycle, Money, Result, Tasks, config, http, signing, storage,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 struct WellBehaved;
 
@@ -371,20 +371,136 @@ impl BankConnector for WellBehaved {
     }
 
     fn submit_batch(batch: TransferBatch) -> Result<BatchStatus> {
-        Ok(BatchStatus {
-            batch_id: format!("batch-{}", batch.idempotency_key),
-            transfers: batch
+        submit(batch)
+    }
+
+    fn get_batch_status(batch_id: &str) -> Result<BatchStatus> {
+        let key: String = storage::get(&format!("bank-batch:{batch_id}"))?
+            .ok_or_else(|| Error::invalid_input(format!("no batch `{batch_id}` at this bank")))?;
+        let received: Received = storage::get(&format!("batch:{key}"))?
+            .ok_or_else(|| Error::protocol(format!("batch `{batch_id}` lost its transfers")))?;
+        Ok(received.status(true))
+    }
+}
+
+/// A batch as this pretend bank received it, stored under
+/// `batch:<idempotency key>` for the company; `bank-batch:<batch id>` maps
+/// back to the key and `batch-count` counts distinct batches. Like a bank
+/// with idempotency, the same key again answers the same batch (and counts
+/// the call in `calls`) instead of making a second one.
+///
+/// Tokens in a transfer's title steer it: `#reject` (that transfer is
+/// refused), `#approval` (awaits approval until the status is asked),
+/// `#reject-batch` (the whole batch refused, nothing kept), `#unavailable`
+/// (bank down, nothing kept), `#timeout` (kept, then the answer is lost:
+/// `timeout`, once), `#timeout-then-reject` (kept, `timeout`, then every
+/// later call `rejected`), `#hang` (kept, then spins until the host stops
+/// the call at its deadline, once).
+#[derive(Serialize, Deserialize)]
+struct Received {
+    batch_id: String,
+    account: String,
+    transfers: Vec<(String, String, String)>,
+    calls: u32,
+}
+
+impl Received {
+    fn status(&self, asked_later: bool) -> BatchStatus {
+        BatchStatus {
+            batch_id: self.batch_id.clone(),
+            transfers: self
                 .transfers
-                .into_iter()
-                .map(|t| TransferStatus {
-                    transfer_id: t.id,
-                    state: TransferState::Pending,
-                    bank_reference: None,
-                    message: None,
+                .iter()
+                .map(|(id, title, _)| {
+                    let (state, reference, message) = if has_token(title, "#reject") {
+                        (
+                            TransferState::Rejected,
+                            None,
+                            Some("beneficiary account closed".to_owned()),
+                        )
+                    } else if asked_later {
+                        (TransferState::Executed, Some(format!("REF-{id}")), None)
+                    } else if has_token(title, "#approval") {
+                        (
+                            TransferState::AwaitingApproval,
+                            None,
+                            Some("sign it in the bank's app".to_owned()),
+                        )
+                    } else {
+                        (TransferState::Pending, None, None)
+                    };
+                    TransferStatus {
+                        transfer_id: id.clone(),
+                        state,
+                        bank_reference: reference,
+                        message,
+                    }
                 })
                 .collect(),
-        })
+        }
     }
+}
+
+fn has_token(title: &str, token: &str) -> bool {
+    title.split_whitespace().any(|word| word == token)
+}
+
+fn submit(batch: TransferBatch) -> Result<BatchStatus> {
+    let key = format!("batch:{}", batch.idempotency_key);
+    let titles: Vec<String> = batch.transfers.iter().map(|t| t.title.clone()).collect();
+    let any = |token: &str| titles.iter().any(|title| has_token(title, token));
+    if let Some(mut seen) = storage::get::<Received>(&key)? {
+        seen.calls += 1;
+        storage::set(&key, &seen)?;
+        if any("#timeout-then-reject") {
+            return Err(Error::rejected(
+                Some("AM05"),
+                "duplicate submission refused",
+            ));
+        }
+        return Ok(seen.status(false));
+    }
+    if any("#reject-batch") {
+        return Err(Error::rejected(Some("AC01"), "the bank refused the batch"));
+    }
+    if any("#unavailable") {
+        return Err(Error::unavailable("the bank is down for maintenance"));
+    }
+    let count: u64 = storage::get("batch-count")?.unwrap_or(0);
+    storage::set("batch-count", &(count + 1))?;
+    let received = Received {
+        batch_id: format!("batch-{}", batch.idempotency_key),
+        account: batch.account,
+        transfers: batch
+            .transfers
+            .into_iter()
+            .map(|t| {
+                (
+                    t.id,
+                    t.title,
+                    format!("{} {}", t.amount.amount, t.amount.currency),
+                )
+            })
+            .collect(),
+        calls: 1,
+    };
+    storage::set(&key, &received)?;
+    storage::set(
+        &format!("bank-batch:{}", received.batch_id),
+        &batch.idempotency_key,
+    )?;
+    if any("#timeout") || any("#timeout-then-reject") {
+        return Err(Error::timeout(
+            "the bank took the batch but its answer was lost",
+        ));
+    }
+    if any("#hang") {
+        // Past the call's deadline: the host stops this instance.
+        loop {
+            std::hint::spin_loop();
+        }
+    }
+    Ok(received.status(false))
 }
 
 h2h_sdk::export_bank_connector!(WellBehaved);

@@ -1,0 +1,518 @@
+//! The transfer waiting room over HTTP: queue transfers (idempotent by the
+//! ERP's id), list, read, cancel while queued, export (batch per account and
+//! submit), read a batch, refresh it from the bank, submit it again. Thin:
+//! the work is in [`crate::settlements::transfers`].
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::AppState;
+use crate::api::auth::ErpUser;
+use crate::api::error::ApiError;
+use crate::settlements::transfers::{
+    Batch, Connectors, NewTransfer, Transfer, TransferError, TransferStatus, Transfers,
+};
+
+/// The permission that guards sending money.
+const SUBMIT: &str = "submit-transfers";
+/// Reads and queue changes: company access alone.
+const READ: &str = "transfers";
+
+/// Routes under `/erp/v1`.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(enqueue, list))
+        .routes(routes!(get_transfer, cancel))
+        .routes(routes!(export))
+        .routes(routes!(get_batch))
+        .routes(routes!(refresh))
+        .routes(routes!(submit))
+}
+
+impl From<TransferError> for ApiError {
+    fn from(e: TransferError) -> Self {
+        match e {
+            TransferError::Unavailable(e) => e.into(),
+            TransferError::Admin(e) => e.into(),
+            TransferError::Call(e) => e.into(),
+            e => {
+                let status = match &e {
+                    TransferError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+                    TransferError::UnknownCompany(_)
+                    | TransferError::UnknownAccount(_)
+                    | TransferError::UnknownTransfer { .. }
+                    | TransferError::UnknownBatch(_) => StatusCode::NOT_FOUND,
+                    TransferError::Conflict { .. }
+                    | TransferError::NotCancellable { .. }
+                    | TransferError::BatchState { .. }
+                    | TransferError::BatchBusy(_) => StatusCode::CONFLICT,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                if status.is_server_error() {
+                    tracing::error!(error = %e, "transfer operation failed");
+                }
+                ApiError::new(status, e.kind(), e.to_string())
+            }
+        }
+    }
+}
+
+fn transfers(state: &AppState) -> Transfers {
+    Transfers::new(state.db.clone())
+}
+
+fn connectors(state: &AppState) -> Connectors<'_> {
+    Connectors {
+        registry: &state.registry,
+        admin: &state.admin,
+    }
+}
+
+/// A transfer to queue.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TransferRequest {
+    /// The company paying.
+    pub company: String,
+    /// The ERP's id, unique per company (letters, digits, `.`, `_`, `-`,
+    /// `:`; at most 64). A retry with the same body gets the same
+    /// transfer; another body under the same id is 409 `transfer_conflict`.
+    pub id: String,
+    /// Source bank account id (of the company).
+    pub account: String,
+    /// Positive decimal string, `.` separator: `"1234.50"`.
+    pub amount: String,
+    /// ISO 4217, the account's currency.
+    pub currency: String,
+    /// Beneficiary account: an IBAN (checksum verified) or the bank's own
+    /// number format.
+    pub counterparty_account: String,
+    /// Beneficiary name (at most 140 characters).
+    pub counterparty_name: String,
+    /// Beneficiary address (at most 140 characters).
+    #[serde(default)]
+    pub counterparty_address: Option<String>,
+    /// Payment title (at most 140 characters, one line).
+    pub title: String,
+    /// Requested execution date `YYYY-MM-DD`; absent for as soon as possible.
+    #[serde(default)]
+    pub execution_date: Option<String>,
+}
+
+/// A transfer and where it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    /// The ERP's id.
+    pub id: String,
+    /// The company.
+    pub company: String,
+    /// Source bank account id.
+    pub account: String,
+    /// Canonical decimal string.
+    pub amount: String,
+    /// ISO 4217.
+    pub currency: String,
+    /// Beneficiary account (IBANs in electronic form).
+    pub counterparty_account: String,
+    /// Beneficiary name.
+    pub counterparty_name: String,
+    /// Beneficiary address.
+    pub counterparty_address: Option<String>,
+    /// Payment title.
+    pub title: String,
+    /// Requested execution date.
+    pub execution_date: Option<String>,
+    /// `queued`, `batched`, `submitted`, `awaiting-approval`, `accepted`,
+    /// `executed`, `rejected` or `cancelled`.
+    pub status: String,
+    /// The batch carrying it now.
+    pub batch: Option<i64>,
+    /// The bank's reference.
+    pub bank_reference: Option<String>,
+    /// The bank's message (mostly for `rejected`).
+    pub bank_message: Option<String>,
+    /// Why its last batch failed, if it went back to the queue.
+    pub last_error: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+impl From<Transfer> for TransferView {
+    fn from(t: Transfer) -> Self {
+        Self {
+            id: t.id,
+            company: t.company,
+            account: t.account,
+            amount: t.amount,
+            currency: t.currency,
+            counterparty_account: t.counterparty_account,
+            counterparty_name: t.counterparty_name,
+            counterparty_address: t.counterparty_address,
+            title: t.title,
+            execution_date: t.execution_date,
+            status: t.status.to_string(),
+            batch: t.batch,
+            bank_reference: t.bank_reference,
+            bank_message: t.bank_message,
+            last_error: t.last_error,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// A batch and its transfers as they stand.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchView {
+    /// Batch id.
+    pub id: i64,
+    /// The company.
+    pub company: String,
+    /// Source bank account id.
+    pub account: String,
+    /// The connector submitting it.
+    pub plugin: String,
+    /// Sent with every submission of this batch; never renewed.
+    pub idempotency_key: String,
+    /// `created`, `submitting`, `submitted`, `unknown` (the bank may have
+    /// it: submit again, same key) or `failed` (refused; its transfers are
+    /// queued again).
+    pub state: String,
+    /// The bank's id, once submitted.
+    pub bank_batch_id: Option<String>,
+    /// Connector calls made to submit it.
+    pub attempts: i64,
+    /// Why the last attempt did not submit it.
+    pub last_error: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// RFC 3339.
+    pub last_attempt_at: Option<String>,
+    /// RFC 3339.
+    pub submitted_at: Option<String>,
+    /// The transfers it carried, as they stand now.
+    pub transfers: Vec<TransferView>,
+}
+
+impl BatchView {
+    fn new(b: Batch, transfers: Vec<Transfer>) -> Self {
+        Self {
+            id: b.id,
+            company: b.company,
+            account: b.account,
+            plugin: b.plugin,
+            idempotency_key: b.idempotency_key,
+            state: b.state.to_string(),
+            bank_batch_id: b.bank_batch_id,
+            attempts: b.attempts,
+            last_error: b.last_error,
+            created_at: b.created_at,
+            updated_at: b.updated_at,
+            last_attempt_at: b.last_attempt_at,
+            submitted_at: b.submitted_at,
+            transfers: transfers.into_iter().map(TransferView::from).collect(),
+        }
+    }
+}
+
+async fn batch_view(transfers: &Transfers, batch: Batch) -> Result<BatchView, ApiError> {
+    let items = transfers.batch_transfers(batch.id).await?;
+    Ok(BatchView::new(batch, items))
+}
+
+/// Queues a transfer. 201 when queued now; 200 with the same transfer when
+/// the same request came before.
+#[utoipa::path(
+    post,
+    path = "/transfers",
+    tag = "transfers",
+    request_body = TransferRequest,
+    responses(
+        (status = 201, description = "Queued", body = TransferView),
+        (status = 200, description = "The same request queued it before", body = TransferView),
+        (status = 400, description = "Invalid transfer (`invalid_input`)", body = ApiError),
+        (status = 404, description = "No such company or account", body = ApiError),
+        (status = 409, description = "The id is taken by another transfer (`transfer_conflict`)", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn enqueue(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    body: Result<Json<TransferRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<TransferView>), ApiError> {
+    let Json(request) = body?;
+    state
+        .admin
+        .authorize(&user.0, &request.company, None, READ)
+        .await?;
+    let new = NewTransfer {
+        id: request.id,
+        account: request.account,
+        amount: request.amount,
+        currency: request.currency,
+        counterparty_account: request.counterparty_account,
+        counterparty_name: request.counterparty_name,
+        counterparty_address: request.counterparty_address,
+        title: request.title,
+        execution_date: request.execution_date,
+    };
+    let done = transfers(&state).enqueue(&request.company, &new).await?;
+    let status = if done.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(done.transfer.into())))
+}
+
+/// Which transfers to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// The company.
+    pub company: String,
+    /// Only transfers in this status.
+    pub status: Option<String>,
+}
+
+/// The company's transfers, oldest first, of one status or all.
+#[utoipa::path(
+    get,
+    path = "/transfers",
+    tag = "transfers",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The transfers", body = Vec<TransferView>),
+        (status = 400, description = "Unknown status", body = ApiError),
+        (status = 404, description = "No such company", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn list(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<TransferView>>, ApiError> {
+    let Query(query) = query?;
+    state
+        .admin
+        .authorize(&user.0, &query.company, None, READ)
+        .await?;
+    let status = query
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(str::parse::<TransferStatus>)
+        .transpose()?;
+    let listed = transfers(&state).list(&query.company, status).await?;
+    Ok(Json(listed.into_iter().map(TransferView::from).collect()))
+}
+
+/// One transfer.
+#[utoipa::path(
+    get,
+    path = "/transfers/{company}/{id}",
+    tag = "transfers",
+    params(
+        ("company" = String, Path, description = "Company id"),
+        ("id" = String, Path, description = "The ERP's transfer id"),
+    ),
+    responses(
+        (status = 200, description = "The transfer", body = TransferView),
+        (status = 404, description = "No such transfer (`unknown_transfer`)", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn get_transfer(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path((company, id)): Path<(String, String)>,
+) -> Result<Json<TransferView>, ApiError> {
+    state.admin.authorize(&user.0, &company, None, READ).await?;
+    Ok(Json(
+        transfers(&state).transfer(&company, &id).await?.into(),
+    ))
+}
+
+/// Cancels a queued transfer (again: the same answer). 409
+/// `not_cancellable` once it is in a batch.
+#[utoipa::path(
+    delete,
+    path = "/transfers/{company}/{id}",
+    tag = "transfers",
+    params(
+        ("company" = String, Path, description = "Company id"),
+        ("id" = String, Path, description = "The ERP's transfer id"),
+    ),
+    responses(
+        (status = 200, description = "Cancelled", body = TransferView),
+        (status = 404, description = "No such transfer", body = ApiError),
+        (status = 409, description = "Not queued any more (`not_cancellable`)", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn cancel(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path((company, id)): Path<(String, String)>,
+) -> Result<Json<TransferView>, ApiError> {
+    state.admin.authorize(&user.0, &company, None, READ).await?;
+    Ok(Json(transfers(&state).cancel(&company, &id).await?.into()))
+}
+
+/// What to export.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExportRequest {
+    /// The company.
+    pub company: String,
+    /// Only this account's transfers; absent: every account's.
+    #[serde(default)]
+    pub account: Option<String>,
+}
+
+/// Batches the company's queued transfers, one batch per source account,
+/// and submits each through the account's connector. Answers the batches
+/// made, each in its state after its submission (`unknown`: submit it again
+/// later; `failed`: its transfers are queued again).
+#[utoipa::path(
+    post,
+    path = "/transfers/export",
+    tag = "transfers",
+    request_body = ExportRequest,
+    responses(
+        (status = 200, description = "The batches made (none: nothing was queued)", body = Vec<BatchView>),
+        (status = 403, description = "The user may not submit transfers through an account's plugin", body = ApiError),
+        (status = 404, description = "No such company or account", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn export(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    body: Result<Json<ExportRequest>, JsonRejection>,
+) -> Result<Json<Vec<BatchView>>, ApiError> {
+    let Json(request) = body?;
+    state
+        .admin
+        .authorize(&user.0, &request.company, None, READ)
+        .await?;
+    let transfers = transfers(&state);
+    let accounts = transfers
+        .accounts_to_export(&request.company, request.account.as_deref())
+        .await?;
+    for account in &accounts {
+        state
+            .admin
+            .authorize(&user.0, &request.company, Some(&account.plugin), SUBMIT)
+            .await?;
+    }
+    let batches = transfers
+        .export_accounts(connectors(&state), &accounts, Some(&user.0))
+        .await?;
+    let mut views = Vec::with_capacity(batches.len());
+    for batch in batches {
+        views.push(batch_view(&transfers, batch).await?);
+    }
+    Ok(Json(views))
+}
+
+/// One batch with its transfers.
+#[utoipa::path(
+    get,
+    path = "/batches/{id}",
+    tag = "transfers",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses(
+        (status = 200, description = "The batch", body = BatchView),
+        (status = 404, description = "No such batch (`unknown_batch`)", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn get_batch(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<BatchView>, ApiError> {
+    let transfers = transfers(&state);
+    let batch = transfers.batch(id).await?;
+    state
+        .admin
+        .authorize(&user.0, &batch.company, None, READ)
+        .await?;
+    Ok(Json(batch_view(&transfers, batch).await?))
+}
+
+/// Asks the bank (`get-batch-status`) where a submitted batch's transfers
+/// stand and stores it.
+#[utoipa::path(
+    post,
+    path = "/batches/{id}/refresh",
+    tag = "transfers",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses(
+        (status = 200, description = "The batch after the refresh", body = BatchView),
+        (status = 404, description = "No such batch", body = ApiError),
+        (status = 409, description = "Not submitted (`batch_state`)", body = ApiError),
+        (status = 502, description = "The connector failed (permanent)", body = ApiError),
+        (status = 503, description = "The connector failed (retryable)", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn refresh(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<BatchView>, ApiError> {
+    let transfers = transfers(&state);
+    let batch = transfers.batch(id).await?;
+    state
+        .admin
+        .authorize(&user.0, &batch.company, None, READ)
+        .await?;
+    let batch = transfers
+        .refresh(connectors(&state), id, Some(&user.0))
+        .await?;
+    Ok(Json(batch_view(&transfers, batch).await?))
+}
+
+/// Submits a `created` or `unknown` batch again, with its own idempotency
+/// key: the bank answers the batch it already has, or takes it now.
+#[utoipa::path(
+    post,
+    path = "/batches/{id}/submit",
+    tag = "transfers",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses(
+        (status = 200, description = "The batch after the attempt (see `state`, `last_error`)", body = BatchView),
+        (status = 403, description = "The user may not submit transfers through this plugin", body = ApiError),
+        (status = 404, description = "No such batch", body = ApiError),
+        (status = 409, description = "Submitted, failed (`batch_state`) or being submitted (`batch_busy`)", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn submit(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<BatchView>, ApiError> {
+    let transfers = transfers(&state);
+    let batch = transfers.batch(id).await?;
+    state
+        .admin
+        .authorize(&user.0, &batch.company, Some(&batch.plugin), SUBMIT)
+        .await?;
+    let batch = transfers
+        .submit(connectors(&state), id, Some(&user.0))
+        .await?;
+    Ok(Json(batch_view(&transfers, batch).await?))
+}
