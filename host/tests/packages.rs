@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use h2h_host::packages::archive::Files;
-use h2h_host::packages::pack::{PackOptions, pack, write_package, zip_files};
+use h2h_host::packages::pack::{PackOptions, pack, with_extra_origins, write_package, zip_files};
 use h2h_host::packages::{PackageError, PackageLimits, SignaturePolicy, open, signature};
 use h2h_license::VendorKeyPair;
 use h2h_test_plugins::{MINIMAL, WELL_BEHAVED};
@@ -366,6 +366,7 @@ fn pack_builds_checks_and_signs_a_real_crate() {
     let crate_dir =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/plugins/minimal");
     let report = pack(&PackOptions {
+        extra_origins: Vec::new(),
         crate_dir,
         sign_key: Some(VendorKeyPair::from_armored(&setup.key.to_armored()).expect("key")),
         output: Some(out.path().join("minimal.zip")),
@@ -384,4 +385,31 @@ fn pack_builds_checks_and_signs_a_real_crate() {
     let package = setup.open(&zip).expect("opens");
     assert_eq!(package.signer, Some(setup.key.public().key_id()));
     assert_eq!(package.wasm.len() as u64, report.wasm_bytes);
+}
+
+#[test]
+fn pack_time_origins_join_the_signed_allow_list() {
+    let manifest = "# the bank's API only\nid = \"p\"\n\n[capabilities]\nhttp = [\"https://api.bank.example\"]\n";
+    let widened =
+        with_extra_origins(manifest, &["http://127.0.0.1:8089".to_owned()]).expect("origin");
+    assert!(widened.starts_with("# the bank's API only\n"), "{widened}");
+    assert!(
+        widened.contains(r#"http = ["https://api.bank.example", "http://127.0.0.1:8089"]"#),
+        "{widened}"
+    );
+    // Twice is once; no list yet gets one.
+    let again = with_extra_origins(&widened, &["http://127.0.0.1:8089".to_owned()]).expect("again");
+    assert_eq!(again, widened);
+    let fresh =
+        with_extra_origins("id = \"p\"\n", &["https://b.example".to_owned()]).expect("fresh");
+    assert!(
+        fresh.contains("[capabilities]\nhttp = [\"https://b.example\"]"),
+        "{fresh}"
+    );
+
+    let bad = with_extra_origins(manifest, &["ftp://127.0.0.1".to_owned()]).expect_err("refused");
+    assert_eq!(
+        bad.to_string(),
+        "--allow-origin: `ftp://127.0.0.1`: scheme `ftp` is not http or https"
+    );
 }

@@ -13,7 +13,8 @@ use sqlx::{Any, Row, Transaction};
 use super::{Actor, Admin, AdminError, backup, journal, licenses, packages, service_mode};
 use crate::db::{Database, format_millis, now_millis};
 use crate::packages::manifest::Manifest;
-use crate::runtime::CallContext;
+use crate::runtime::{CallContext, World};
+use crate::settlements::sync;
 
 /// Modules of the host itself that a manifest may `require`.
 pub fn host_modules() -> Vec<(&'static str, Version)> {
@@ -536,15 +537,37 @@ async fn declare(
     }
     for permission in &manifest.permissions {
         sqlx::query(
-            "INSERT INTO plugin_permissions (plugin_id, name, description) VALUES ($1, $2, $3)",
+            "INSERT INTO plugin_permissions (plugin_id, name, description, operations) \
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(plugin)
         .bind(&permission.name)
         .bind(&permission.description)
+        .bind(permission.operations.join(" "))
         .execute(&mut **tx)
         .await?;
     }
-    let names: Vec<&str> = manifest.tasks.iter().map(|t| t.name.as_str()).collect();
+    let mut tasks: Vec<(&str, &str, &str, &str)> = manifest
+        .tasks
+        .iter()
+        .map(|t| {
+            (
+                t.name.as_str(),
+                t.cron.as_str(),
+                t.description.as_str(),
+                "plugin",
+            )
+        })
+        .collect();
+    if manifest.world == World::BankConnector {
+        tasks.push((
+            sync::SYNC_TASK,
+            sync::DEFAULT_SYNC_CRON,
+            "Fetch statements of the company's accounts (run by the host)",
+            "host",
+        ));
+    }
+    let names: Vec<&str> = tasks.iter().map(|t| t.0).collect();
     let existing = sqlx::query("SELECT name FROM plugin_tasks WHERE plugin_id = $1")
         .bind(plugin)
         .fetch_all(&mut **tx)
@@ -559,17 +582,18 @@ async fn declare(
                 .await?;
         }
     }
-    for task in &manifest.tasks {
+    for (name, cron, description, runner) in tasks {
         sqlx::query(
-            "INSERT INTO plugin_tasks (plugin_id, name, cron, default_cron, description, paused) \
-             VALUES ($1, $2, $3, $3, $4, 0) ON CONFLICT (plugin_id, name) DO UPDATE SET \
+            "INSERT INTO plugin_tasks (plugin_id, name, cron, default_cron, description, paused, runner) \
+             VALUES ($1, $2, $3, $3, $4, 0, $5) ON CONFLICT (plugin_id, name) DO UPDATE SET \
              cron = CASE WHEN plugin_tasks.default_cron = excluded.default_cron THEN plugin_tasks.cron ELSE excluded.cron END, \
-             default_cron = excluded.default_cron, description = excluded.description",
+             default_cron = excluded.default_cron, description = excluded.description, runner = excluded.runner",
         )
         .bind(plugin)
-        .bind(&task.name)
-        .bind(&task.cron)
-        .bind(&task.description)
+        .bind(name)
+        .bind(cron)
+        .bind(description)
+        .bind(runner)
         .execute(&mut **tx)
         .await?;
     }

@@ -12,6 +12,7 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use super::archive::{COMPONENT, Files, ICON, MANIFEST, README, SIGNATURE};
 use super::manifest::Manifest;
+use super::origin::AllowedOrigin;
 use super::{PackageError, component, signature};
 
 /// Why a package could not be made.
@@ -34,6 +35,10 @@ pub enum PackError {
     /// Writing the zip failed.
     #[error("writing the zip: {0}")]
     Zip(String),
+    /// An origin to add is not `scheme://host[:port]`, or the manifest has
+    /// no place for it.
+    #[error("--allow-origin: {0}")]
+    ExtraOrigin(String),
 }
 
 /// What to pack.
@@ -47,6 +52,9 @@ pub struct PackOptions {
     pub output: Option<PathBuf>,
     /// Cargo's target directory; default cargo's own choice.
     pub target_dir: Option<PathBuf>,
+    /// Origins added to the manifest's HTTP allow-list in this package (test
+    /// and demo builds that reach a bank simulator on loopback).
+    pub extra_origins: Vec<String>,
 }
 
 /// What [`pack`] wrote.
@@ -94,6 +102,37 @@ pub fn write_package(
     zip_files(&files)
 }
 
+/// `manifest_text` with `origins` appended to `[capabilities] http`,
+/// comments and layout kept. The result is what gets signed, so the package
+/// says exactly what the plugin may reach.
+pub fn with_extra_origins(manifest_text: &str, origins: &[String]) -> Result<String, PackError> {
+    if origins.is_empty() {
+        return Ok(manifest_text.to_owned());
+    }
+    for origin in origins {
+        AllowedOrigin::parse(origin).map_err(PackError::ExtraOrigin)?;
+    }
+    let mut doc: toml_edit::DocumentMut = manifest_text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| PackError::ExtraOrigin(format!("{MANIFEST}: {e}")))?;
+    let capabilities = doc
+        .entry("capabilities")
+        .or_insert(toml_edit::table())
+        .as_table_like_mut()
+        .ok_or_else(|| PackError::ExtraOrigin("`capabilities` is not a table".to_owned()))?;
+    let http = capabilities
+        .entry("http")
+        .or_insert(toml_edit::value(toml_edit::Array::new()))
+        .as_array_mut()
+        .ok_or_else(|| PackError::ExtraOrigin("`capabilities.http` is not a list".to_owned()))?;
+    for origin in origins {
+        if !http.iter().any(|v| v.as_str() == Some(origin)) {
+            http.push(origin.as_str());
+        }
+    }
+    Ok(doc.to_string())
+}
+
 /// Zips `files` as they are (tests use it to build malformed packages too).
 pub fn zip_files(files: &Files) -> Result<Vec<u8>, PackError> {
     let zip_error = |e: zip::result::ZipError| PackError::Zip(e.to_string());
@@ -134,6 +173,7 @@ pub fn pack(options: &PackOptions) -> Result<PackReport, PackError> {
     let manifest_path = options.crate_dir.join(MANIFEST);
     let manifest_text =
         String::from_utf8(read(&manifest_path)?).map_err(|_| PackageError::NotUtf8(MANIFEST))?;
+    let manifest_text = with_extra_origins(&manifest_text, &options.extra_origins)?;
     let manifest = Manifest::parse(&manifest_text).map_err(PackageError::from)?;
     let wasm = read(&build(options)?)?;
     let readme = optional(&options.crate_dir.join(README))?

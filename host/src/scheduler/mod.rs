@@ -29,6 +29,7 @@ use crate::admin::{Admin, AdminError};
 use crate::api::Gate;
 use crate::db::now_millis;
 use crate::registry::{Registry, UnavailableError};
+use crate::settlements::Settlements;
 
 /// How often a serving host looks for due tasks; cron's finest unit is a
 /// second.
@@ -108,6 +109,8 @@ struct Declared {
     task: String,
     cron: String,
     paused: bool,
+    /// `host` for the statement sync the host runs itself.
+    runner: String,
 }
 
 /// Runs tasks of one host process. Cheap to clone.
@@ -178,7 +181,7 @@ impl Scheduler {
                 }
             };
             let next = schedule::next_after(&cron, now).unwrap_or(i64::MAX);
-            for company in self.companies(&declared.plugin).await? {
+            for company in self.companies(&declared).await? {
                 let key = TaskKey {
                     plugin: declared.plugin.clone(),
                     task: declared.task.clone(),
@@ -223,10 +226,11 @@ impl Scheduler {
                 }
                 let this = self.clone();
                 let due = state.next_due;
+                let runner = declared.runner.clone();
                 started.push(tokio::spawn(async move {
                     let _pass = pass;
                     if let Err(e) = this
-                        .execute(&key, Trigger::Schedule, Some(due), now, None)
+                        .execute(&key, &runner, Trigger::Schedule, Some(due), now, None)
                         .await
                     {
                         tracing::error!(task = %key, error = %e, "recording a task run failed");
@@ -277,7 +281,9 @@ impl Scheduler {
         if !claim::manual(self.db(), &key, now, stale_before, &self.inner.owner).await? {
             return Err(SchedulerError::AlreadyRunning(key.to_string()));
         }
-        let id = self.execute(&key, Trigger::Manual, None, now, user).await?;
+        let id = self
+            .execute(&key, &declared.runner, Trigger::Manual, None, now, user)
+            .await?;
         history::get(self.db(), id).await
     }
 
@@ -285,6 +291,7 @@ impl Scheduler {
     async fn execute(
         &self,
         key: &TaskKey,
+        runner: &str,
         trigger: Trigger,
         scheduled_for: Option<i64>,
         claimed_at: i64,
@@ -298,7 +305,11 @@ impl Scheduler {
                 return Err(e);
             }
         };
-        let error = self.call(key, user).await.err();
+        let error = if runner == "host" {
+            self.sync_statements(key, user).await.err()
+        } else {
+            self.call(key, user).await.err()
+        };
         match &error {
             None => tracing::info!(task = %key, trigger = ?trigger, "task ran"),
             Some(e) => tracing::warn!(task = %key, trigger = ?trigger, error = %e, "task failed"),
@@ -329,10 +340,32 @@ impl Scheduler {
             .map_err(|e| e.to_string())
     }
 
+    /// The host's statement sync for the task's company.
+    async fn sync_statements(&self, key: &TaskKey, user: Option<&str>) -> Result<(), String> {
+        let today = chrono::Utc::now().date_naive();
+        Settlements::new(self.db().clone())
+            .sync_company(
+                &self.inner.registry,
+                &self.inner.admin,
+                &key.plugin,
+                &key.company,
+                today,
+                user,
+            )
+            .await
+            .map(|reports| {
+                for r in reports {
+                    tracing::info!(account = %r.account, pages = r.pages, new = r.new,
+                        duplicates = r.duplicates, "statements synced");
+                }
+            })
+            .map_err(|e| e.to_string())
+    }
+
     /// Tasks of installed, enabled plugins.
     async fn declared(&self) -> Result<Vec<Declared>, SchedulerError> {
         let rows = sqlx::query(
-            "SELECT t.plugin_id, t.name, t.cron, t.paused FROM plugin_tasks t \
+            "SELECT t.plugin_id, t.name, t.cron, t.paused, t.runner FROM plugin_tasks t \
              JOIN installations i ON i.plugin_id = t.plugin_id \
              WHERE i.enabled = 1 ORDER BY t.plugin_id, t.name",
         )
@@ -345,14 +378,29 @@ impl Scheduler {
                     task: row.try_get("name")?,
                     cron: row.try_get("cron")?,
                     paused: row.try_get::<i64, _>("paused")? != 0,
+                    runner: row.try_get("runner")?,
                 })
             })
             .collect()
     }
 
-    /// The companies a plugin's tasks run for: those that set one of its
-    /// settings; `['']` (plugin-wide) if it declares none.
-    async fn companies(&self, plugin: &str) -> Result<Vec<String>, SchedulerError> {
+    /// The companies a task runs for: for the statement sync, those with an
+    /// account the plugin serves; otherwise those that set one of the
+    /// plugin's settings, or `['']` (plugin-wide) if it declares none.
+    async fn companies(&self, declared: &Declared) -> Result<Vec<String>, SchedulerError> {
+        let plugin = declared.plugin.as_str();
+        if declared.runner == "host" {
+            let rows = sqlx::query(
+                "SELECT DISTINCT company_id FROM bank_accounts WHERE plugin_id = $1 ORDER BY company_id",
+            )
+            .bind(plugin)
+            .fetch_all(self.db().pool())
+            .await?;
+            return rows
+                .iter()
+                .map(|row| Ok(row.try_get("company_id")?))
+                .collect();
+        }
         let declares = sqlx::query("SELECT name FROM plugin_settings WHERE plugin_id = $1")
             .bind(plugin)
             .fetch_optional(self.db().pool())

@@ -7,16 +7,28 @@
 //! - `record`: storing a fetched page (dedupe per account) and matching;
 //! - `matching`: the matching rule, a pure function;
 //! - `receivables`: open invoices;
-//! - `events`: the cursor-based feed.
+//! - `events`: the cursor-based feed;
+//! - `queries`: reading for the ERP API (transactions, receivables with
+//!   their payments, events with the users to notify), with cursor paging;
+//! - `webhooks`: posting each company's new events to its webhook, signed;
+//! - `sync`: fetching statements through an account's connector.
 
 mod accounts;
 mod events;
 pub mod matching;
+mod queries;
 mod receivables;
 mod record;
+pub mod sync;
+pub mod transfers;
+pub mod webhooks;
 
 pub use accounts::BankAccount;
 pub use events::Event;
+pub use queries::{
+    EventPage, MAX_LIMIT, MatchedPayment, NotifiedEvent, StoredTransaction, TransactionFilter,
+    TransactionPage,
+};
 pub use receivables::Receivable;
 pub use record::{Direction, IncomingTransaction, RecordReport};
 

@@ -76,6 +76,10 @@ pub struct PackArgs {
     /// Where to write the zip.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Adds an origin to the manifest's HTTP allow-list in this package, for
+    /// test and demo builds against a bank simulator (repeatable).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
 }
 
 pub fn pack(args: &PackArgs, out: Output) -> anyhow::Result<()> {
@@ -86,6 +90,7 @@ pub fn pack(args: &PackArgs, out: Output) -> anyhow::Result<()> {
         sign_key: Some(key),
         output: args.output.clone(),
         target_dir: None,
+        extra_origins: args.allow_origins.clone(),
     })?;
     out.show(&report, |r| {
         format!(

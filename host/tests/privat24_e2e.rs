@@ -1,0 +1,393 @@
+//! The whole Privat24 path on both databases: pack and sign the connector,
+//! upload, license, install, configure a company and its merchant, register
+//! invoices, let the scheduler sync statements from the simulated bank,
+//! read them through the ERP API, and sync again over an overlapping range
+//! with the bank failing: nothing doubled, nothing lost.
+
+#[macro_use]
+mod admin;
+
+use std::time::Duration;
+
+use admin::Fixture;
+use chrono::{Days, Utc};
+use h2h_host::admin::Role;
+use h2h_host::db::now_millis;
+use h2h_host::db::testing::TestBackend;
+use h2h_host::packages::pack::{with_extra_origins, write_package};
+use h2h_host::scheduler::{Scheduler, history};
+use h2h_host::serve;
+use h2h_host::settlements::sync::SYNC_TASK;
+use h2h_host::settlements::{BankAccount, Settlements};
+use h2h_privat24_sim::{Merchant, Money, NewTransaction, SimHandle, Simulator};
+use h2h_test_plugins::PRIVAT24;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const MANIFEST: &str = include_str!("../../plugins/privat24/h2h.toml");
+const README: &str = include_str!("../../plugins/privat24/README.md");
+const IBAN: &str = "UA213223130000026007233566001";
+const MERCHANT: &str = "m-acme";
+const TOKEN: &str = "sim-token-acme-NOT-A-SECRET";
+
+fn money(text: &str) -> Money {
+    text.parse().expect("money")
+}
+
+/// Transactions the connector must deliver: real (`FL_REAL` r) and done
+/// (`PR_PR` r) lines, as plugins/privat24/README.md says.
+fn expected_references(bank: &SimHandle) -> Vec<String> {
+    let mut ids: Vec<String> = bank
+        .transactions(MERCHANT)
+        .expect("statement")
+        .into_iter()
+        .filter(|t| t.fl_real == "r" && t.pr_pr == "r")
+        .map(|t| t.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+async fn stored_references(fx: &Fixture) -> Vec<String> {
+    let rows = sqlx::query("SELECT dedupe_key FROM bank_transactions ORDER BY dedupe_key")
+        .fetch_all(fx.host.db.pool())
+        .await
+        .expect("rows");
+    rows.iter()
+        .map(|row| sqlx::Row::try_get(row, "dedupe_key").expect("key"))
+        .collect()
+}
+
+/// Runs the sync task the way the schedule does: a tick past its next
+/// occurrence. Returns the run's error, if any.
+async fn scheduled_sync(scheduler: &Scheduler, fx: &Fixture, at: i64) -> Option<String> {
+    for handle in scheduler.tick(at).await.expect("tick") {
+        handle.await.expect("run");
+    }
+    let runs = history::list(&fx.host.db, "privat24", SYNC_TASK, 1)
+        .await
+        .expect("history");
+    let last = runs.first().expect("a run happened");
+    assert!(last.finished_at.is_some(), "{last:?}");
+    last.error.clone()
+}
+
+async fn privat24_end_to_end(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let today = Utc::now().date_naive();
+    let yesterday = today.checked_sub_days(Days::new(1)).expect("date");
+
+    // The bank: generated movements plus two payments of our invoices.
+    let sim = Simulator::builder()
+        .merchant(Merchant::new(MERCHANT, TOKEN, IBAN, "UAH"))
+        .seed(7)
+        .days(5)
+        .today(today)
+        .build()
+        .expect("simulator");
+    let bank = sim.handle();
+    bank.add_transaction(
+        MERCHANT,
+        NewTransaction::credit(
+            money("1500.00"),
+            yesterday,
+            "Оплата рахунку FV/2026/11/0042",
+        ),
+    )
+    .expect("payment");
+    bank.add_transaction(
+        MERCHANT,
+        NewTransaction::credit(money("700.00"), today, "Часткова оплата FV/2026/11/0043"),
+    )
+    .expect("payment");
+    let running = sim.start("127.0.0.1:0").await.expect("bank serving");
+    let bank_origin = running.url();
+
+    // Pack and sign the connector; this build may also reach the simulator.
+    let manifest =
+        with_extra_origins(MANIFEST, std::slice::from_ref(&bank_origin)).expect("origin");
+    let wasm = std::fs::read(PRIVAT24).expect("connector built");
+    let zip = write_package(&manifest, &wasm, Some(README), None, Some(&fx.key)).expect("pack");
+    let admin = &fx.host.admin;
+    admin.upload(&fx.actor, &zip).await.expect("upload");
+    fx.add_license("privat24").await;
+    admin
+        .install(&fx.actor, "privat24", None)
+        .await
+        .expect("install");
+    assert!(!admin.service_mode().await.expect("mode").active);
+
+    // The company, its merchant credentials and account.
+    fx.company("acme").await;
+    admin
+        .set_setting(&fx.actor, "acme", "privat24", "api-url", &bank_origin)
+        .await
+        .expect("api-url");
+    admin
+        .set_setting(&fx.actor, "acme", "privat24", "token", TOKEN)
+        .await
+        .expect("token");
+    let host_port = bank_origin.trim_start_matches("http://");
+    admin
+        .allow_private_host(&fx.actor, "privat24", host_port, true)
+        .await
+        .expect("loopback grant");
+    let settlements = Settlements::new(fx.host.db.clone());
+    settlements
+        .add_account(&BankAccount {
+            id: "acme-uah".to_owned(),
+            company: "acme".to_owned(),
+            plugin: "privat24".to_owned(),
+            iban: IBAN.to_owned(),
+            currency: "UAH".to_owned(),
+            name: "ACME UAH".to_owned(),
+        })
+        .await
+        .expect("account");
+
+    // The ERP: a key, a user with access to acme, invoices, auto-matching.
+    let key = admin
+        .create_api_key(&fx.actor, "erp", Role::Erp)
+        .await
+        .expect("key");
+    admin
+        .add_erp_user(&fx.actor, "anna", "Anna Accountant", None)
+        .await
+        .expect("user");
+    admin
+        .grant_company(&fx.actor, "anna", "acme", false)
+        .await
+        .expect("company access");
+    admin
+        .grant_permission(&fx.actor, "anna", "privat24", "sync-statements")
+        .await
+        .expect("permission");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let host = serve::start(
+        fx.config.clone(),
+        "127.0.0.1:0".parse().expect("addr"),
+        async {
+            let _ = stopped.await;
+        },
+    )
+    .await
+    .expect("host serving");
+    let erp = Erp {
+        base: format!("http://{}/erp/v1", host.addr),
+        client: reqwest::Client::new(),
+        key: key.secret.clone(),
+    };
+    for (invoice, amount) in [
+        ("FV/2026/11/0042", "1500.00"),
+        ("FV/2026/11/0043", "1000.00"),
+    ] {
+        let (status, body) = erp
+            .post(
+                "/receivables",
+                json!({ "company": "acme", "invoice_number": invoice, "amount": amount,
+                        "currency": "UAH", "counterparty": "ТОВ Покупець" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, body) = erp
+        .put("/companies/acme/auto-matching", json!({ "enabled": true }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The daily sync, as scheduled.
+    let scheduler = fx.scheduler("e2e");
+    let now = now_millis();
+    assert!(scheduler.tick(now).await.expect("first tick").is_empty());
+    let day = 24 * 3600 * 1000;
+    assert_eq!(scheduled_sync(&scheduler, &fx, now + day).await, None);
+    let expected = expected_references(&bank);
+    assert!(
+        expected.len() > 5,
+        "the simulator books a realistic statement"
+    );
+    assert_eq!(stored_references(&fx).await, expected);
+
+    // Statements through the ERP API, every transaction once.
+    let listed = erp.all_transactions("acme-uah").await;
+    let mut ids: Vec<String> = listed
+        .iter()
+        .map(|t| t["bank_reference"].as_str().expect("reference").to_owned())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, expected);
+    let paid = listed
+        .iter()
+        .find(|t| t["title"] == "Оплата рахунку FV/2026/11/0042")
+        .expect("the payment is listed");
+    assert_eq!(paid["amount"], "1500");
+    assert_eq!(paid["direction"], "credit");
+
+    // One invoice settled, the partial payment flagged.
+    let (_, settled) = erp.get("/receivables/acme/FV%2F2026%2F11%2F0042").await;
+    assert_eq!(settled["status"], "settled", "{settled}");
+    let (_, partial) = erp.get("/receivables/acme/FV%2F2026%2F11%2F0043").await;
+    assert_eq!(partial["status"], "review", "{partial}");
+
+    // The events: every payment, one match, one flag.
+    let events = erp.all_events().await;
+    let kinds = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
+    assert_eq!(kinds("payment.received"), expected.len());
+    assert_eq!(kinds("payment.settled"), 1);
+    assert_eq!(kinds("payment.review"), 1);
+    let review = events
+        .iter()
+        .find(|e| e["kind"] == "payment.review")
+        .expect("review event");
+    assert_eq!(review["payload"]["reason"], "partial");
+
+    // The bank fails: the sync fails with the reason, nothing is stored
+    // twice or lost, and the account says what happened.
+    bank.faults().fail_next(2, 503).expect("fault");
+    let error = scheduled_sync(&scheduler, &fx, now + 2 * day)
+        .await
+        .expect("the sync fails while the bank answers 503");
+    assert!(error.contains("acme-uah"), "{error}");
+    let state = settlements.sync_state("acme-uah").await.expect("state");
+    assert_eq!(state.last_error.as_deref(), Some(error.as_str()));
+    assert_eq!(stored_references(&fx).await, expected);
+
+    // A phase other than WRK: refused before any statement is read.
+    bank.faults().reset();
+    bank.faults().phase("EOD");
+    let error = scheduled_sync(&scheduler, &fx, now + 3 * day)
+        .await
+        .expect("no statements outside WRK");
+    assert!(error.contains("EOD"), "{error}");
+
+    // Too slow: the connector's 15 s request timeout ends the sync.
+    bank.faults().reset();
+    bank.faults().delay(Duration::from_secs(16));
+    let error = scheduled_sync(&scheduler, &fx, now + 4 * day)
+        .await
+        .expect("the sync fails when the bank does not answer");
+    assert!(
+        error.ends_with("bank.fetch-statement: provider timed out: no answer in time"),
+        "{error}"
+    );
+
+    // Throttled: 429 comes back as busy.
+    bank.faults().reset();
+    bank.faults().rate_limit(1);
+    let error = scheduled_sync(&scheduler, &fx, now + 5 * day)
+        .await
+        .expect("the sync fails while the bank throttles");
+    assert!(
+        error.ends_with("bank.fetch-statement: provider busy (retry after 1 s): HTTP 429: {\"code\":429,\"message\":\"Too many requests\",\"status\":\"ERROR\"}"),
+        "{error}"
+    );
+    assert_eq!(stored_references(&fx).await, expected);
+
+    // The bank serves every page twice, and a new payment arrives; the ERP
+    // asks for a sync on demand over the overlapping range.
+    bank.faults().reset();
+    bank.faults().duplicate_pages(true);
+    bank.add_transaction(
+        MERCHANT,
+        NewTransaction::credit(money("42.00"), today, "Оплата рахунку FV/2026/11/0099"),
+    )
+    .expect("late payment");
+    let (status, body) = erp.post("/accounts/acme-uah/sync", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let expected_now = expected_references(&bank);
+    assert_eq!(expected_now.len(), expected.len() + 1);
+    assert_eq!(stored_references(&fx).await, expected_now);
+    let state = settlements.sync_state("acme-uah").await.expect("state");
+    assert_eq!(state.last_error, None);
+    assert_eq!(state.synced_through, Some(yesterday.to_string()));
+    assert!(state.balance_booked.is_some());
+
+    let _ = stop.send(());
+    host.server
+        .await
+        .expect("join")
+        .expect("host stopped cleanly");
+    bank.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(privat24_end_to_end);
+
+/// The ERP side of the test: JSON over HTTP with an ERP key, acting for
+/// user anna.
+struct Erp {
+    base: String,
+    client: reqwest::Client,
+    key: String,
+}
+
+impl Erp {
+    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let response = request
+            .bearer_auth(&self.key)
+            .header("X-H2H-User", "anna")
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .expect("call");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.client.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.client.post(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.client.put(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    /// Every transaction of `account`, following the cursor.
+    async fn all_transactions(&self, account: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let (status, page) = self
+                .get(&format!(
+                    "/accounts/{account}/transactions?after={after}&limit=7"
+                ))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            let items = page["transactions"].as_array().expect("items").clone();
+            if items.is_empty() {
+                return all;
+            }
+            after = page["next"].as_i64().expect("next cursor");
+            all.extend(items);
+        }
+    }
+
+    /// Every event, following the cursor.
+    async fn all_events(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let (status, page) = self
+                .get(&format!("/events?after={after}&limit=5&company=acme"))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            let items = page["events"].as_array().expect("items").clone();
+            if items.is_empty() {
+                return all;
+            }
+            after = page["next"].as_i64().expect("next cursor");
+            all.extend(items);
+        }
+    }
+}
