@@ -298,22 +298,13 @@ impl Admin {
             ))
         }
         .await;
-        self.audited(
+        self.audited_revoke(
             actor,
             "erp-user.revoke-company",
             &format!("{user} {company}"),
             result,
-            |(_, removed)| {
-                if *removed {
-                    "revoked"
-                } else {
-                    "was not granted"
-                }
-                .to_owned()
-            },
         )
         .await
-        .map(|(access, _)| access)
     }
 
     /// Grants `user` the permission `plugin/permission`, which an installed
@@ -401,22 +392,13 @@ impl Admin {
             ))
         }
         .await;
-        self.audited(
+        self.audited_revoke(
             actor,
             "erp-user.revoke",
             &format!("{user} {plugin}/{permission}"),
             result,
-            |(_, removed)| {
-                if *removed {
-                    "revoked"
-                } else {
-                    "was not granted"
-                }
-                .to_owned()
-            },
         )
         .await
-        .map(|(access, _)| access)
     }
 
     /// The companies and permissions of `user`.
@@ -554,5 +536,28 @@ impl Admin {
             operation: operation.to_owned(),
             needed: guarding.join(" or "),
         })
+    }
+}
+
+impl Admin {
+    /// Audits a revocation as `revoked` or `was not granted` and answers
+    /// with the user's access after it.
+    async fn audited_revoke(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: &str,
+        result: Result<(ErpUserAccess, bool), AdminError>,
+    ) -> Result<ErpUserAccess, AdminError> {
+        self.audited(actor, action, target, result, |(_, removed)| {
+            if *removed {
+                "revoked"
+            } else {
+                "was not granted"
+            }
+            .to_owned()
+        })
+        .await
+        .map(|(access, _)| access)
     }
 }

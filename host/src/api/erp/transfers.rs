@@ -67,6 +67,24 @@ fn transfers(state: &AppState) -> Transfers {
     Transfers::new(state.db.clone())
 }
 
+/// Batch `id`, once `user` may do `operation` on it: reads need company
+/// access, submitting also the plugin's guarding permission.
+async fn authorized_batch(
+    state: &AppState,
+    transfers: &Transfers,
+    user: &ErpUser,
+    id: i64,
+    operation: &str,
+) -> Result<Batch, ApiError> {
+    let batch = transfers.batch(id).await?;
+    let plugin = (operation == SUBMIT).then_some(batch.plugin.as_str());
+    state
+        .admin
+        .authorize(&user.0, &batch.company, plugin, operation)
+        .await?;
+    Ok(batch)
+}
+
 fn connectors(state: &AppState) -> Connectors<'_> {
     Connectors {
         registry: &state.registry,
@@ -444,11 +462,7 @@ async fn get_batch(
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
     let transfers = transfers(&state);
-    let batch = transfers.batch(id).await?;
-    state
-        .admin
-        .authorize(&user.0, &batch.company, None, READ)
-        .await?;
+    let batch = authorized_batch(&state, &transfers, &user, id, READ).await?;
     Ok(Json(batch_view(&transfers, batch).await?))
 }
 
@@ -474,11 +488,7 @@ async fn refresh(
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
     let transfers = transfers(&state);
-    let batch = transfers.batch(id).await?;
-    state
-        .admin
-        .authorize(&user.0, &batch.company, None, READ)
-        .await?;
+    authorized_batch(&state, &transfers, &user, id, READ).await?;
     let batch = transfers
         .refresh(connectors(&state), id, Some(&user.0))
         .await?;
@@ -506,11 +516,7 @@ async fn submit(
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
     let transfers = transfers(&state);
-    let batch = transfers.batch(id).await?;
-    state
-        .admin
-        .authorize(&user.0, &batch.company, Some(&batch.plugin), SUBMIT)
-        .await?;
+    authorized_batch(&state, &transfers, &user, id, SUBMIT).await?;
     let batch = transfers
         .submit(connectors(&state), id, Some(&user.0))
         .await?;
