@@ -33,6 +33,7 @@ fn page(prefix: &str) -> Vec<IncomingTransaction> {
             title: format!("Оплата рахунку FV/2026/11/{i:04}"),
             counterparty_name: Some("ТОВ Ромашка".to_owned()),
             counterparty_account: None,
+            former_references: Vec::new(),
         })
         .collect()
 }

@@ -14,6 +14,4 @@ pub mod serve;
 pub mod settlements;
 pub mod tokens;
 pub mod vault;
-
-/// The WIT package this host implements.
-pub const CONTRACT: &str = "h2h:connector@1.0.0";
+pub mod wit;

@@ -187,6 +187,7 @@ fn credit(reference: &str, day: u32, amount: &str, title: &str) -> IncomingTrans
         title: title.to_owned(),
         counterparty_name: Some("ТОВ Ромашка".to_owned()),
         counterparty_account: None,
+        former_references: Vec::new(),
     }
 }
 

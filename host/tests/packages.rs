@@ -15,7 +15,7 @@ publisher = "h2h tests"
 
 [contract]
 world = "bank-connector"
-version = "^1.0"
+version = "^2.0.0-draft"
 "#;
 
 fn wasm(path: &str) -> Vec<u8> {
@@ -312,19 +312,28 @@ fn component_refusals() {
         .open(&setup.signed(setup.files(&with_http, &wasm(WELL_BEHAVED))))
         .expect("declared, so accepted");
 
-    // A component of contract 2.x: the same bytes with the version renamed
-    // (same length, so the binary stays well-formed).
-    let v2 = replace_all(
+    // A component of a contract this host does not serve: the same bytes
+    // with the version renamed (same length, so the binary stays
+    // well-formed).
+    let v3 = replace_all(
         &wasm(MINIMAL),
-        b"h2h:connector/bank@1.0.0",
-        b"h2h:connector/bank@2.0.0",
+        b"h2h:connector/bank@2.0.0-draft",
+        b"h2h:connector/bank@3.0.0-draft",
     );
     assert_eq!(
-        setup.refusal(&setup.signed(setup.files(MANIFEST, &v2))),
+        setup.refusal(&setup.signed(setup.files(MANIFEST, &v3))),
         (
-            "plugin.wasm uses `h2h:connector/bank@2.0.0`; this host supports h2h:connector 1.x only".to_owned(),
+            "plugin.wasm uses `h2h:connector/bank@3.0.0-draft`; this host serves h2h:connector 1.0.0, 2.0.0-draft".to_owned(),
             "unsupported_contract"
         )
+    );
+    // A 2.0 component under a manifest that says it was built for 1.0.
+    let says_v1 = MANIFEST.replace("^2.0.0-draft", "^1.0");
+    let (message, code) = setup.refusal(&setup.signed(setup.files(&says_v1, &wasm(MINIMAL))));
+    assert_eq!(code, "contract_mismatch");
+    assert!(
+        message.ends_with("@2.0.0-draft` but h2h.toml declares h2h:connector@1.0.0"),
+        "{message}"
     );
 }
 

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use common::{company, host, stored, test_limits};
 use h2h_host::capabilities::Grants;
-use h2h_host::runtime::bindings::bank::exports::h2h::connector::bank::{Direction, StatementQuery};
-use h2h_host::runtime::bindings::types::Error as ConnectorError;
+use h2h_host::runtime::model::ConnectorError;
+use h2h_host::runtime::model::bank::{Direction, StatementQuery};
 use h2h_host::runtime::{CallContext, CallError, LoadError, World};
 use h2h_test_plugins::{MINIMAL, WELL_BEHAVED};
 
@@ -156,7 +156,10 @@ async fn a_pos_call_on_a_bank_plugin_is_refused() {
     let plugin = host.load("well-behaved", WELL_BEHAVED);
     assert_eq!(plugin.world(), World::BankConnector);
 
-    let error = plugin.list_terminals(company("acme")).await.unwrap_err();
+    let error = plugin
+        .list_terminals(company("acme"), "api-key")
+        .await
+        .unwrap_err();
 
     assert_eq!(
         error.to_string(),

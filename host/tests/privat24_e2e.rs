@@ -15,6 +15,8 @@ use h2h_host::admin::Role;
 use h2h_host::db::now_millis;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::packages::pack::{with_extra_origins, write_package};
+use h2h_host::registry::Registry;
+use h2h_host::runtime::ContractVersion;
 use h2h_host::scheduler::{Scheduler, history};
 use h2h_host::serve;
 use h2h_host::settlements::sync::SYNC_TASK;
@@ -56,6 +58,38 @@ async fn stored_references(fx: &Fixture) -> Vec<String> {
     rows.iter()
         .map(|row| sqlx::Row::try_get(row, "dedupe_key").expect("key"))
         .collect()
+}
+
+/// Company `acme` with the merchant's settings for the bank at
+/// `bank_origin` (a loopback address the admin allows) and its account
+/// `acme-uah`.
+async fn configure_acme(fx: &Fixture, bank_origin: &str) {
+    let admin = &fx.host.admin;
+    fx.company("acme").await;
+    admin
+        .set_setting(&fx.actor, "acme", "privat24", "api-url", bank_origin)
+        .await
+        .expect("api-url");
+    admin
+        .set_setting(&fx.actor, "acme", "privat24", "token", TOKEN)
+        .await
+        .expect("token");
+    let host_port = bank_origin.trim_start_matches("http://");
+    admin
+        .allow_private_host(&fx.actor, "privat24", host_port, true)
+        .await
+        .expect("loopback grant");
+    Settlements::new(fx.host.db.clone())
+        .add_account(&BankAccount {
+            id: "acme-uah".to_owned(),
+            company: "acme".to_owned(),
+            plugin: "privat24".to_owned(),
+            iban: IBAN.to_owned(),
+            currency: "UAH".to_owned(),
+            name: "ACME UAH".to_owned(),
+        })
+        .await
+        .expect("account");
 }
 
 /// Runs the sync task the way the schedule does: a tick past its next
@@ -120,32 +154,8 @@ async fn privat24_end_to_end(backend: TestBackend) {
     assert!(!admin.service_mode().await.expect("mode").active);
 
     // The company, its merchant credentials and account.
-    fx.company("acme").await;
-    admin
-        .set_setting(&fx.actor, "acme", "privat24", "api-url", &bank_origin)
-        .await
-        .expect("api-url");
-    admin
-        .set_setting(&fx.actor, "acme", "privat24", "token", TOKEN)
-        .await
-        .expect("token");
-    let host_port = bank_origin.trim_start_matches("http://");
-    admin
-        .allow_private_host(&fx.actor, "privat24", host_port, true)
-        .await
-        .expect("loopback grant");
+    configure_acme(&fx, &bank_origin).await;
     let settlements = Settlements::new(fx.host.db.clone());
-    settlements
-        .add_account(&BankAccount {
-            id: "acme-uah".to_owned(),
-            company: "acme".to_owned(),
-            plugin: "privat24".to_owned(),
-            iban: IBAN.to_owned(),
-            currency: "UAH".to_owned(),
-            name: "ACME UAH".to_owned(),
-        })
-        .await
-        .expect("account");
 
     // The ERP: a key, a user with access to acme, invoices, auto-matching.
     let key = admin
@@ -391,3 +401,132 @@ impl Erp {
         }
     }
 }
+
+/// The privat24 1.0.0 package exactly as the 1.0 contract's last host
+/// packed and signed it (tests/fixtures/privat24-1.0.0/README.md): never
+/// rebuilt, so it proves a 1.0 plugin keeps running on a host that also
+/// serves 2.0.
+const V1_PACKAGE: &[u8] = include_bytes!("../../tests/fixtures/privat24-1.0.0/privat24-1.0.0.zip");
+const V1_PUBLISHER: &str = include_str!("../../tests/fixtures/privat24-1.0.0/publisher.pub");
+
+/// The installed privat24 is `version`, called under `contract`.
+async fn assert_running(fx: &Fixture, version: &str, contract: ContractVersion) {
+    assert_eq!(
+        fx.installed_version("privat24").await.as_deref(),
+        Some(version)
+    );
+    let loaded = Registry::new(fx.host.db.clone(), fx.host.runtime.clone())
+        .get("privat24")
+        .await
+        .expect("privat24 is callable");
+    assert_eq!(loaded.plugin.contract(), contract);
+}
+
+/// Books one more payment at the bank, runs the scheduled sync at `at`, and
+/// checks every real line is stored exactly once.
+async fn sync_one_more(
+    fx: &Fixture,
+    scheduler: &Scheduler,
+    bank: &SimHandle,
+    at: i64,
+    title: &str,
+) {
+    let before = expected_references(bank).len();
+    let today = Utc::now().date_naive();
+    bank.add_transaction(
+        MERCHANT,
+        NewTransaction::credit(money("10.00"), today, title),
+    )
+    .expect("payment");
+    assert_eq!(scheduled_sync(scheduler, fx, at).await, None);
+    let expected = expected_references(bank);
+    assert_eq!(expected.len(), before + 1);
+    assert_eq!(stored_references(fx).await, expected);
+}
+
+/// A 1.0 package uploaded, installed and synced; upgraded to the 2.0
+/// build of itself and synced; rolled back to 1.0 and synced: every bank
+/// line stored exactly once throughout.
+async fn privat24_1_0_package_upgrades_and_rolls_back(backend: TestBackend) {
+    // The package's allow-list names one fixed loopback address per
+    // database, so both runs can serve a bank at once.
+    let bank_addr = match backend {
+        TestBackend::Sqlite => "127.24.0.1:8089",
+        TestBackend::Postgres => "127.24.0.2:8089",
+    };
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let today = Utc::now().date_naive();
+    let sim = Simulator::builder()
+        .merchant(Merchant::new(MERCHANT, TOKEN, IBAN, "UAH"))
+        .seed(11)
+        .days(3)
+        .today(today)
+        .build()
+        .expect("simulator");
+    let bank = sim.handle();
+    let running = sim.start(bank_addr).await.expect("bank serving");
+    let bank_origin = running.url();
+    assert_eq!(bank_origin, format!("http://{bank_addr}"));
+
+    let admin = &fx.host.admin;
+    admin
+        .trust_publisher(&fx.actor, V1_PUBLISHER, "h2h 1.0 release")
+        .await
+        .expect("trust the 1.0 publisher");
+    admin
+        .upload(&fx.actor, V1_PACKAGE)
+        .await
+        .expect("upload 1.0.0");
+    fx.add_license("privat24").await;
+    admin
+        .install(&fx.actor, "privat24", None)
+        .await
+        .expect("install 1.0.0");
+    assert_running(&fx, "1.0.0", ContractVersion::V1).await;
+    configure_acme(&fx, &bank_origin).await;
+
+    let scheduler = fx.scheduler("versions");
+    let now = now_millis();
+    assert!(scheduler.tick(now).await.expect("first tick").is_empty());
+    let day = 24 * 3600 * 1000;
+    assert_eq!(scheduled_sync(&scheduler, &fx, now + day).await, None);
+    let synced_by_1_0 = expected_references(&bank);
+    assert!(!synced_by_1_0.is_empty());
+    assert_eq!(stored_references(&fx).await, synced_by_1_0);
+
+    // The 2.0 build of the same connector, a newer version.
+    let manifest =
+        with_extra_origins(MANIFEST, std::slice::from_ref(&bank_origin)).expect("origin");
+    let wasm = std::fs::read(PRIVAT24).expect("connector built");
+    let zip = write_package(&manifest, &wasm, Some(README), None, Some(&fx.key)).expect("pack");
+    admin
+        .upload(&fx.actor, &zip)
+        .await
+        .expect("upload the 2.0 build");
+    admin
+        .upgrade(&fx.actor, "privat24", None, false)
+        .await
+        .expect("upgrade");
+    assert_eq!(
+        fx.installed_version("privat24").await.as_deref(),
+        Some("1.1.0")
+    );
+    assert_running(&fx, "1.1.0", ContractVersion::V2).await;
+    sync_one_more(&fx, &scheduler, &bank, now + 2 * day, "Після оновлення").await;
+
+    // Back to the 1.0 package.
+    let v1 = Some("1.0.0".parse().expect("version"));
+    admin
+        .upgrade(&fx.actor, "privat24", v1, true)
+        .await
+        .expect("roll back");
+    assert_running(&fx, "1.0.0", ContractVersion::V1).await;
+    sync_one_more(&fx, &scheduler, &bank, now + 3 * day, "Після відкату").await;
+
+    bank.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(privat24_1_0_package_upgrades_and_rolls_back);

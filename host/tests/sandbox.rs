@@ -136,7 +136,7 @@ async fn unbounded_recursion_is_a_stack_overflow() {
 async fn huge_result_is_refused() {
     let host = host(test_limits());
     let hostile = host.load("hostile", HOSTILE);
-    let query = h2h_host::runtime::bindings::bank::exports::h2h::connector::bank::StatementQuery {
+    let query = h2h_host::runtime::model::bank::StatementQuery {
         account: "PL61109010140000071219812874".into(),
         from: "2026-11-01".into(),
         to: "2026-11-30".into(),

@@ -34,7 +34,10 @@ async fn h2h_serve_answers_health_on_sqlite_and_stops_on_sigterm() {
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
     assert_eq!(body["database"], "sqlite");
-    assert_eq!(body["contract"], "h2h:connector@1.0.0");
+    assert_eq!(
+        body["contracts"],
+        serde_json::json!(["h2h:connector@1.0.0", "h2h:connector@2.0.0-draft"])
+    );
     assert!(
         data.path().join("h2h.db").exists(),
         "SQLite file created in the data dir"

@@ -26,6 +26,7 @@ fn credit(reference: &str, day: u32, amount: &str, title: &str) -> IncomingTrans
         title: title.to_owned(),
         counterparty_name: Some("ТОВ Ромашка".to_owned()),
         counterparty_account: None,
+        former_references: Vec::new(),
     }
 }
 
@@ -284,3 +285,46 @@ on_both_databases!(bank_plugins_can_require_the_module);
 on_both_databases!(overlapping_fetches_neither_duplicate_nor_lose);
 on_both_databases!(payments_settle_or_are_flagged);
 on_both_databases!(bad_accounts_and_receivables_are_refused);
+
+/// A connector that changes its dedupe key names the old one: the stored
+/// line moves to the new key, nothing is stored twice, and a line whose new
+/// key is already stored is left alone.
+async fn a_changed_key_finds_lines_stored_under_the_former_one(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let settlements = setup(&fx).await;
+    let old = [
+        credit("ID-1", 1, "10.00", "a"),
+        credit("ID-2", 2, "20", "b"),
+    ];
+    settlements
+        .record("acme-uah", &old)
+        .await
+        .expect("old keys");
+
+    let renamed = |new: &str, former: &str, day| {
+        let mut t = credit(new, day, "10.00", "a");
+        t.former_references = vec![former.to_owned()];
+        t
+    };
+    let page = [renamed("REF-1#1", "ID-1", 1), renamed("REF-9#1", "ID-9", 3)];
+    let report = settlements
+        .record("acme-uah", &page)
+        .await
+        .expect("new keys");
+    assert_eq!((report.new, report.duplicates, report.rekeyed), (1, 1, 1));
+    let again = settlements.record("acme-uah", &page).await.expect("again");
+    assert_eq!((again.new, again.duplicates, again.rekeyed), (0, 2, 0));
+
+    let keys: Vec<String> = sqlx::query_scalar::<_, String>(
+        "SELECT dedupe_key FROM bank_transactions ORDER BY dedupe_key",
+    )
+    .fetch_all(fx.host.db.pool())
+    .await
+    .expect("keys");
+    assert_eq!(keys, ["ID-2", "REF-1#1", "REF-9#1"]);
+    fx.finish().await;
+}
+
+on_both_databases!(a_changed_key_finds_lines_stored_under_the_former_one);

@@ -152,6 +152,7 @@ fn credit(reference: &str) -> IncomingTransaction {
         title: format!("payment {reference}"),
         counterparty_name: None,
         counterparty_account: None,
+        former_references: Vec::new(),
     }
 }
 

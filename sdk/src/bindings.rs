@@ -13,7 +13,7 @@ compile_error!("h2h-sdk: enable the feature `bank` (bank connector) or `pos` (ca
 #[allow(missing_docs)] // generated; items carry the WIT docs where WIT has them
 pub mod world {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "../wit/v2",
         world: "bank-connector",
         runtime_path: "::h2h_sdk::__private::wit_bindgen::rt",
         pub_export_macro: true,
@@ -27,7 +27,7 @@ pub mod world {
 #[allow(missing_docs)] // generated; items carry the WIT docs where WIT has them
 pub mod world {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "../wit/v2",
         world: "pos-connector",
         runtime_path: "::h2h_sdk::__private::wit_bindgen::rt",
         pub_export_macro: true,

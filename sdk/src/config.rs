@@ -3,8 +3,9 @@
 use crate::bindings::imports::config as wit;
 use crate::{Error, Result};
 
-/// The context of the call in progress: company, ERP user, export called.
-pub use wit::Invocation;
+/// The context of the call in progress: company, ERP user, export called,
+/// and the bank session the host chose for it.
+pub use wit::{Invocation, SessionContext};
 
 /// The context of the call in progress.
 pub fn invocation() -> Invocation {

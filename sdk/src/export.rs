@@ -39,6 +39,13 @@ macro_rules! export_bank_connector {
                 $crate::__private::enter();
                 <$ty as $crate::BankConnector>::open_session(request)
             }
+            fn complete_session(
+                session_id: ::std::string::String,
+                signature: $crate::bank::ChallengeSignature,
+            ) -> $crate::Result<$crate::bank::Session> {
+                $crate::__private::enter();
+                <$ty as $crate::BankConnector>::complete_session(&session_id, signature)
+            }
             fn refresh_session(session_id: ::std::string::String) -> $crate::Result<$crate::bank::Session> {
                 $crate::__private::enter();
                 <$ty as $crate::BankConnector>::refresh_session(&session_id)
@@ -63,6 +70,10 @@ macro_rules! export_bank_connector {
                 $crate::__private::enter();
                 <$ty as $crate::BankConnector>::get_batch_status(&batch_id)
             }
+            fn withdraw_batch(batch_id: ::std::string::String) -> $crate::Result<$crate::bank::BatchStatus> {
+                $crate::__private::enter();
+                <$ty as $crate::BankConnector>::withdraw_batch(&batch_id)
+            }
         }
 
         $crate::__private::world::__export_world!($ty with_types_in $crate::__private::world);
@@ -83,28 +94,46 @@ macro_rules! export_pos_connector {
                 $crate::__private::enter();
                 <$ty as $crate::PosConnector>::redeem_pairing_code(&code)
             }
-            fn list_terminals() -> $crate::Result<::std::vec::Vec<$crate::pos::Terminal>> {
+            fn list_terminals(
+                api_key: ::std::string::String,
+            ) -> $crate::Result<::std::vec::Vec<$crate::pos::Terminal>> {
                 $crate::__private::enter();
-                <$ty as $crate::PosConnector>::list_terminals()
+                <$ty as $crate::PosConnector>::list_terminals(&api_key)
             }
-            fn start_intent(request: $crate::pos::IntentRequest) -> $crate::Result<$crate::pos::PaymentIntent> {
+            fn start_intent(
+                api_key: ::std::string::String,
+                request: $crate::pos::IntentRequest,
+            ) -> $crate::Result<$crate::pos::PaymentIntent> {
                 $crate::__private::enter();
-                <$ty as $crate::PosConnector>::start_intent(request)
+                <$ty as $crate::PosConnector>::start_intent(&api_key, request)
             }
-            fn get_intent(intent_id: ::std::string::String) -> $crate::Result<$crate::pos::PaymentIntent> {
+            fn get_intent(
+                api_key: ::std::string::String,
+                intent_id: ::std::string::String,
+            ) -> $crate::Result<$crate::pos::PaymentIntent> {
                 $crate::__private::enter();
-                <$ty as $crate::PosConnector>::get_intent(&intent_id)
+                <$ty as $crate::PosConnector>::get_intent(&api_key, &intent_id)
+            }
+            fn find_intent(
+                api_key: ::std::string::String,
+                reference: ::std::string::String,
+            ) -> $crate::Result<::std::option::Option<$crate::pos::PaymentIntent>> {
+                $crate::__private::enter();
+                <$ty as $crate::PosConnector>::find_intent(&api_key, &reference)
             }
             fn list_intents(
-                from: ::std::string::String,
-                to: ::std::string::String,
+                api_key: ::std::string::String,
+                query: $crate::pos::IntentQuery,
             ) -> $crate::Result<::std::vec::Vec<$crate::pos::PaymentIntent>> {
                 $crate::__private::enter();
-                <$ty as $crate::PosConnector>::list_intents(&from, &to)
+                <$ty as $crate::PosConnector>::list_intents(&api_key, query)
             }
-            fn void_intent(intent_id: ::std::string::String) -> $crate::Result<$crate::pos::PaymentIntent> {
+            fn void_intent(
+                api_key: ::std::string::String,
+                target: $crate::pos::VoidTarget,
+            ) -> $crate::Result<$crate::pos::PaymentIntent> {
                 $crate::__private::enter();
-                <$ty as $crate::PosConnector>::void_intent(&intent_id)
+                <$ty as $crate::PosConnector>::void_intent(&api_key, target)
             }
         }
 

@@ -5,11 +5,23 @@ use std::path::Path;
 
 use wit_parser::{Docs, Resolve, TypeDefKind};
 
-fn contract() -> Resolve {
-    let mut resolve = Resolve::default();
-    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
-    resolve.push_dir(&wit).expect("wit/ parses");
-    resolve
+/// Every contract version under `wit/`, one directory each (`v1`, `v2`).
+fn contracts() -> Vec<(String, Resolve)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit");
+    let mut found: Vec<(String, Resolve)> = std::fs::read_dir(&root)
+        .expect("wit/ is readable")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.is_dir())
+        .map(|dir| {
+            let mut resolve = Resolve::default();
+            resolve
+                .push_dir(&dir)
+                .unwrap_or_else(|e| panic!("{} parses: {e:#}", dir.display()));
+            (dir.display().to_string(), resolve)
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
 }
 
 fn missing(docs: &Docs) -> bool {
@@ -20,7 +32,16 @@ fn missing(docs: &Docs) -> bool {
 
 #[test]
 fn every_wit_item_is_documented() {
-    let resolve = contract();
+    for (dir, resolve) in contracts() {
+        let undocumented = undocumented(&resolve);
+        assert!(
+            undocumented.is_empty(),
+            "undocumented WIT items in {dir}: {undocumented:#?}"
+        );
+    }
+}
+
+fn undocumented(resolve: &Resolve) -> Vec<String> {
     let mut undocumented = Vec::new();
     for (_, world) in &resolve.worlds {
         if missing(&world.docs) {
@@ -68,22 +89,41 @@ fn every_wit_item_is_documented() {
             }
         }
     }
-    assert!(
-        undocumented.is_empty(),
-        "undocumented WIT items: {undocumented:#?}"
-    );
+    undocumented
 }
 
 #[test]
-fn the_contract_is_version_one() {
-    let resolve = contract();
-    let names: Vec<String> = resolve
-        .packages
+fn wit_holds_exactly_the_versions_the_host_serves() {
+    let names: Vec<String> = contracts()
         .iter()
-        .map(|(_, p)| p.name.to_string())
+        .flat_map(|(_, resolve)| resolve.packages.iter().map(|(_, p)| p.name.to_string()))
         .collect();
-    assert_eq!(names, vec![h2h_host::CONTRACT.to_owned()]);
+    let served: Vec<String> = h2h_host::runtime::ContractVersion::ALL
+        .map(h2h_host::runtime::ContractVersion::package)
+        .to_vec();
+    assert_eq!(names, served);
 }
+
+/// 1.0 is frozen: plugins built against it run unchanged, so not one byte of
+/// its WIT may change.
+#[test]
+fn contract_one_is_frozen() {
+    use sha2::{Digest, Sha256};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/v1");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("wit/v1")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let mut hash = Sha256::new();
+    for file in files {
+        hash.update(file.file_name().expect("name").as_encoded_bytes());
+        hash.update(std::fs::read(&file).expect("read"));
+    }
+    assert_eq!(hex::encode(hash.finalize()), FROZEN_V1);
+}
+
+const FROZEN_V1: &str = "467e99a7be5cf1320849772b795656a7dca5000c638431ede81930771d4b2397";
 
 #[test]
 fn sdk_readme_shows_the_minimal_connector_verbatim() {

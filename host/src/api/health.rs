@@ -14,8 +14,8 @@ pub struct Health {
     pub status: &'static str,
     /// Host version.
     pub version: &'static str,
-    /// The WIT contract this host implements.
-    pub contract: &'static str,
+    /// The WIT contract versions this host serves, oldest first.
+    pub contracts: Vec<String>,
     /// `sqlite` or `postgres`.
     pub database: &'static str,
     /// Why the host is degraded, if it is.
@@ -34,7 +34,9 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     let health = Health {
         status: if ping.is_ok() { "ok" } else { "degraded" },
         version: env!("CARGO_PKG_VERSION"),
-        contract: crate::CONTRACT,
+        contracts: crate::runtime::ContractVersion::ALL
+            .map(crate::runtime::ContractVersion::package)
+            .to_vec(),
         database: state.db.backend(),
         problem: ping.err().map(|e| e.to_string()),
     };

@@ -3,11 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::wit::v2::config::{self, Invocation};
 use secrecy::{ExposeSecret, SecretString};
-use wasmtime::component::{HasSelf, Linker};
-
-use crate::runtime::HostState;
-use crate::runtime::bindings::config::{self, Invocation};
 
 /// Per-call state of the config capability.
 #[derive(Debug)]
@@ -46,11 +43,4 @@ impl config::Host for ConfigCtx {
             .get(&name)
             .map(|secret| secret.expose_secret().to_owned()))
     }
-}
-
-pub(crate) fn add_to_linker(
-    linker: &mut Linker<HostState>,
-    get: fn(&mut HostState) -> &mut ConfigCtx,
-) -> wasmtime::Result<()> {
-    config::add_to_linker::<HostState, HasSelf<ConfigCtx>>(linker, get)
 }

@@ -4,10 +4,7 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::{HasSelf, Linker};
-
-use crate::runtime::HostState;
-use crate::runtime::bindings::log::{self, Level};
+use crate::wit::v2::log::{self, Level};
 
 /// Per-call state of the log capability.
 #[derive(Debug)]
@@ -72,11 +69,4 @@ impl log::Host for LogCtx {
         self.panic_message = Some(truncate(message, self.max_line_bytes));
         Ok(())
     }
-}
-
-pub(crate) fn add_to_linker(
-    linker: &mut Linker<HostState>,
-    get: fn(&mut HostState) -> &mut LogCtx,
-) -> wasmtime::Result<()> {
-    log::add_to_linker::<HostState, HasSelf<LogCtx>>(linker, get)
 }

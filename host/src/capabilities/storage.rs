@@ -3,11 +3,8 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::{HasSelf, Linker};
-
 use crate::kv::{KvError, KvStore, Scope};
-use crate::runtime::HostState;
-use crate::runtime::bindings::storage::{self, StorageError};
+use crate::wit::v2::storage::{self, StorageError};
 
 /// How much a plugin may store.
 #[derive(Debug, Clone)]
@@ -147,11 +144,4 @@ impl storage::Host for StorageCtx {
             .await;
         Ok(result.map_err(Into::into))
     }
-}
-
-pub(crate) fn add_to_linker(
-    linker: &mut Linker<HostState>,
-    get: fn(&mut HostState) -> &mut StorageCtx,
-) -> wasmtime::Result<()> {
-    storage::add_to_linker::<HostState, HasSelf<StorageCtx>>(linker, get)
 }

@@ -1,12 +1,13 @@
 //! Checks plugin.wasm against its manifest without compiling it: it is a
-//! valid component, exports the declared world of contract 1.x, and imports
-//! only capabilities the manifest declares.
+//! valid component, exports the declared world of the contract version its
+//! manifest declares (one this host serves), and imports only capabilities
+//! the manifest declares.
 
 use wasmparser::{Encoding, Parser, Payload, Validator, WasmFeatures};
 
 use super::PackageError;
 use super::manifest::Manifest;
-use crate::runtime::World;
+use crate::runtime::{ContractVersion, World};
 
 const CONTRACT: &str = "h2h:connector/";
 
@@ -59,13 +60,21 @@ fn contract_item(name: &str) -> Option<(&str, &str)> {
     name.strip_prefix(CONTRACT)?.split_once('@')
 }
 
-fn check_major(name: &str) -> Result<(), PackageError> {
-    if let Some((_, version)) = contract_item(name)
-        && !version.starts_with("1.")
-    {
-        return Err(PackageError::UnsupportedContract(name.to_owned()));
+/// Every contract item must be of a served version, and of the one the
+/// manifest declares: a component built for 2.0 under a manifest saying
+/// `^1.0` would be called through the wrong adapter.
+fn check_version(name: &str, declared: ContractVersion) -> Result<(), PackageError> {
+    let Some((_, version)) = contract_item(name) else {
+        return Ok(());
+    };
+    match ContractVersion::of_interface_version(version) {
+        None => Err(PackageError::UnsupportedContract(name.to_owned())),
+        Some(found) if found != declared => Err(PackageError::ContractMismatch {
+            item: name.to_owned(),
+            declared: declared.package(),
+        }),
+        Some(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// Validates `wasm` and checks it against `manifest`.
@@ -80,7 +89,7 @@ pub fn check(wasm: &[u8], manifest: &Manifest) -> Result<(), PackageError> {
         .validate_all(wasm)
         .map_err(|e| PackageError::NotAComponent(e.message().to_owned()))?;
     for name in found.imports.iter().chain(&found.exports) {
-        check_major(name)?;
+        check_version(name, manifest.contract)?;
     }
     let declared = manifest.world.to_string();
     let (wanted, other) = match manifest.world {

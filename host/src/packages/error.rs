@@ -107,9 +107,21 @@ pub enum PackageError {
         /// What is wrong.
         reason: String,
     },
-    /// The component uses another major version of the contract.
-    #[error("plugin.wasm uses `{0}`; this host supports h2h:connector 1.x only")]
+    /// The component uses a contract version this host does not serve.
+    #[error(
+        "plugin.wasm uses `{0}`; this host serves h2h:connector {versions}",
+        versions = crate::runtime::ContractVersion::list()
+    )]
     UnsupportedContract(String),
+    /// The component was built for another contract version than its
+    /// manifest declares.
+    #[error("plugin.wasm uses `{item}` but h2h.toml declares {declared}")]
+    ContractMismatch {
+        /// The component's import or export.
+        item: String,
+        /// The package the manifest's `contract.version` names.
+        declared: String,
+    },
     /// The component imports a capability the manifest does not declare.
     #[error("plugin.wasm imports `{import}` but h2h.toml does not declare {needs}")]
     UngrantedImport {
@@ -148,6 +160,7 @@ impl PackageError {
             PackageError::NotAComponent(_) => "not_a_component",
             PackageError::WorldMismatch { .. } => "world_mismatch",
             PackageError::UnsupportedContract(_) => "unsupported_contract",
+            PackageError::ContractMismatch { .. } => "contract_mismatch",
             PackageError::UngrantedImport { .. } => "ungranted_import",
             PackageError::UnknownImport(_) => "unknown_import",
         }

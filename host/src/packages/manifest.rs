@@ -13,7 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::origin::AllowedOrigin;
-use crate::runtime::{CONTRACT_MAJOR, World};
+use crate::runtime::{ContractVersion, World};
 
 /// Why a manifest is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,8 +45,10 @@ pub struct Manifest {
     pub description: String,
     /// The connector world.
     pub world: World,
-    /// Contract versions it was built for, e.g. `^1.0`.
-    pub contract: VersionReq,
+    /// The contract range it declares, e.g. `^1.0`.
+    pub contract_range: VersionReq,
+    /// The served contract version that range names: what it was built for.
+    pub contract: ContractVersion,
     /// Other plugins or host modules it needs, by id.
     pub requires: BTreeMap<String, VersionReq>,
     /// Origins it may call.
@@ -262,18 +264,20 @@ impl Manifest {
                 format!("not a semver range: {e}"),
             )
         })?;
-        let supported = !contract.comparators.is_empty()
-            && contract
-                .comparators
-                .iter()
-                .all(|c| c.major == CONTRACT_MAJOR);
-        if !supported {
+        let contract_range = contract;
+        let Some(contract) = ContractVersion::for_range(&contract_range)
+            .filter(|_| !contract_range.comparators.is_empty())
+        else {
             return Err(fail(
                 raw.contract.version.span(),
                 "contract.version",
-                format!("this host implements h2h:connector {CONTRACT_MAJOR}.x, not `{contract}`"),
+                format!(
+                    "`{contract_range}` names no contract version this host serves \
+                     (h2h:connector {}); build the plugin with an SDK for one of them",
+                    ContractVersion::list()
+                ),
             ));
-        }
+        };
         let mut requires = BTreeMap::new();
         for (name, range) in raw.requires {
             let req = VersionReq::parse(range.get_ref()).map_err(|e| {
@@ -394,6 +398,7 @@ impl Manifest {
             publisher: raw.publisher,
             description: raw.description,
             world,
+            contract_range,
             contract,
             requires,
             http,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::bindings::types::Error as ConnectorError;
+use super::model::ConnectorError;
 
 /// Why a component could not be turned into a runnable plugin.
 #[derive(Debug, thiserror::Error)]
@@ -135,38 +135,9 @@ impl CallError {
     /// busy, the call hit its deadline, or the host was at capacity.
     pub fn is_retryable(&self) -> bool {
         match self {
-            CallError::Connector { error, .. } => matches!(
-                error,
-                ConnectorError::Unavailable(_)
-                    | ConnectorError::Timeout(_)
-                    | ConnectorError::Busy(_)
-            ),
+            CallError::Connector { error, .. } => error.is_retryable(),
             CallError::DeadlineExceeded { .. } | CallError::Busy { .. } => true,
             _ => false,
         }
     }
 }
-
-impl std::fmt::Display for ConnectorError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ConnectorError::Unavailable(m) => write!(f, "provider unavailable: {m}"),
-            ConnectorError::Timeout(m) => write!(f, "provider timed out: {m}"),
-            ConnectorError::Busy(b) => match b.retry_after_seconds {
-                Some(s) => write!(f, "provider busy (retry after {s} s): {}", b.message),
-                None => write!(f, "provider busy: {}", b.message),
-            },
-            ConnectorError::Rejected(r) => match &r.code {
-                Some(code) => write!(f, "rejected by the provider ({code}): {}", r.message),
-                None => write!(f, "rejected by the provider: {}", r.message),
-            },
-            ConnectorError::InvalidInput(m) => write!(f, "invalid input: {m}"),
-            ConnectorError::SessionRequired(m) => write!(f, "bank session required: {m}"),
-            ConnectorError::Unauthorized(m) => write!(f, "unauthorized: {m}"),
-            ConnectorError::Protocol(m) => write!(f, "unexpected answer from the provider: {m}"),
-            ConnectorError::Unsupported(m) => write!(f, "not supported by this connector: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for ConnectorError {}

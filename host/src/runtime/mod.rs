@@ -1,20 +1,26 @@
 //! The sandbox: one wasmtime engine, compiled components cached on disk, and
 //! a fresh, limited instance for every call.
 
-pub mod bindings;
+mod adapter;
 mod cache;
 mod engine;
 mod error;
 mod limits;
+mod linker;
+pub mod model;
 mod output;
 mod plugin;
 mod state;
+mod v1;
+mod v2;
+mod version;
 
 pub use cache::{CacheOutcome, digest};
 pub use error::{CallError, LoadError};
 pub use limits::Limits;
 pub use plugin::{Plugin, ReusedInstance, World};
 pub use state::{CallContext, HostState};
+pub use version::ContractVersion;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,8 +28,9 @@ use std::sync::Arc;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
-use crate::capabilities::{self, Grants};
+use crate::capabilities::Grants;
 use crate::kv::KvStore;
+use crate::wit;
 use plugin::Pre;
 
 /// How to build a [`Runtime`].
@@ -69,10 +76,8 @@ impl Runtime {
     pub fn new(config: RuntimeConfig, kv: Arc<dyn KvStore>) -> Result<Self, StartError> {
         let engine =
             engine::new_engine(&config.limits).map_err(|e| StartError::Engine(format!("{e:#}")))?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .and_then(|()| capabilities::add_to_linker(&mut linker))
-            .map_err(|e| StartError::Engine(format!("{e:#}")))?;
+        let linker =
+            linker::new_linker(&engine).map_err(|e| StartError::Engine(format!("{e:#}")))?;
         let cache =
             cache::ComponentCache::new(&engine, config.cache_dir).map_err(StartError::Cache)?;
         engine::spawn_epoch_ticker(&engine).map_err(StartError::Ticker)?;
@@ -113,7 +118,7 @@ impl Runtime {
                     plugin: plugin(),
                     reason: format!("{e:#}"),
                 })?;
-        let world = detect_world(&self.shared.engine, &component).ok_or_else(|| {
+        let (world, version) = detect_world(&self.shared.engine, &component).ok_or_else(|| {
             LoadError::UnknownWorld {
                 plugin: plugin(),
                 exports: export_names(&self.shared.engine, &component).join(", "),
@@ -127,22 +132,25 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(link_error)?;
-        let pre = match world {
-            World::BankConnector => {
-                Pre::Bank(bindings::bank::BankConnectorPre::new(instance_pre).map_err(link_error)?)
+        let pre = match (version, world) {
+            (ContractVersion::V1, World::BankConnector) => {
+                Pre::V1Bank(wit::v1::bank::BankConnectorPre::new(instance_pre).map_err(link_error)?)
             }
-            World::PosConnector => {
-                Pre::Pos(bindings::pos::PosConnectorPre::new(instance_pre).map_err(link_error)?)
+            (ContractVersion::V1, World::PosConnector) => {
+                Pre::V1Pos(wit::v1::pos::PosConnectorPre::new(instance_pre).map_err(link_error)?)
+            }
+            (ContractVersion::V2, World::BankConnector) => {
+                Pre::V2Bank(wit::v2::bank::BankConnectorPre::new(instance_pre).map_err(link_error)?)
+            }
+            (ContractVersion::V2, World::PosConnector) => {
+                Pre::V2Pos(wit::v2::pos::PosConnectorPre::new(instance_pre).map_err(link_error)?)
             }
         };
-        tracing::info!(plugin = plugin_id, %world, cache = ?outcome, "plugin loaded");
+        tracing::info!(plugin = plugin_id, %world, contract = %version, cache = ?outcome, "plugin loaded");
         let plugin = Plugin::new(plugin_id, digest(wasm), pre, grants, self.shared.clone());
         Ok((plugin, outcome))
     }
 }
-
-/// The contract major version this host implements.
-pub const CONTRACT_MAJOR: u64 = 1;
 
 fn export_names(engine: &Engine, component: &Component) -> Vec<String> {
     component
@@ -152,15 +160,20 @@ fn export_names(engine: &Engine, component: &Component) -> Vec<String> {
         .collect()
 }
 
-fn detect_world(engine: &Engine, component: &Component) -> Option<World> {
+/// The world and contract version of a component, from its exports: exactly
+/// one of `bank` and `pos`, of a version this host serves.
+fn detect_world(engine: &Engine, component: &Component) -> Option<(World, ContractVersion)> {
     let exports = export_names(engine, component);
-    let exports_major = |interface: &str| {
-        let prefix = format!("h2h:connector/{interface}@{CONTRACT_MAJOR}.");
-        exports.iter().any(|name| name.starts_with(&prefix))
+    let exported = |interface: &str| {
+        let prefix = format!("h2h:connector/{interface}@");
+        exports
+            .iter()
+            .filter_map(|name| name.strip_prefix(&prefix))
+            .find_map(ContractVersion::of_interface_version)
     };
-    match (exports_major("bank"), exports_major("pos")) {
-        (true, false) => Some(World::BankConnector),
-        (false, true) => Some(World::PosConnector),
+    match (exported("bank"), exported("pos")) {
+        (Some(version), None) => Some((World::BankConnector, version)),
+        (None, Some(version)) => Some((World::PosConnector, version)),
         _ => None,
     }
 }

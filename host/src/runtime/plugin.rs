@@ -12,18 +12,16 @@ use std::time::Instant;
 use serde::Serialize;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
-use super::Shared;
-use super::bindings::bank::exports::h2h::connector::bank;
-use super::bindings::pos::exports::h2h::connector::pos;
-use super::bindings::types::Error as ConnectorError;
-use super::bindings::{bank::BankConnectorPre, config::Invocation, pos::PosConnectorPre};
 use super::error::CallError;
 use super::limits::CapLimiter;
+use super::model::{ConnectorError, bank, pos};
 use super::output::fits_within;
 use super::state::{CallContext, Capabilities, HostState};
+use super::{ContractVersion, Shared, v1, v2};
 use crate::capabilities::{Grants, config::ConfigCtx, http::HttpCtx, log::LogCtx};
 use crate::capabilities::{signing::SigningCtx, storage::StorageCtx};
 use crate::kv::Scope;
+use crate::wit;
 
 /// Which connector world a plugin implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,8 +43,10 @@ impl fmt::Display for World {
 }
 
 pub(crate) enum Pre {
-    Bank(BankConnectorPre<HostState>),
-    Pos(PosConnectorPre<HostState>),
+    V1Bank(wit::v1::bank::BankConnectorPre<HostState>),
+    V1Pos(wit::v1::pos::PosConnectorPre<HostState>),
+    V2Bank(wit::v2::bank::BankConnectorPre<HostState>),
+    V2Pos(wit::v2::pos::PosConnectorPre<HostState>),
 }
 
 /// A plugin ready to be called. Cheap to clone.
@@ -68,60 +68,48 @@ impl fmt::Debug for Plugin {
         f.debug_struct("Plugin")
             .field("id", &self.inner.id)
             .field("world", &self.world())
+            .field("contract", &self.contract())
             .field("digest", &self.inner.digest)
             .finish_non_exhaustive()
     }
 }
 
-/// Runs `$body` with a fresh instance of the right world bound to `$b`.
-macro_rules! call_export {
-    ($self:ident, $ctx:expr, $call:literal, $world:ident, |$b:ident, $store:ident| $body:expr) => {{
-        let Pre::$world(pre) = &$self.inner.pre else {
-            return Err($self.wrong_world($call));
-        };
+/// Runs `$body` with a fresh instance of `$pre` bound to `$b`.
+macro_rules! on_instance {
+    ($self:ident, $ctx:expr, $call:expr, $pre:expr, |$b:ident, $store:ident| $body:expr) => {
         $self
             .invoke($ctx, $call, |mut $store| async move {
                 let result = async {
-                    let $b = pre.instantiate_async(&mut $store).await?;
+                    let $b = $pre.instantiate_async(&mut $store).await?;
                     $body.await
                 }
                 .await;
                 ($store, result)
             })
             .await
-    }};
+    };
 }
 
-/// Same, for the exports both worlds share (lifecycle, tasks).
-macro_rules! call_shared_export {
-    ($self:ident, $ctx:expr, $call:literal, |$b:ident, $store:ident| $body:expr) => {{
+/// The exports every world has (lifecycle, tasks), on whichever world and
+/// version the plugin is.
+macro_rules! shared_export {
+    ($self:ident, $ctx:expr, $call:literal, |$b:ident, $store:ident| $body:expr) => {
         match &$self.inner.pre {
-            Pre::Bank(pre) => {
-                $self
-                    .invoke($ctx, $call, |mut $store| async move {
-                        let result = async {
-                            let $b = pre.instantiate_async(&mut $store).await?;
-                            $body.await
-                        }
-                        .await;
-                        ($store, result)
-                    })
-                    .await
-            }
-            Pre::Pos(pre) => {
-                $self
-                    .invoke($ctx, $call, |mut $store| async move {
-                        let result = async {
-                            let $b = pre.instantiate_async(&mut $store).await?;
-                            $body.await
-                        }
-                        .await;
-                        ($store, result)
-                    })
-                    .await
-            }
+            Pre::V1Bank(pre) => on_instance!($self, $ctx, $call, pre, |$b, $store| $body),
+            Pre::V1Pos(pre) => on_instance!($self, $ctx, $call, pre, |$b, $store| $body),
+            Pre::V2Bank(pre) => on_instance!($self, $ctx, $call, pre, |$b, $store| $body),
+            Pre::V2Pos(pre) => on_instance!($self, $ctx, $call, pre, |$b, $store| $body),
         }
-    }};
+    };
+}
+
+/// A request an older contract cannot carry, refused before any instance.
+fn refused(plugin: &Plugin, call: &'static str, error: ConnectorError) -> CallError {
+    CallError::Connector {
+        plugin: plugin.id().to_owned(),
+        call,
+        error,
+    }
 }
 
 impl Plugin {
@@ -156,8 +144,16 @@ impl Plugin {
     /// The connector world the component implements.
     pub fn world(&self) -> World {
         match self.inner.pre {
-            Pre::Bank(_) => World::BankConnector,
-            Pre::Pos(_) => World::PosConnector,
+            Pre::V1Bank(_) | Pre::V2Bank(_) => World::BankConnector,
+            Pre::V1Pos(_) | Pre::V2Pos(_) => World::PosConnector,
+        }
+    }
+
+    /// The contract version the component was built for.
+    pub fn contract(&self) -> ContractVersion {
+        match self.inner.pre {
+            Pre::V1Bank(_) | Pre::V1Pos(_) => ContractVersion::V1,
+            Pre::V2Bank(_) | Pre::V2Pos(_) => ContractVersion::V2,
         }
     }
 
@@ -171,21 +167,21 @@ impl Plugin {
 
     /// `lifecycle.install`.
     pub async fn install(&self, ctx: CallContext) -> Result<(), CallError> {
-        call_shared_export!(self, ctx, "lifecycle.install", |b, store| b
+        shared_export!(self, ctx, "lifecycle.install", |b, store| b
             .h2h_connector_lifecycle()
             .call_install(&mut store))
     }
 
     /// `lifecycle.migrate` from `previous`.
     pub async fn migrate(&self, ctx: CallContext, previous: &str) -> Result<(), CallError> {
-        call_shared_export!(self, ctx, "lifecycle.migrate", |b, store| b
+        shared_export!(self, ctx, "lifecycle.migrate", |b, store| b
             .h2h_connector_lifecycle()
             .call_migrate(&mut store, previous))
     }
 
     /// `tasks.run` for the task `name`.
     pub async fn run_task(&self, ctx: CallContext, name: &str) -> Result<(), CallError> {
-        call_shared_export!(self, ctx, "tasks.run", |b, store| b
+        shared_export!(self, ctx, "tasks.run", |b, store| b
             .h2h_connector_tasks()
             .call_run(&mut store, name))
     }
@@ -196,9 +192,50 @@ impl Plugin {
         ctx: CallContext,
         request: &bank::SessionRequest,
     ) -> Result<bank::Session, CallError> {
-        call_export!(self, ctx, "bank.open-session", Bank, |b, store| b
-            .h2h_connector_bank()
-            .call_open_session(&mut store, request))
+        const CALL: &str = "bank.open-session";
+        match &self.inner.pre {
+            Pre::V1Bank(pre) => {
+                let r =
+                    v1::exports::session_request(request).map_err(|e| refused(self, CALL, e))?;
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_bank()
+                    .call_open_session(&mut store, &r))
+                .map(v1::exports::session)
+            }
+            Pre::V2Bank(pre) => {
+                let r = v2::exports::session_request(request);
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_bank()
+                    .call_open_session(&mut store, &r))
+                .map(v2::exports::session)
+            }
+            _ => Err(self.wrong_world(CALL)),
+        }
+    }
+
+    /// `bank.complete-session` (2.0 and later).
+    pub async fn complete_session(
+        &self,
+        ctx: CallContext,
+        session_id: &str,
+        signature: &bank::ChallengeSignature,
+    ) -> Result<bank::Session, CallError> {
+        const CALL: &str = "bank.complete-session";
+        match &self.inner.pre {
+            Pre::V1Bank(_) => Err(refused(
+                self,
+                CALL,
+                v1::exports::cannot_say("a challenge signature"),
+            )),
+            Pre::V2Bank(pre) => {
+                let s = v2::exports::challenge_signature(signature);
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_bank()
+                    .call_complete_session(&mut store, session_id, &s))
+                .map(v2::exports::session)
+            }
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     /// `bank.refresh-session`.
@@ -207,16 +244,32 @@ impl Plugin {
         ctx: CallContext,
         session_id: &str,
     ) -> Result<bank::Session, CallError> {
-        call_export!(self, ctx, "bank.refresh-session", Bank, |b, store| b
-            .h2h_connector_bank()
-            .call_refresh_session(&mut store, session_id))
+        const CALL: &str = "bank.refresh-session";
+        match &self.inner.pre {
+            Pre::V1Bank(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_bank()
+                .call_refresh_session(&mut store, session_id))
+            .map(v1::exports::session),
+            Pre::V2Bank(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_bank()
+                .call_refresh_session(&mut store, session_id))
+            .map(v2::exports::session),
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     /// `bank.close-session`.
     pub async fn close_session(&self, ctx: CallContext, session_id: &str) -> Result<(), CallError> {
-        call_export!(self, ctx, "bank.close-session", Bank, |b, store| b
-            .h2h_connector_bank()
-            .call_close_session(&mut store, session_id))
+        const CALL: &str = "bank.close-session";
+        match &self.inner.pre {
+            Pre::V1Bank(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_bank()
+                .call_close_session(&mut store, session_id)),
+            Pre::V2Bank(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_bank()
+                .call_close_session(&mut store, session_id)),
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     /// `bank.fetch-statement`.
@@ -225,9 +278,24 @@ impl Plugin {
         ctx: CallContext,
         query: &bank::StatementQuery,
     ) -> Result<bank::Statement, CallError> {
-        call_export!(self, ctx, "bank.fetch-statement", Bank, |b, store| b
-            .h2h_connector_bank()
-            .call_fetch_statement(&mut store, query))
+        const CALL: &str = "bank.fetch-statement";
+        match &self.inner.pre {
+            Pre::V1Bank(pre) => {
+                let q = v1::exports::statement_query(query);
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_bank()
+                    .call_fetch_statement(&mut store, &q))
+                .map(v1::exports::statement)
+            }
+            Pre::V2Bank(pre) => {
+                let q = v2::exports::statement_query(query);
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_bank()
+                    .call_fetch_statement(&mut store, &q))
+                .map(v2::exports::statement)
+            }
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     /// `bank.get-balance`.
@@ -236,9 +304,18 @@ impl Plugin {
         ctx: CallContext,
         account: &str,
     ) -> Result<bank::Balance, CallError> {
-        call_export!(self, ctx, "bank.get-balance", Bank, |b, store| b
-            .h2h_connector_bank()
-            .call_get_balance(&mut store, account))
+        const CALL: &str = "bank.get-balance";
+        match &self.inner.pre {
+            Pre::V1Bank(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_bank()
+                .call_get_balance(&mut store, account))
+            .map(v1::exports::balance),
+            Pre::V2Bank(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_bank()
+                .call_get_balance(&mut store, account))
+            .map(v2::exports::balance),
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     /// `bank.submit-batch`.
@@ -247,9 +324,24 @@ impl Plugin {
         ctx: CallContext,
         batch: &bank::TransferBatch,
     ) -> Result<bank::BatchStatus, CallError> {
-        call_export!(self, ctx, "bank.submit-batch", Bank, |b, store| b
-            .h2h_connector_bank()
-            .call_submit_batch(&mut store, batch))
+        const CALL: &str = "bank.submit-batch";
+        match &self.inner.pre {
+            Pre::V1Bank(pre) => {
+                let x = v1::exports::batch(batch).map_err(|e| refused(self, CALL, e))?;
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_bank()
+                    .call_submit_batch(&mut store, &x))
+                .map(v1::exports::batch_status)
+            }
+            Pre::V2Bank(pre) => {
+                let x = v2::exports::batch(batch);
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_bank()
+                    .call_submit_batch(&mut store, &x))
+                .map(v2::exports::batch_status)
+            }
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     /// `bank.get-batch-status`.
@@ -258,9 +350,39 @@ impl Plugin {
         ctx: CallContext,
         batch_id: &str,
     ) -> Result<bank::BatchStatus, CallError> {
-        call_export!(self, ctx, "bank.get-batch-status", Bank, |b, store| b
-            .h2h_connector_bank()
-            .call_get_batch_status(&mut store, batch_id))
+        const CALL: &str = "bank.get-batch-status";
+        match &self.inner.pre {
+            Pre::V1Bank(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_bank()
+                .call_get_batch_status(&mut store, batch_id))
+            .map(v1::exports::batch_status),
+            Pre::V2Bank(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_bank()
+                .call_get_batch_status(&mut store, batch_id))
+            .map(v2::exports::batch_status),
+            _ => Err(self.wrong_world(CALL)),
+        }
+    }
+
+    /// `bank.withdraw-batch` (2.0 and later).
+    pub async fn withdraw_batch(
+        &self,
+        ctx: CallContext,
+        batch_id: &str,
+    ) -> Result<bank::BatchStatus, CallError> {
+        const CALL: &str = "bank.withdraw-batch";
+        match &self.inner.pre {
+            Pre::V1Bank(_) => Err(refused(
+                self,
+                CALL,
+                v1::exports::cannot_say("a batch withdrawal"),
+            )),
+            Pre::V2Bank(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_bank()
+                .call_withdraw_batch(&mut store, batch_id))
+            .map(v2::exports::batch_status),
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     /// `pos.redeem-pairing-code`.
@@ -269,62 +391,176 @@ impl Plugin {
         ctx: CallContext,
         code: &str,
     ) -> Result<pos::Pairing, CallError> {
-        call_export!(self, ctx, "pos.redeem-pairing-code", Pos, |b, store| b
-            .h2h_connector_pos()
-            .call_redeem_pairing_code(&mut store, code))
+        const CALL: &str = "pos.redeem-pairing-code";
+        match &self.inner.pre {
+            Pre::V1Pos(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_pos()
+                .call_redeem_pairing_code(&mut store, code))
+            .map(v1::exports::pairing),
+            Pre::V2Pos(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_pos()
+                .call_redeem_pairing_code(&mut store, code))
+            .map(v2::exports::pairing),
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
-    /// `pos.list-terminals`.
-    pub async fn list_terminals(&self, ctx: CallContext) -> Result<Vec<pos::Terminal>, CallError> {
-        call_export!(self, ctx, "pos.list-terminals", Pos, |b, store| b
-            .h2h_connector_pos()
-            .call_list_terminals(&mut store))
+    /// `pos.list-terminals` with a device's API key (1.0 connectors read
+    /// theirs from the company secret `api-key` instead).
+    pub async fn list_terminals(
+        &self,
+        ctx: CallContext,
+        api_key: &str,
+    ) -> Result<Vec<pos::Terminal>, CallError> {
+        const CALL: &str = "pos.list-terminals";
+        match &self.inner.pre {
+            Pre::V1Pos(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_pos()
+                .call_list_terminals(&mut store))
+            .map(|list| list.into_iter().map(v1::exports::terminal).collect()),
+            Pre::V2Pos(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_pos()
+                .call_list_terminals(&mut store, api_key))
+            .map(|list| list.into_iter().map(v2::exports::terminal).collect()),
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     /// `pos.start-intent`.
     pub async fn start_intent(
         &self,
         ctx: CallContext,
+        api_key: &str,
         request: &pos::IntentRequest,
     ) -> Result<pos::PaymentIntent, CallError> {
-        call_export!(self, ctx, "pos.start-intent", Pos, |b, store| b
-            .h2h_connector_pos()
-            .call_start_intent(&mut store, request))
+        const CALL: &str = "pos.start-intent";
+        match &self.inner.pre {
+            Pre::V1Pos(pre) => {
+                let r = v1::exports::intent_request(request).map_err(|e| refused(self, CALL, e))?;
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_pos()
+                    .call_start_intent(&mut store, &r))
+                .map(v1::exports::intent)
+            }
+            Pre::V2Pos(pre) => {
+                let r = v2::exports::intent_request(request);
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_pos()
+                    .call_start_intent(&mut store, api_key, &r))
+                .map(v2::exports::intent)
+            }
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     /// `pos.get-intent`.
     pub async fn get_intent(
         &self,
         ctx: CallContext,
+        api_key: &str,
         intent_id: &str,
     ) -> Result<pos::PaymentIntent, CallError> {
-        call_export!(self, ctx, "pos.get-intent", Pos, |b, store| b
-            .h2h_connector_pos()
-            .call_get_intent(&mut store, intent_id))
+        const CALL: &str = "pos.get-intent";
+        match &self.inner.pre {
+            Pre::V1Pos(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_pos()
+                .call_get_intent(&mut store, intent_id))
+            .map(v1::exports::intent),
+            Pre::V2Pos(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_pos()
+                .call_get_intent(&mut store, api_key, intent_id))
+            .map(v2::exports::intent),
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
-    /// `pos.list-intents` created in `[from, to)`.
+    /// `pos.find-intent` by the ERP's reference (2.0 and later).
+    pub async fn find_intent(
+        &self,
+        ctx: CallContext,
+        api_key: &str,
+        reference: &str,
+    ) -> Result<Option<pos::PaymentIntent>, CallError> {
+        const CALL: &str = "pos.find-intent";
+        match &self.inner.pre {
+            Pre::V1Pos(_) => Err(refused(
+                self,
+                CALL,
+                v1::exports::cannot_say("a lookup by reference"),
+            )),
+            Pre::V2Pos(pre) => on_instance!(self, ctx, CALL, pre, |b, store| b
+                .h2h_connector_pos()
+                .call_find_intent(&mut store, api_key, reference))
+            .map(|found| found.map(v2::exports::intent)),
+            _ => Err(self.wrong_world(CALL)),
+        }
+    }
+
+    /// `pos.list-intents`.
     pub async fn list_intents(
         &self,
         ctx: CallContext,
-        from: &str,
-        to: &str,
+        api_key: &str,
+        query: &pos::IntentQuery,
     ) -> Result<Vec<pos::PaymentIntent>, CallError> {
-        let (from, to) = (from.to_owned(), to.to_owned());
-        call_export!(self, ctx, "pos.list-intents", Pos, |b, store| b
-            .h2h_connector_pos()
-            .call_list_intents(&mut store, &from, &to))
+        const CALL: &str = "pos.list-intents";
+        match &self.inner.pre {
+            Pre::V1Pos(pre) => {
+                if query.status.is_some() || query.terminal.is_some() {
+                    return Err(refused(
+                        self,
+                        CALL,
+                        v1::exports::cannot_say("a filter by status or terminal"),
+                    ));
+                }
+                let (from, to) = (query.from.clone(), query.to.clone());
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_pos()
+                    .call_list_intents(&mut store, &from, &to))
+                .map(|list| list.into_iter().map(v1::exports::intent).collect())
+            }
+            Pre::V2Pos(pre) => {
+                let q = v2::exports::intent_query(query);
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_pos()
+                    .call_list_intents(&mut store, api_key, &q))
+                .map(|list| list.into_iter().map(v2::exports::intent).collect())
+            }
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     /// `pos.void-intent`.
     pub async fn void_intent(
         &self,
         ctx: CallContext,
-        intent_id: &str,
+        api_key: &str,
+        target: &pos::VoidTarget,
     ) -> Result<pos::PaymentIntent, CallError> {
-        call_export!(self, ctx, "pos.void-intent", Pos, |b, store| b
-            .h2h_connector_pos()
-            .call_void_intent(&mut store, intent_id))
+        const CALL: &str = "pos.void-intent";
+        match &self.inner.pre {
+            Pre::V1Pos(pre) => {
+                let pos::VoidTarget::Intent(intent_id) = target else {
+                    return Err(refused(
+                        self,
+                        CALL,
+                        v1::exports::cannot_say("a void by the payment's RRN"),
+                    ));
+                };
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_pos()
+                    .call_void_intent(&mut store, intent_id))
+                .map(v1::exports::intent)
+            }
+            Pre::V2Pos(pre) => {
+                let t = v2::exports::void_target(target);
+                on_instance!(self, ctx, CALL, pre, |b, store| b
+                    .h2h_connector_pos()
+                    .call_void_intent(&mut store, api_key, &t))
+                .map(v2::exports::intent)
+            }
+            _ => Err(self.wrong_world(CALL)),
+        }
     }
 
     fn new_store(&self, ctx: CallContext, call: &'static str) -> Store<HostState> {
@@ -360,10 +596,18 @@ impl Plugin {
                 limits.max_log_line_bytes,
             ),
             config: ConfigCtx::new(
-                Invocation {
+                wit::v2::config::Invocation {
                     company_id: ctx.company_id,
                     user: ctx.user,
                     call: call.to_owned(),
+                    session: ctx.session.map(|s| wit::v2::config::SessionContext {
+                        id: s.id,
+                        bank_user_id: s.bank_user_id,
+                        company_ids: s.company_ids,
+                        secret: s
+                            .secret
+                            .map(|x| secrecy::ExposeSecret::expose_secret(&x).to_owned()),
+                    }),
                 },
                 ctx.settings,
                 ctx.secrets,
@@ -388,7 +632,7 @@ impl Plugin {
 
     /// Runs one call in a fresh store and turns every way it can fail into a
     /// [`CallError`] naming the plugin and the call.
-    async fn invoke<T, Fut>(
+    async fn invoke<T, E, Fut>(
         &self,
         ctx: CallContext,
         call: &'static str,
@@ -396,12 +640,8 @@ impl Plugin {
     ) -> Result<T, CallError>
     where
         T: Serialize,
-        Fut: Future<
-            Output = (
-                Store<HostState>,
-                wasmtime::Result<Result<T, ConnectorError>>,
-            ),
-        >,
+        E: Into<ConnectorError>,
+        Fut: Future<Output = (Store<HostState>, wasmtime::Result<Result<T, E>>)>,
     {
         let limits = &self.inner.shared.limits;
         let plugin = || self.id().to_owned();
@@ -427,7 +667,7 @@ impl Plugin {
             Ok(Err(error)) => Err(CallError::Connector {
                 plugin: plugin(),
                 call,
-                error,
+                error: error.into(),
             }),
             Err(trap) => Err(classify_trap(trap, store.data(), self.id(), call, limits)),
         }
@@ -490,8 +730,10 @@ fn classify_trap(
 }
 
 enum Bound {
-    Bank(super::bindings::bank::BankConnector),
-    Pos(super::bindings::pos::PosConnector),
+    V1Bank(wit::v1::bank::BankConnector),
+    V1Pos(wit::v1::pos::PosConnector),
+    V2Bank(wit::v2::bank::BankConnector),
+    V2Pos(wit::v2::pos::PosConnector),
 }
 
 /// One instance kept across calls, to measure what a fresh instance costs.
@@ -510,8 +752,10 @@ impl Plugin {
     pub async fn reused_instance(&self, ctx: CallContext) -> wasmtime::Result<ReusedInstance> {
         let mut store = self.new_store(ctx, "tasks.run");
         let bound = match &self.inner.pre {
-            Pre::Bank(pre) => Bound::Bank(pre.instantiate_async(&mut store).await?),
-            Pre::Pos(pre) => Bound::Pos(pre.instantiate_async(&mut store).await?),
+            Pre::V1Bank(pre) => Bound::V1Bank(pre.instantiate_async(&mut store).await?),
+            Pre::V1Pos(pre) => Bound::V1Pos(pre.instantiate_async(&mut store).await?),
+            Pre::V2Bank(pre) => Bound::V2Bank(pre.instantiate_async(&mut store).await?),
+            Pre::V2Pos(pre) => Bound::V2Pos(pre.instantiate_async(&mut store).await?),
         };
         Ok(ReusedInstance {
             store,
@@ -525,17 +769,28 @@ impl ReusedInstance {
     /// `tasks.run` on the kept instance.
     pub async fn run_task(&mut self, name: &str) -> wasmtime::Result<Result<(), ConnectorError>> {
         self.store.data_mut().deadline = Instant::now() + self.plugin.inner.shared.limits.deadline;
-        match &self.bound {
-            Bound::Bank(b) => {
-                b.h2h_connector_tasks()
-                    .call_run(&mut self.store, name)
-                    .await
-            }
-            Bound::Pos(b) => {
-                b.h2h_connector_tasks()
-                    .call_run(&mut self.store, name)
-                    .await
-            }
-        }
+        let store = &mut self.store;
+        Ok(match &self.bound {
+            Bound::V1Bank(b) => b
+                .h2h_connector_tasks()
+                .call_run(store, name)
+                .await?
+                .map_err(Into::into),
+            Bound::V1Pos(b) => b
+                .h2h_connector_tasks()
+                .call_run(store, name)
+                .await?
+                .map_err(Into::into),
+            Bound::V2Bank(b) => b
+                .h2h_connector_tasks()
+                .call_run(store, name)
+                .await?
+                .map_err(Into::into),
+            Bound::V2Pos(b) => b
+                .h2h_connector_tasks()
+                .call_run(store, name)
+                .await?
+                .map_err(Into::into),
+        })
     }
 }

@@ -8,6 +8,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::limits::CapLimiter;
+use super::model::bank::SessionContext;
 use crate::capabilities::http::ClientIdentity;
 use crate::capabilities::{
     config::ConfigCtx, http::HttpCtx, log::LogCtx, signing::SigningCtx, storage::StorageCtx,
@@ -26,6 +27,8 @@ pub struct CallContext {
     pub secrets: BTreeMap<String, SecretString>,
     /// The company's client TLS identities for this plugin, by name.
     pub tls_identities: BTreeMap<String, ClientIdentity>,
+    /// The bank session the call runs with, if any.
+    pub session: Option<SessionContext>,
 }
 
 /// The store data of one call: WASI (inert), the capabilities, the limits.

@@ -52,6 +52,10 @@ pub struct IncomingTransaction {
     pub counterparty_name: Option<String>,
     /// Counterparty account.
     pub counterparty_account: Option<String>,
+    /// Keys the same line may be stored under already (an earlier
+    /// connector version's key): found by one of them, the stored line takes
+    /// `bank_reference` as its key instead of being stored again.
+    pub former_references: Vec<String>,
 }
 
 /// What recording a page did.
@@ -61,6 +65,9 @@ pub struct RecordReport {
     pub new: usize,
     /// Transactions already stored (or repeated in the page).
     pub duplicates: usize,
+    /// Of the duplicates, lines found under a former reference and moved
+    /// to their new key.
+    pub rekeyed: usize,
     /// Invoices settled by new payments.
     pub settled: Vec<String>,
     /// Invoices flagged for review.
@@ -89,6 +96,9 @@ impl Settlements {
                 == Some(1);
         let mut report = RecordReport::default();
         for t in page {
+            if rekey(&mut tx, &account.id, t).await? {
+                report.rekeyed += 1;
+            }
             let inserted = sqlx::query(
                 "INSERT INTO bank_transactions (account_id, dedupe_key, booking_date, direction, \
                    amount, currency, title, counterparty_name, counterparty_account, received_at) \
@@ -142,6 +152,36 @@ impl Settlements {
         tx.commit().await?;
         Ok(report)
     }
+}
+
+/// Moves a line stored under one of `t`'s former references to its
+/// current one, unless a line with the current key exists already.
+async fn rekey(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account: &str,
+    t: &IncomingTransaction,
+) -> Result<bool, SettlementsError> {
+    for former in t
+        .former_references
+        .iter()
+        .filter(|f| **f != t.bank_reference)
+    {
+        let moved = sqlx::query(
+            "UPDATE bank_transactions SET dedupe_key = $1 \
+             WHERE account_id = $2 AND dedupe_key = $3 AND NOT EXISTS \
+               (SELECT 1 FROM bank_transactions WHERE account_id = $2 AND dedupe_key = $1)",
+        )
+        .bind(&t.bank_reference)
+        .bind(account)
+        .bind(former)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if moved > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn check(t: &IncomingTransaction) -> Result<(), SettlementsError> {

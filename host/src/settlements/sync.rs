@@ -23,7 +23,7 @@ use crate::admin::{Admin, AdminError};
 use crate::db::now_millis;
 use crate::registry::{Registry, UnavailableError};
 use crate::runtime::CallError;
-use crate::runtime::bindings::bank::exports::h2h::connector::bank;
+use crate::runtime::model::{self, bank};
 
 /// The host task every bank connector gets.
 pub const SYNC_TASK: &str = "sync-statements";
@@ -340,7 +340,7 @@ impl Settlements {
         account: &str,
         balance: &bank::Balance,
     ) -> Result<(), SettlementsError> {
-        let amount = |money: &crate::runtime::bindings::types::Money| {
+        let amount = |money: &model::Money| {
             Decimal::from_str(&money.amount)
                 .map(|d| d.normalize().to_string())
                 .map_err(|_| {
@@ -401,8 +401,9 @@ fn incoming(t: &bank::Transaction) -> Result<IncomingTransaction, String> {
         amount,
         currency: t.amount.currency.clone(),
         title: t.title.clone(),
-        counterparty_name: t.counterparty_name.clone(),
-        counterparty_account: t.counterparty_account.clone(),
+        counterparty_name: t.counterparty.name.clone(),
+        counterparty_account: t.counterparty.account.clone(),
+        former_references: t.former_references.clone(),
     })
 }
 

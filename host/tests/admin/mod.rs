@@ -247,7 +247,7 @@ description = "A test plugin."
 
 [contract]
 world = "bank-connector"
-version = "^1.0"
+version = "^2.0.0-draft"
 {extra}"#
     )
 }

@@ -160,6 +160,7 @@ impl TransferRecord {
         TransferStatus {
             transfer_id: self.id.clone(),
             state,
+            bank_state: self.status.clone(),
             bank_reference: self.payment_ref.clone(),
             message,
         }

@@ -123,14 +123,12 @@ impl BankConnector for Privat24 {
             transactions.len(),
             page.transactions.len()
         );
-        Ok(Statement {
-            account: query.account,
-            currency,
-            opening_balance,
-            closing_balance,
-            transactions,
-            continuation: page.next_page(),
-        })
+        let mut statement = Statement::new(query.account, currency);
+        statement.opening_balance = opening_balance;
+        statement.closing_balance = closing_balance;
+        statement.transactions = transactions;
+        statement.continuation = page.next_page();
+        Ok(statement)
     }
 
     fn get_balance(account: &str) -> Result<Balance> {
@@ -187,6 +185,7 @@ impl BankConnector for Privat24 {
                 .iter()
                 .map(TransferRecord::transfer_status)
                 .collect(),
+            documents: Vec::new(),
         })
     }
 
@@ -214,6 +213,7 @@ impl BankConnector for Privat24 {
                 .iter()
                 .map(TransferRecord::transfer_status)
                 .collect(),
+            documents: Vec::new(),
         })
     }
 }
@@ -352,11 +352,15 @@ fn prepare(batch: &TransferBatch) -> Result<Vec<PaymentRequest>> {
         if batch.transfers[..position].iter().any(|t| &t.id == id) {
             return Err(invalid("the id appears twice in the batch"));
         }
-        let recipient_nceo = map::recipient_code(transfer.counterparty_address.as_deref())
+        let party = &transfer.counterparty;
+        // The tax id field where the ERP sent one; the address where an
+        // older ERP integration put the code.
+        let recipient_nceo = map::recipient_code(party.tax_id.as_deref())
+            .or_else(|| map::recipient_code(party.address.as_deref()))
             .ok_or_else(|| {
                 invalid(
-                    "`counterparty-address` must carry the recipient's EDRPOU (8 digits) or \
-                     tax number (10 digits), which Privat24 requires",
+                    "the counterparty's `tax-id` (or `address`) must carry the recipient's \
+                     EDRPOU (8 digits) or tax number (10 digits), which Privat24 requires",
                 )
             })?;
         let payment_amount = map::payment_amount(&transfer.amount.amount)
@@ -365,11 +369,12 @@ fn prepare(batch: &TransferBatch) -> Result<Vec<PaymentRequest>> {
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(invalid("the currency is not an ISO 4217 code"));
         }
-        let recipient_account = map::compact_account(&transfer.counterparty_account);
+        let recipient_account = map::compact_account(party.account.as_deref().unwrap_or_default());
         if recipient_account.is_empty() {
             return Err(invalid("no beneficiary account"));
         }
-        if transfer.counterparty_name.trim().is_empty() {
+        let recipient_name = party.name.as_deref().unwrap_or_default().trim();
+        if recipient_name.is_empty() {
             return Err(invalid("no beneficiary name"));
         }
         if transfer.title.trim().is_empty() {
@@ -384,7 +389,7 @@ fn prepare(batch: &TransferBatch) -> Result<Vec<PaymentRequest>> {
             document_number: String::new(),
             recipient_account,
             recipient_nceo,
-            payment_naming: transfer.counterparty_name.trim().to_owned(),
+            payment_naming: recipient_name.to_owned(),
             payment_amount,
             payment_destination: transfer.title.trim().to_owned(),
             payment_ccy: currency,

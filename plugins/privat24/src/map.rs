@@ -1,7 +1,7 @@
 //! Pure mapping between the bank's formats and the contract's: dates,
 //! amounts, statement lines, payment states. Nothing here calls the host.
 
-use h2h_sdk::bank::{Direction, Transaction, TransferState};
+use h2h_sdk::bank::{Counterparty, Direction, Transaction, TransferState};
 use h2h_sdk::{Error, Money, Result};
 
 use crate::model::{BankTransaction, Payment, PaymentRequest, field, scalar};
@@ -328,22 +328,25 @@ pub fn transaction(line: &BankTransaction, currency: &str) -> Result<Option<Tran
         .filter(|(name, _)| !MAPPED.contains(&name.as_str()))
         .filter_map(|(name, value)| Some((name.clone(), scalar(value)?)))
         .collect();
-    Ok(Some(Transaction {
-        bank_reference: reference,
+    let mut transaction = Transaction::new(
+        reference,
         booking_date,
-        value_date: None,
         direction,
-        amount: Money::new(
+        Money::new(
             amount,
             line.get(field::CCY).unwrap_or_else(|| currency.to_owned()),
         ),
-        counterparty_name: line.get(field::AUT_CNTR_NAM),
-        counterparty_account: line.get(field::AUT_CNTR_ACC),
-        counterparty_id: line.get(field::AUT_CNTR_CRF),
-        title: line.get(field::OSND).unwrap_or_default(),
-        own_reference,
-        extra,
-    }))
+        line.get(field::OSND).unwrap_or_default(),
+    );
+    transaction.counterparty = Counterparty {
+        name: line.get(field::AUT_CNTR_NAM),
+        account: line.get(field::AUT_CNTR_ACC),
+        tax_id: line.get(field::AUT_CNTR_CRF),
+        ..Counterparty::default()
+    };
+    transaction.own_reference = own_reference;
+    transaction.extra = extra;
+    Ok(Some(transaction))
 }
 
 /// The lines of a page that are booked, mapped, without repeats of a
@@ -521,7 +524,7 @@ mod tests {
         assert!(matches!(t.direction, Direction::Credit));
         assert_eq!(t.amount.amount, "1500.00");
         assert_eq!(t.amount.currency, "UAH");
-        assert_eq!(t.counterparty_id.as_deref(), Some("12345678"));
+        assert_eq!(t.counterparty.tax_id.as_deref(), Some("12345678"));
         assert_eq!(t.title, "Оплата рахунку FV/2026/11/0042");
         // A credit's document number is the payer's, not ours.
         assert_eq!(t.own_reference, None);

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::grant::{ClientIdentity, HttpGrant, with_causes};
 use super::redact;
-use crate::runtime::bindings::http::{HttpError, Method, Request, Response};
+use crate::wit::v2::http::{HttpError, Method, Request, Response};
 
 /// Headers the host sets itself: a plugin writing them could confuse the
 /// server about which host or how much body it is talking about.

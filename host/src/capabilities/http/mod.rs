@@ -25,10 +25,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use wasmtime::component::{HasSelf, Linker};
-
-use crate::runtime::HostState;
-use crate::runtime::bindings::http::{self, HttpError, Request, Response};
+use crate::wit::v2::http::{self, HttpError, Request, Response};
 
 /// Per-call state of the HTTP capability.
 #[derive(Debug)]
@@ -115,11 +112,4 @@ fn describe(error: &HttpError) -> String {
         HttpError::InvalidRequest(why) => format!("invalid request: {why}"),
         HttpError::UnknownCertificate(name) => format!("unknown certificate `{name}`"),
     }
-}
-
-pub(crate) fn add_to_linker(
-    linker: &mut Linker<HostState>,
-    get: fn(&mut HostState) -> &mut HttpCtx,
-) -> wasmtime::Result<()> {
-    http::add_to_linker::<HostState, HasSelf<HttpCtx>>(linker, get)
 }

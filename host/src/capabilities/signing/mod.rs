@@ -16,11 +16,8 @@ pub use grant::SigningGrant;
 use std::sync::Arc;
 use std::time::Instant;
 
-use wasmtime::component::{HasSelf, Linker};
-
-use crate::runtime::HostState;
-use crate::runtime::bindings::signing::{self, Certificate, Mechanism, SigningError};
 use crate::tokens::{KeyId, SignMechanism, TokenCertificate, TokenError, millis_since};
+use crate::wit::v2::signing::{self, Certificate, Mechanism, SigningError};
 
 /// Per-call state of the signing capability.
 #[derive(Debug)]
@@ -187,11 +184,4 @@ fn certificate(c: TokenCertificate) -> Certificate {
         der: c.der,
         mechanisms: c.mechanisms.into_iter().map(to_wit_mechanism).collect(),
     }
-}
-
-pub(crate) fn add_to_linker(
-    linker: &mut Linker<HostState>,
-    get: fn(&mut HostState) -> &mut SigningCtx,
-) -> wasmtime::Result<()> {
-    signing::add_to_linker::<HostState, HasSelf<SigningCtx>>(linker, get)
 }

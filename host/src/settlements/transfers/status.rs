@@ -13,7 +13,7 @@ use super::{
     Transfers, transfer_from,
 };
 use crate::db::now_millis;
-use crate::runtime::bindings::bank::exports::h2h::connector::bank as wire;
+use crate::runtime::model::bank as wire;
 use crate::settlements::events;
 
 fn from_bank(state: wire::TransferState) -> TransferStatus {
@@ -23,6 +23,7 @@ fn from_bank(state: wire::TransferState) -> TransferStatus {
         wire::TransferState::Accepted => TransferStatus::Accepted,
         wire::TransferState::Executed => TransferStatus::Executed,
         wire::TransferState::Rejected => TransferStatus::Rejected,
+        wire::TransferState::Cancelled => TransferStatus::Cancelled,
     }
 }
 

@@ -23,8 +23,8 @@ use super::status::apply_statuses;
 use super::{Batch, BatchState, Connectors, TransferError, Transfers};
 use crate::db::now_millis;
 use crate::runtime::CallError;
-use crate::runtime::bindings::bank::exports::h2h::connector::bank as wire;
-use crate::runtime::bindings::types::{Error as ConnectorError, Money};
+use crate::runtime::model::bank as wire;
+use crate::runtime::model::{ConnectorError, Money};
 use crate::settlements::{Settlements, events};
 
 /// A batch left in `submitting` this long (its process died mid-call) may
@@ -78,9 +78,13 @@ impl Transfers {
             .map(|row| {
                 Ok(wire::Transfer {
                     id: row.try_get("id")?,
-                    counterparty_account: row.try_get("counterparty_account")?,
-                    counterparty_name: row.try_get("counterparty_name")?,
-                    counterparty_address: row.try_get("counterparty_address")?,
+                    counterparty: wire::Counterparty {
+                        account: Some(row.try_get("counterparty_account")?),
+                        name: Some(row.try_get("counterparty_name")?),
+                        address: row.try_get("counterparty_address")?,
+                        ..wire::Counterparty::default()
+                    },
+                    split_payment: None,
                     amount: Money {
                         amount: wire_amount(&row.try_get::<String, _>("amount")?)?,
                         currency: row.try_get("currency")?,
@@ -94,6 +98,8 @@ impl Transfers {
             idempotency_key: batch.idempotency_key.clone(),
             account: account.iban,
             transfers,
+            editable_in_bank: false,
+            signing_key: None,
         })
     }
 

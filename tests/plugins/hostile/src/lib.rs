@@ -74,26 +74,15 @@ impl Tasks for Hostile {
 impl BankConnector for Hostile {
     /// A result far larger than the host accepts.
     fn fetch_statement(query: StatementQuery) -> Result<Statement> {
-        Ok(Statement {
-            transactions: vec![Transaction {
-                bank_reference: "huge".into(),
-                booking_date: query.from.clone(),
-                value_date: None,
-                direction: Direction::Credit,
-                amount: Money::new("1.00", "PLN"),
-                counterparty_name: None,
-                counterparty_account: None,
-                counterparty_id: None,
-                title: "x".repeat(24 << 20),
-                own_reference: None,
-                extra: Vec::new(),
-            }],
-            account: query.account,
-            currency: "PLN".into(),
-            opening_balance: None,
-            closing_balance: None,
-            continuation: None,
-        })
+        let mut page = Statement::new(query.account, "PLN");
+        page.transactions = vec![Transaction::new(
+            "huge",
+            query.from.clone(),
+            Direction::Credit,
+            Money::new("1.00", "PLN"),
+            "x".repeat(24 << 20),
+        )];
+        Ok(page)
     }
 }
 

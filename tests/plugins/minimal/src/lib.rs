@@ -13,14 +13,7 @@ impl BankConnector for Minimal {
     fn fetch_statement(query: StatementQuery) -> Result<Statement> {
         h2h_sdk::info!("statement for {} requested", query.account);
         // A real connector asks its bank here, through h2h_sdk::http.
-        Ok(Statement {
-            account: query.account,
-            currency: "PLN".into(),
-            opening_balance: None,
-            closing_balance: None,
-            transactions: Vec::new(),
-            continuation: None,
-        })
+        Ok(Statement::new(query.account, "PLN"))
     }
     // Sessions, balances and transfers answer `unsupported` by default.
 }

@@ -4,8 +4,8 @@
 //! signing (`sign`: list the certificates, sign with them).
 
 use h2h_sdk::bank::{
-    Balance, BatchStatus, Direction, Session, SessionRequest, SessionState, Statement,
-    StatementQuery, Transaction, TransferBatch, TransferState, TransferStatus,
+    Balance, BatchStatus, Direction, Session, SessionRequest, Statement, StatementQuery,
+    Transaction, TransferBatch, TransferState, TransferStatus,
 };
 use h2h_sdk::{
     BankConnector, Error, Lifecycle, Money, Result, Tasks, config, http, signing, storage,
@@ -298,40 +298,22 @@ fn transaction(
     amount: &str,
     title: &str,
 ) -> Transaction {
-    Transaction {
-        bank_reference: reference.into(),
-        booking_date: date.into(),
-        value_date: None,
-        direction,
-        amount: Money::new(amount, "PLN"),
-        counterparty_name: None,
-        counterparty_account: None,
-        counterparty_id: None,
-        title: title.into(),
-        own_reference: None,
-        extra: Vec::new(),
-    }
+    Transaction::new(reference, date, direction, Money::new(amount, "PLN"), title)
 }
 
 impl BankConnector for WellBehaved {
     fn open_session(request: SessionRequest) -> Result<Session> {
-        Ok(Session {
-            id: format!("session-{}", request.bank_user_id),
-            bank_user_id: request.bank_user_id,
-            state: SessionState::Active,
-            expires_at: None,
-            message: None,
-        })
+        Ok(Session::active(
+            format!("session-{}", request.bank_user_id),
+            request.bank_user_id,
+        ))
     }
 
     fn refresh_session(session_id: &str) -> Result<Session> {
-        Ok(Session {
-            id: session_id.into(),
-            bank_user_id: session_id.trim_start_matches("session-").into(),
-            state: SessionState::Active,
-            expires_at: None,
-            message: None,
-        })
+        Ok(Session::active(
+            session_id,
+            session_id.trim_start_matches("session-"),
+        ))
     }
 
     fn close_session(_session_id: &str) -> Result<()> {
@@ -347,18 +329,15 @@ impl BankConnector for WellBehaved {
             "75.50",
             "FV/2026/11/001",
         );
-        credit.counterparty_name = Some("ACME Sp. z o.o.".into());
-        Ok(Statement {
-            transactions: vec![
-                credit,
-                transaction("ref-2", &query.to, Direction::Debit, "25.00", "Fee"),
-            ],
-            account: query.account,
-            currency: "PLN".into(),
-            opening_balance: Some(Money::new("100.00", "PLN")),
-            closing_balance: Some(Money::new("150.50", "PLN")),
-            continuation: None,
-        })
+        credit.counterparty.name = Some("ACME Sp. z o.o.".into());
+        let mut page = Statement::new(query.account, "PLN");
+        page.transactions = vec![
+            credit,
+            transaction("ref-2", &query.to, Direction::Debit, "25.00", "Fee"),
+        ];
+        page.opening_balance = Some(Money::new("100.00", "PLN"));
+        page.closing_balance = Some(Money::new("150.50", "PLN"));
+        Ok(page)
     }
 
     fn get_balance(account: &str) -> Result<Balance> {
@@ -432,11 +411,13 @@ impl Received {
                     TransferStatus {
                         transfer_id: id.clone(),
                         state,
+                        bank_state: None,
                         bank_reference: reference,
                         message,
                     }
                 })
                 .collect(),
+            documents: Vec::new(),
         }
     }
 }
