@@ -5,14 +5,12 @@
 //! wrong and locked PIN), saved PINs across a restart, the ERP API, the
 //! admin functions, and what gets logged.
 
-#[macro_use]
-mod admin;
-mod softhsm;
-
+use crate::softhsm;
 use std::process::Command;
 use std::sync::Arc;
 
-use admin::{Fixture, manifest};
+use crate::admin::{Fixture, manifest};
+use crate::softhsm::{EC_ID, PIN, RSA_ID, SoftHsm, softhsm};
 use h2h_host::admin::Role;
 use h2h_host::capabilities::Grants;
 use h2h_host::capabilities::signing::SigningGrant;
@@ -25,7 +23,6 @@ use h2h_test_plugins::{MINIMAL, WELL_BEHAVED};
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use softhsm::{EC_ID, PIN, RSA_ID, SoftHsm, softhsm};
 use sqlx::Row;
 
 // ---------------------------------------------------------------- set-up
@@ -923,7 +920,7 @@ fn the_pin_never_appears_in_the_logs() {
     let output = Command::new(std::env::current_exe().expect("test binary"))
         .args([
             "--exact",
-            "signing_log_probe",
+            &probe_name!("signing_log_probe"),
             "--nocapture",
             "--test-threads=1",
         ])

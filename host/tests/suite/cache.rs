@@ -1,7 +1,6 @@
 //! Compiled components are cached on disk and survive a restart.
 
-mod common;
-
+use crate::common;
 use std::sync::Arc;
 
 use h2h_host::capabilities::Grants;

@@ -4,20 +4,17 @@
 //! machine (submitted, unknown after a lost answer, failed after a refusal),
 //! status refresh and cancelling.
 
-#[macro_use]
-mod admin;
-
+use crate::admin;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use admin::Fixture;
-use h2h_host::admin::Role;
+use crate::admin::Fixture;
+use crate::served::Served;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::kv::SqlKv;
 use h2h_host::registry::Registry;
 use h2h_host::runtime::{Limits, Runtime, RuntimeConfig};
-use h2h_host::serve;
 use h2h_host::settlements::transfers::{
     Batch, BatchState, Connectors, NewTransfer, TransferError, TransferStatus, Transfers,
 };
@@ -1025,36 +1022,10 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
         .grant_permission(&fx.actor, "anna", PLUGIN, "send-money")
         .await
         .expect("permission");
-    let key = admin
-        .create_api_key(&fx.actor, "erp", Role::Erp)
-        .await
-        .expect("key")
-        .secret;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = serve::start(
-        fx.config.clone(),
-        "127.0.0.1:0".parse().expect("addr"),
-        async {
-            let _ = stopped.await;
-        },
-    )
-    .await
-    .expect("serving");
-    let base = format!("http://{}/erp/v1", running.addr);
-    let client = reqwest::Client::new();
-    let call = |method: Method, path: &str, user: &str, body: Option<Value>| {
-        let mut request = client
-            .request(method, format!("{base}{path}"))
-            .bearer_auth(&key)
-            .header("X-H2H-User", user);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        async move {
-            let response = request.send().await.expect("call");
-            let status = response.status();
-            (status, response.json::<Value>().await.expect("json"))
-        }
+    let api = Served::start(&fx).await;
+    let call = |method: Method, path: String, user: &'static str, body: Option<Value>| {
+        let api = &api;
+        async move { api.erp(method, &path, Some(user), body).await }
     };
     let rent = json!({
         "company": "acme", "id": "RENT-11", "account": "acme-main", "amount": "2500.00",
@@ -1062,16 +1033,28 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
         "counterparty_name": "Landlord", "title": "Rent 11/2026",
     });
 
-    let (status, created) = call(Method::POST, "/transfers", "anna", Some(rent.clone())).await;
+    let (status, created) = call(
+        Method::POST,
+        "/transfers".to_owned(),
+        "anna",
+        Some(rent.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["status"], "queued");
     assert_eq!(created["amount"], "2500");
-    let (status, again) = call(Method::POST, "/transfers", "anna", Some(rent.clone())).await;
+    let (status, again) = call(
+        Method::POST,
+        "/transfers".to_owned(),
+        "anna",
+        Some(rent.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again, created);
     let mut changed = rent.clone();
     changed["amount"] = json!("2600.00");
-    let (status, body) = call(Method::POST, "/transfers", "anna", Some(changed)).await;
+    let (status, body) = call(Method::POST, "/transfers".to_owned(), "anna", Some(changed)).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::CONFLICT, Some("transfer_conflict"))
@@ -1079,7 +1062,7 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     let mut bad = rent.clone();
     bad["id"] = json!("BAD");
     bad["amount"] = json!("-1");
-    let (status, body) = call(Method::POST, "/transfers", "anna", Some(bad)).await;
+    let (status, body) = call(Method::POST, "/transfers".to_owned(), "anna", Some(bad)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body["message"],
@@ -1088,14 +1071,20 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     let mut fee = rent.clone();
     fee["id"] = json!("FEE-1");
     fee["title"] = json!("fee");
-    let (status, _) = call(Method::POST, "/transfers", "bob", Some(fee)).await;
+    let (status, _) = call(Method::POST, "/transfers".to_owned(), "bob", Some(fee)).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = call(Method::POST, "/transfers", "carl", Some(rent.clone())).await;
+    let (status, body) = call(
+        Method::POST,
+        "/transfers".to_owned(),
+        "carl",
+        Some(rent.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
     let (status, queued) = call(
         Method::GET,
-        "/transfers?company=acme&status=queued",
+        "/transfers?company=acme&status=queued".to_owned(),
         "bob",
         None,
     )
@@ -1104,7 +1093,7 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     assert_eq!(queued.as_array().map(Vec::len), Some(2));
     let (status, body) = call(
         Method::GET,
-        "/transfers?company=acme&status=sent",
+        "/transfers?company=acme&status=sent".to_owned(),
         "bob",
         None,
     )
@@ -1113,7 +1102,13 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
         (status, body["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_input"))
     );
-    let (status, cancelled) = call(Method::DELETE, "/transfers/acme/FEE-1", "bob", None).await;
+    let (status, cancelled) = call(
+        Method::DELETE,
+        "/transfers/acme/FEE-1".to_owned(),
+        "bob",
+        None,
+    )
+    .await;
     assert_eq!(
         (status, cancelled["status"].as_str()),
         (StatusCode::OK, Some("cancelled"))
@@ -1123,20 +1118,26 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     let export = json!({ "company": "acme" });
     let (status, body) = call(
         Method::POST,
-        "/transfers/export",
+        "/transfers/export".to_owned(),
         "bob",
         Some(export.clone()),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, body) = call(Method::GET, "/transfers/acme/RENT-11", "bob", None).await;
+    let (status, body) = call(
+        Method::GET,
+        "/transfers/acme/RENT-11".to_owned(),
+        "bob",
+        None,
+    )
+    .await;
     assert_eq!(
         (status, body["status"].as_str()),
         (StatusCode::OK, Some("queued"))
     );
     let (status, batches) = call(
         Method::POST,
-        "/transfers/export",
+        "/transfers/export".to_owned(),
         "anna",
         Some(export.clone()),
     )
@@ -1149,19 +1150,19 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     assert_eq!(batch["transfers"][0]["status"], "submitted");
     let id = batch["id"].as_i64().expect("batch id");
 
-    let (status, body) = call(Method::GET, &format!("/batches/{id}"), "carl", None).await;
+    let (status, body) = call(Method::GET, format!("/batches/{id}"), "carl", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, body) = call(Method::POST, &format!("/batches/{id}/submit"), "anna", None).await;
+    let (status, body) = call(Method::POST, format!("/batches/{id}/submit"), "anna", None).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::CONFLICT, Some("batch_state"))
     );
     let (status, refreshed) =
-        call(Method::POST, &format!("/batches/{id}/refresh"), "bob", None).await;
+        call(Method::POST, format!("/batches/{id}/refresh"), "bob", None).await;
     assert_eq!(status, StatusCode::OK, "{refreshed}");
     assert_eq!(refreshed["transfers"][0]["status"], "executed");
     assert_eq!(refreshed["transfers"][0]["bank_reference"], "REF-RENT-11");
-    let (status, body) = call(Method::GET, "/batches/4242", "bob", None).await;
+    let (status, body) = call(Method::GET, "/batches/4242".to_owned(), "bob", None).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("unknown_batch"))
@@ -1171,14 +1172,20 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     let mut lost = rent.clone();
     lost["id"] = json!("RENT-12");
     lost["title"] = json!("Rent 12/2026 #timeout");
-    call(Method::POST, "/transfers", "anna", Some(lost)).await;
-    let (status, batches) = call(Method::POST, "/transfers/export", "anna", Some(export)).await;
+    call(Method::POST, "/transfers".to_owned(), "anna", Some(lost)).await;
+    let (status, batches) = call(
+        Method::POST,
+        "/transfers/export".to_owned(),
+        "anna",
+        Some(export),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(batches[0]["state"], "unknown");
     let lost_id = batches[0]["id"].as_i64().expect("id");
     let (status, body) = call(
         Method::POST,
-        &format!("/batches/{lost_id}/submit"),
+        format!("/batches/{lost_id}/submit"),
         "bob",
         None,
     )
@@ -1186,7 +1193,7 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     let (status, retried) = call(
         Method::POST,
-        &format!("/batches/{lost_id}/submit"),
+        format!("/batches/{lost_id}/submit"),
         "anna",
         None,
     )
@@ -1195,14 +1202,19 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     assert_eq!(retried["state"], "submitted");
     assert_eq!(retried["attempts"], 2);
     assert_eq!(retried["idempotency_key"], batches[0]["idempotency_key"]);
-    let (status, body) = call(Method::DELETE, "/transfers/acme/RENT-12", "anna", None).await;
+    let (status, body) = call(
+        Method::DELETE,
+        "/transfers/acme/RENT-12".to_owned(),
+        "anna",
+        None,
+    )
+    .await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::CONFLICT, Some("not_cancellable"))
     );
 
-    let _ = stop.send(());
-    running.server.await.expect("join").expect("served");
+    api.stop().await;
     fx.finish().await;
 }
 on_both_databases!(the_erp_drives_the_waiting_room_over_http);

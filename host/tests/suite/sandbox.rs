@@ -1,11 +1,10 @@
 //! Hostile plugins are contained with a specific error, and the host keeps
 //! serving well-behaved ones afterwards.
 
-mod common;
-
+use crate::common;
 use std::time::{Duration, Instant};
 
-use common::{company, host, test_limits};
+use crate::common::{company, host, test_limits};
 use h2h_host::runtime::CallError;
 use h2h_test_plugins::{HOSTILE, WELL_BEHAVED};
 

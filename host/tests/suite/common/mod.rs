@@ -1,5 +1,4 @@
 //! Shared set-up for the host's integration tests.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,11 +1,9 @@
 //! The `h2h-license` binary, run as a vendor and an admin would.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 struct Run {
     code: Option<i32>,

@@ -1,9 +1,7 @@
 //! The license file and key file formats, byte for byte: what the README
 //! promises a vendor who reimplements them.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use h2h_license::{
     KeyError, LicenseError, SignatureAlgorithm, SignedLicense, TextPosition, VendorKeyPair,
     VendorPublicKey, issue, verify,

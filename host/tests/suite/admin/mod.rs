@@ -1,6 +1,5 @@
 //! A host on a throwaway database (SQLite or PostgreSQL), a publisher key it
 //! trusts, and helpers to make packages and licenses for the test plugins.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,10 +4,8 @@
 //! origin is refused, and each change reaches the serving registry without
 //! a restart. On SQLite and on PostgreSQL.
 
-#[macro_use]
-mod admin;
-
-use admin::Fixture;
+use crate::admin;
+use crate::admin::Fixture;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::scheduler::Scheduler;
 use h2h_test_plugins::WELL_BEHAVED;

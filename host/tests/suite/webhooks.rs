@@ -5,15 +5,12 @@
 //! is lost or sent twice, across a restart of the worker too; another
 //! company's events never reach it; the secret never comes back.
 
-#[macro_use]
-mod admin;
-
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use admin::Fixture;
+use crate::admin::Fixture;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -1,7 +1,6 @@
 //! Fixtures shared by the test files: a fixed vendor key (Ed25519 signing is
 //! deterministic, so everything signed with it is reproducible) and the
 //! license the README shows.
-#![allow(dead_code)] // each test file uses its own subset
 
 use chrono::NaiveDate;
 use h2h_license::{

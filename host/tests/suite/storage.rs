@@ -3,12 +3,10 @@
 //! another company. And the quota under concurrent writers. On SQLite and
 //! on PostgreSQL.
 
-#[macro_use]
-mod admin;
-
+use crate::admin;
 use std::sync::Arc;
 
-use admin::Fixture;
+use crate::admin::Fixture;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::kv::{KvError, KvStore, Scope, SqlKv};
 use h2h_test_plugins::TICKER;

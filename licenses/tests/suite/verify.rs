@@ -1,10 +1,8 @@
 //! Issuing and verifying: every refusal with its exact reason, in the
 //! documented order.
 
-mod common;
-
+use crate::common::*;
 use chrono::NaiveDate;
-use common::*;
 use h2h_license::{
     IssueError, LicenseError, SignedLicense, VendorKeyPair, VendorPublicKey, VerifyContext,
     VersionRange, issue, verify,

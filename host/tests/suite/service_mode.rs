@@ -2,13 +2,11 @@
 //! 503 while admin requests work; an install killed with SIGKILL half-way
 //! is rolled back by the next start. On SQLite and on PostgreSQL.
 
-#[macro_use]
-mod admin;
-
+use crate::admin;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use admin::Fixture;
+use crate::admin::Fixture;
 use h2h_host::admin::Role;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::serve;

@@ -1,12 +1,10 @@
 //! A well-behaved plugin reaches the host's capabilities through its calls,
 //! each call in its own scope.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use common::{company, host, stored, test_limits};
+use crate::common::{company, host, stored, test_limits};
 use h2h_host::capabilities::Grants;
 use h2h_host::runtime::model::ConnectorError;
 use h2h_host::runtime::model::bank::{Direction, StatementQuery};

@@ -3,8 +3,7 @@
 //! and resolved addresses, redirects, time and size limits, concurrency,
 //! client TLS identities, and what gets logged.
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeMap;
 use std::net::TcpListener as StdListener;
 use std::process::{Child, Command, Stdio};
@@ -12,12 +11,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::common::{company, host, stored, wasm};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
-use common::{company, host, stored, wasm};
 use h2h_host::capabilities::Grants;
 use h2h_host::capabilities::http::{ClientIdentity, HttpGrant, HttpLimits};
 use h2h_host::packages::origin::AllowedOrigin;
@@ -656,7 +655,12 @@ const LOG_PROBE: &str = "H2H_HTTP_LOG_PROBE";
 #[test]
 fn each_request_is_logged_without_credentials() {
     let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "log_probe", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            &probe_name!("log_probe"),
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(LOG_PROBE, "1")
         .output()
         .unwrap();

@@ -7,7 +7,6 @@
 //! module, and only sees tokens that exist by then; and a PKCS#11 module is
 //! initialized once per process. So every token is made up front, by the
 //! first test that asks, before anything loads the module.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

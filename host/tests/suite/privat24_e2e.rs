@@ -4,21 +4,17 @@
 //! read them through the ERP API, and sync again over an overlapping range
 //! with the bank failing: nothing doubled, nothing lost.
 
-#[macro_use]
-mod admin;
-
 use std::time::Duration;
 
-use admin::Fixture;
+use crate::admin::Fixture;
+use crate::served::Served;
 use chrono::{Days, Utc};
-use h2h_host::admin::Role;
 use h2h_host::db::now_millis;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::packages::pack::{with_extra_origins, write_package};
 use h2h_host::registry::Registry;
 use h2h_host::runtime::ContractVersion;
 use h2h_host::scheduler::{Scheduler, history};
-use h2h_host::serve;
 use h2h_host::settlements::sync::SYNC_TASK;
 use h2h_host::settlements::{BankAccount, Settlements};
 use h2h_privat24_sim::{Merchant, Money, NewTransaction, SimHandle, Simulator};
@@ -26,8 +22,8 @@ use h2h_test_plugins::PRIVAT24;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const MANIFEST: &str = include_str!("../../plugins/privat24/h2h.toml");
-const README: &str = include_str!("../../plugins/privat24/README.md");
+const MANIFEST: &str = include_str!("../../../plugins/privat24/h2h.toml");
+const README: &str = include_str!("../../../plugins/privat24/README.md");
 const IBAN: &str = "UA213223130000026007233566001";
 const MERCHANT: &str = "m-acme";
 const TOKEN: &str = "sim-token-acme-NOT-A-SECRET";
@@ -157,11 +153,7 @@ async fn privat24_end_to_end(backend: TestBackend) {
     configure_acme(&fx, &bank_origin).await;
     let settlements = Settlements::new(fx.host.db.clone());
 
-    // The ERP: a key, a user with access to acme, invoices, auto-matching.
-    let key = admin
-        .create_api_key(&fx.actor, "erp", Role::Erp)
-        .await
-        .expect("key");
+    // The ERP: a user with access to acme, invoices, auto-matching.
     admin
         .add_erp_user(&fx.actor, "anna", "Anna Accountant", None)
         .await
@@ -174,21 +166,8 @@ async fn privat24_end_to_end(backend: TestBackend) {
         .grant_permission(&fx.actor, "anna", "privat24", "sync-statements")
         .await
         .expect("permission");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let host = serve::start(
-        fx.config.clone(),
-        "127.0.0.1:0".parse().expect("addr"),
-        async {
-            let _ = stopped.await;
-        },
-    )
-    .await
-    .expect("host serving");
-    let erp = Erp {
-        base: format!("http://{}/erp/v1", host.addr),
-        client: reqwest::Client::new(),
-        key: key.secret.clone(),
-    };
+    let api = Served::start(&fx).await;
+    let erp = Anna(&api);
     for (invoice, amount) in [
         ("FV/2026/11/0042", "1500.00"),
         ("FV/2026/11/0043", "1000.00"),
@@ -314,91 +293,60 @@ async fn privat24_end_to_end(backend: TestBackend) {
     assert_eq!(state.synced_through, Some(yesterday.to_string()));
     assert!(state.balance_booked.is_some());
 
-    let _ = stop.send(());
-    host.server
-        .await
-        .expect("join")
-        .expect("host stopped cleanly");
+    api.stop().await;
     bank.stop().await;
     fx.finish().await;
 }
 
 on_both_databases!(privat24_end_to_end);
 
-/// The ERP side of the test: JSON over HTTP with an ERP key, acting for
-/// user anna.
-struct Erp {
-    base: String,
-    client: reqwest::Client,
-    key: String,
-}
+/// The ERP side of the test, acting for user anna.
+struct Anna<'a>(&'a Served);
 
-impl Erp {
-    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
-        let response = request
-            .bearer_auth(&self.key)
-            .header("X-H2H-User", "anna")
-            .timeout(Duration::from_secs(60))
-            .send()
-            .await
-            .expect("call");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
-    }
-
+impl Anna<'_> {
     async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.client.get(format!("{}{path}", self.base)))
-            .await
+        self.0.get(path, "anna").await
     }
 
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.client.post(format!("{}{path}", self.base)).json(&body))
-            .await
+        self.0.post(path, "anna", body).await
     }
 
     async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.client.put(format!("{}{path}", self.base)).json(&body))
-            .await
+        self.0.put(path, "anna", body).await
     }
 
-    /// Every transaction of `account`, following the cursor.
+    /// Every item of a cursor-paged list at `path` (with `?` or `&`), in
+    /// pages of `limit`, following the cursor until an empty page.
+    async fn all(&self, path: &str, field: &str, limit: u32) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let separator = if path.contains('?') { '&' } else { '?' };
+            let (status, page) = self
+                .get(&format!("{path}{separator}after={after}&limit={limit}"))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            let items = page[field].as_array().expect("items").clone();
+            if items.is_empty() {
+                return all;
+            }
+            after = page["next"].as_i64().expect("next cursor");
+            all.extend(items);
+        }
+    }
+
     async fn all_transactions(&self, account: &str) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after = 0;
-        loop {
-            let (status, page) = self
-                .get(&format!(
-                    "/accounts/{account}/transactions?after={after}&limit=7"
-                ))
-                .await;
-            assert_eq!(status, StatusCode::OK, "{page}");
-            let items = page["transactions"].as_array().expect("items").clone();
-            if items.is_empty() {
-                return all;
-            }
-            after = page["next"].as_i64().expect("next cursor");
-            all.extend(items);
-        }
+        self.all(
+            &format!("/accounts/{account}/transactions"),
+            "transactions",
+            7,
+        )
+        .await
     }
 
-    /// Every event, following the cursor.
     async fn all_events(&self) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut after = 0;
-        loop {
-            let (status, page) = self
-                .get(&format!("/events?after={after}&limit=5&company=acme"))
-                .await;
-            assert_eq!(status, StatusCode::OK, "{page}");
-            let items = page["events"].as_array().expect("items").clone();
-            if items.is_empty() {
-                return all;
-            }
-            after = page["next"].as_i64().expect("next cursor");
-            all.extend(items);
-        }
+        self.all("/events?company=acme", "events", 5).await
     }
 }
 
@@ -406,8 +354,9 @@ impl Erp {
 /// packed and signed it (tests/fixtures/privat24-1.0.0/README.md): never
 /// rebuilt, so it proves a 1.0 plugin keeps running on a host that also
 /// serves 2.0.
-const V1_PACKAGE: &[u8] = include_bytes!("../../tests/fixtures/privat24-1.0.0/privat24-1.0.0.zip");
-const V1_PUBLISHER: &str = include_str!("../../tests/fixtures/privat24-1.0.0/publisher.pub");
+const V1_PACKAGE: &[u8] =
+    include_bytes!("../../../tests/fixtures/privat24-1.0.0/privat24-1.0.0.zip");
+const V1_PUBLISHER: &str = include_str!("../../../tests/fixtures/privat24-1.0.0/publisher.pub");
 
 /// The installed privat24 is `version`, called under `contract`.
 async fn assert_running(fx: &Fixture, version: &str, contract: ContractVersion) {

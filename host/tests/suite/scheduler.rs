@@ -4,13 +4,11 @@
 //! reach only their company, and two host processes on one database run
 //! each occurrence exactly once. On SQLite and on PostgreSQL.
 
-#[macro_use]
-mod admin;
-
+use crate::admin;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use admin::Fixture;
+use crate::admin::Fixture;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::scheduler::{Scheduler, SchedulerError, TaskRun};
 use h2h_test_plugins::TICKER;

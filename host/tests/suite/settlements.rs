@@ -3,10 +3,8 @@
 //! incoming payments settle the invoice they name, or are flagged for
 //! review; the events feed reports it all in order.
 
-#[macro_use]
-mod admin;
-
-use admin::Fixture;
+use crate::admin;
+use crate::admin::Fixture;
 use chrono::NaiveDate;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::settlements::{BankAccount, Direction, IncomingTransaction, Settlements};

@@ -5,16 +5,14 @@
 //! says; accounts, transactions, receivables and the events feed round
 //! trip with cursor paging that never repeats or skips.
 
-#[macro_use]
-mod admin;
-
+use crate::admin;
 use std::collections::BTreeSet;
 
-use admin::Fixture;
+use crate::admin::Fixture;
+use crate::served::Served;
 use chrono::NaiveDate;
-use h2h_host::admin::Role;
 use h2h_host::db::testing::TestBackend;
-use h2h_host::serve::{self, Running};
+
 use h2h_host::settlements::{BankAccount, Direction, IncomingTransaction, Settlements};
 use h2h_test_plugins::TICKER;
 use reqwest::{Method, StatusCode};
@@ -60,106 +58,6 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/v1/companies"),
     ("put", "/admin/v1/tasks/{plugin}/{task}"),
 ];
-
-/// A serving host with an ERP key and an admin key.
-struct Served {
-    running: Running,
-    stop: tokio::sync::oneshot::Sender<()>,
-    base: String,
-    client: reqwest::Client,
-    erp_key: String,
-    admin_key: String,
-}
-
-impl Served {
-    async fn start(fx: &Fixture) -> Self {
-        let erp_key = fx
-            .host
-            .admin
-            .create_api_key(&fx.actor, "erp", Role::Erp)
-            .await
-            .expect("key")
-            .secret;
-        let admin_key = fx
-            .host
-            .admin
-            .create_api_key(&fx.actor, "ops", Role::Admin)
-            .await
-            .expect("key")
-            .secret;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let running = serve::start(
-            fx.config.clone(),
-            "127.0.0.1:0".parse().expect("addr"),
-            async {
-                let _ = stopped.await;
-            },
-        )
-        .await
-        .expect("serving");
-        Self {
-            base: format!("http://{}", running.addr),
-            running,
-            stop,
-            client: reqwest::Client::new(),
-            erp_key,
-            admin_key,
-        }
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.running.server.await.expect("join").expect("served");
-    }
-
-    /// An ERP request acting for `user` (none: no header).
-    async fn erp(
-        &self,
-        method: Method,
-        path: &str,
-        user: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}/erp/v1{path}", self.base))
-            .bearer_auth(&self.erp_key);
-        if let Some(user) = user {
-            request = request.header("X-H2H-User", user);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("call");
-        let status = response.status();
-        let text = response.text().await.expect("text");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn get(&self, path: &str, user: &str) -> (StatusCode, Value) {
-        self.erp(Method::GET, path, Some(user), None).await
-    }
-
-    async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}/admin/v1{path}", self.base))
-            .bearer_auth(&self.admin_key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("call");
-        let status = response.status();
-        let text = response.text().await.expect("text");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-}
 
 /// Adds ERP user `id` with access to `companies`.
 async fn user(fx: &Fixture, id: &str, companies: &[&str]) {

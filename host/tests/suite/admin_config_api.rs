@@ -1,10 +1,8 @@
 //! The admin REST API for companies, settings and tasks: the CLI's
 //! operations over HTTP, secrets never coming back.
 
-#[macro_use]
-mod admin;
-
-use admin::Fixture;
+use crate::admin;
+use crate::admin::Fixture;
 use h2h_host::admin::Role;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::serve;

@@ -1,10 +1,7 @@
 //! Install, upgrade, rollback, licenses and packages through the admin
 //! library, on SQLite and on PostgreSQL.
 
-#[macro_use]
-mod admin;
-
-use admin::{Fixture, manifest};
+use crate::admin::{Fixture, manifest};
 use h2h_host::admin::AdminError;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::registry::{Registry, UnavailableError};

@@ -1,0 +1,45 @@
+//! The host's integration tests, one binary: every test module links
+//! wasmtime, sqlx and reqwest once instead of once per file. Shared set-up
+//! lives in `admin` (a host on a fresh database, with its macros), `common`
+//! (a bare runtime), `served` (a host serving HTTP with ERP and admin
+//! keys) and `softhsm` (a SoftHSM2 token).
+
+/// The name libtest knows `$test` of the calling module by
+/// (`http_capability::log_probe`), for tests that run one test of this
+/// binary in a child process.
+macro_rules! probe_name {
+    ($test:literal) => {
+        format!(
+            "{}::{}",
+            module_path!().split_once("::").map_or("", |(_, m)| m),
+            $test
+        )
+    };
+}
+
+#[macro_use]
+mod admin;
+mod common;
+mod served;
+mod softhsm;
+
+mod admin_config_api;
+mod cache;
+mod erp_api;
+mod grants;
+mod http_capability;
+mod lifecycle;
+mod manifest;
+mod migrations;
+mod packages;
+mod plugin_calls;
+mod privat24_e2e;
+mod sandbox;
+mod scheduler;
+mod serve;
+mod service_mode;
+mod settlements;
+mod signing_capability;
+mod storage;
+mod transfers;
+mod webhooks;

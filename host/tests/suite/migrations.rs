@@ -1,0 +1,168 @@
+//! The SQLite and PostgreSQL migrations are written twice (the dialects
+//! differ); they must build the same schema: the same migrations, tables,
+//! columns (name, kind of type, nullability) and explicit indexes.
+
+use std::collections::BTreeMap;
+
+use h2h_host::db::Database;
+use h2h_host::db::testing::{TestBackend, TestDatabase};
+use sqlx::Row;
+
+/// Table → its columns as `name kind [not null]`, plus `index <name>` lines.
+type Schema = BTreeMap<String, Vec<String>>;
+
+/// Both dialects' integer and byte types, as one kind each.
+fn kind(declared: &str) -> &'static str {
+    match declared.to_ascii_lowercase().as_str() {
+        "integer" | "bigint" | "smallint" => "integer",
+        "text" => "text",
+        "blob" | "bytea" => "bytes",
+        "boolean" => "boolean",
+        _ => "other",
+    }
+}
+
+async fn sqlite_schema(db: &Database) -> Schema {
+    let mut schema = Schema::new();
+    let tables = sqlx::query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' \
+         AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
+    )
+    .fetch_all(db.pool())
+    .await
+    .expect("tables");
+    for table in tables {
+        let table: String = table.try_get("name").expect("name");
+        let columns = sqlx::query(
+            "SELECT name, type, \"notnull\" AS not_null, pk FROM pragma_table_info($1)",
+        )
+        .bind(&table)
+        .fetch_all(db.pool())
+        .await
+        .expect("columns");
+        let columns = columns
+            .iter()
+            .map(|c| {
+                let name: String = c.try_get("name").expect("name");
+                let declared: String = c.try_get("type").expect("type");
+                // SQLite's primary key columns may be null unless declared
+                // not null; PostgreSQL's never are.
+                let not_null = c.try_get::<i64, _>("not_null").expect("notnull") == 1
+                    || c.try_get::<i64, _>("pk").expect("pk") > 0;
+                column(&name, kind(&declared), not_null)
+            })
+            .collect();
+        schema.insert(table, columns);
+    }
+    let indexes = sqlx::query(
+        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+    )
+    .fetch_all(db.pool())
+    .await
+    .expect("indexes");
+    for index in indexes {
+        let table: String = index.try_get("tbl_name").expect("table");
+        let name: String = index.try_get("name").expect("name");
+        schema
+            .entry(table)
+            .or_default()
+            .push(format!("index {name}"));
+    }
+    schema
+}
+
+async fn postgres_schema(db: &Database) -> Schema {
+    let mut schema = Schema::new();
+    let columns = sqlx::query(
+        "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS d, \
+           is_nullable::text AS n \
+         FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
+         ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(db.pool())
+    .await
+    .expect("columns");
+    for c in columns {
+        let table: String = c.try_get("t").expect("table");
+        let name: String = c.try_get("c").expect("column");
+        let declared: String = c.try_get("d").expect("type");
+        let not_null = c.try_get::<String, _>("n").expect("nullable") == "NO";
+        schema
+            .entry(table)
+            .or_default()
+            .push(column(&name, kind(&declared), not_null));
+    }
+    // Indexes made by CREATE INDEX, not those backing a key or constraint.
+    let indexes = sqlx::query(
+        "SELECT i.relname::text AS name, t.relname::text AS tbl \
+         FROM pg_index x \
+           JOIN pg_class i ON i.oid = x.indexrelid \
+           JOIN pg_class t ON t.oid = x.indrelid \
+           JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = current_schema() \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
+    )
+    .fetch_all(db.pool())
+    .await
+    .expect("indexes");
+    for index in indexes {
+        let table: String = index.try_get("tbl").expect("table");
+        let name: String = index.try_get("name").expect("name");
+        schema
+            .entry(table)
+            .or_default()
+            .push(format!("index {name}"));
+    }
+    schema
+}
+
+fn column(name: &str, kind: &str, not_null: bool) -> String {
+    let null = if not_null { " not null" } else { "" };
+    format!("{name} {kind}{null}")
+}
+
+async fn migrations(db: &Database) -> Vec<String> {
+    sqlx::query("SELECT description FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(db.pool())
+        .await
+        .expect("migrations")
+        .iter()
+        .map(|row| row.try_get("description").expect("description"))
+        .collect()
+}
+
+#[tokio::test]
+async fn sqlite_and_postgres_migrations_build_the_same_schema() {
+    let dir = tempfile::tempdir().expect("dir");
+    let Some(pg) = TestDatabase::create(TestBackend::Postgres, dir.path()).await else {
+        return;
+    };
+    let lite = TestDatabase::create(TestBackend::Sqlite, dir.path())
+        .await
+        .expect("sqlite");
+    let (sqlite, postgres) = (
+        Database::connect(&lite.url).await.expect("sqlite migrates"),
+        Database::connect(&pg.url).await.expect("postgres migrates"),
+    );
+
+    assert_eq!(migrations(&sqlite).await, migrations(&postgres).await);
+    let (mut a, mut b) = (
+        sqlite_schema(&sqlite).await,
+        postgres_schema(&postgres).await,
+    );
+    for columns in a.values_mut().chain(b.values_mut()) {
+        columns.sort();
+    }
+    assert!(a.len() > 20, "the host has its tables: {a:#?}");
+    for table in a.keys().chain(b.keys()) {
+        assert_eq!(
+            a.get(table),
+            b.get(table),
+            "table `{table}` differs between SQLite (left) and PostgreSQL (right)"
+        );
+    }
+
+    postgres.close().await;
+    pg.drop_now().await;
+}
