@@ -99,6 +99,18 @@ impl Database {
         Ok(self.pool.begin().await?)
     }
 
+    /// Starts a transaction that reads, then writes. On SQLite it takes the
+    /// write lock at once (`BEGIN IMMEDIATE`), waiting for another writer
+    /// under the busy timeout: a deferred transaction that read first would
+    /// instead fail with "database is locked" when another process wrote
+    /// meanwhile, with no wait possible.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Which server this is.
     pub fn kind(&self) -> Backend {
         self.backend

@@ -53,8 +53,9 @@ pub struct IncomingTransaction {
     /// Counterparty account.
     pub counterparty_account: Option<String>,
     /// Keys the same line may be stored under already (an earlier
-    /// connector version's key): found by one of them, the stored line takes
-    /// `bank_reference` as its key instead of being stored again.
+    /// connector build's key): a line stored under one of them is this
+    /// line, and each becomes an alias of it, so a rollback to the older
+    /// build finds it too.
     pub former_references: Vec<String>,
 }
 
@@ -65,8 +66,8 @@ pub struct RecordReport {
     pub new: usize,
     /// Transactions already stored (or repeated in the page).
     pub duplicates: usize,
-    /// Of the duplicates, lines found under a former reference and moved
-    /// to their new key.
+    /// Of the duplicates, lines found under a former reference, which now
+    /// know their new key too.
     pub rekeyed: usize,
     /// Invoices settled by new payments.
     pub settled: Vec<String>,
@@ -85,7 +86,7 @@ impl Settlements {
         for t in page {
             check(t)?;
         }
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let auto =
             sqlx::query("SELECT auto_matching FROM settlement_settings WHERE company_id = $1")
                 .bind(&account.company)
@@ -96,8 +97,18 @@ impl Settlements {
                 == Some(1);
         let mut report = RecordReport::default();
         for t in page {
-            if rekey(&mut tx, &account.id, t).await? {
-                report.rekeyed += 1;
+            match known(&mut tx, &account.id, t).await? {
+                Known::Stored => {
+                    report.duplicates += 1;
+                    continue;
+                }
+                Known::Former(id) => {
+                    alias(&mut tx, &account.id, &t.bank_reference, id).await?;
+                    report.duplicates += 1;
+                    report.rekeyed += 1;
+                    continue;
+                }
+                Known::New => {}
             }
             let inserted = sqlx::query(
                 "INSERT INTO bank_transactions (account_id, dedupe_key, booking_date, direction, \
@@ -123,6 +134,13 @@ impl Settlements {
             };
             report.new += 1;
             let id: i64 = row.try_get("id")?;
+            for former in t
+                .former_references
+                .iter()
+                .filter(|f| **f != t.bank_reference)
+            {
+                alias(&mut tx, &account.id, former, id).await?;
+            }
             let payment = json!({
                 "transaction": id,
                 "account": account.id,
@@ -154,34 +172,69 @@ impl Settlements {
     }
 }
 
-/// Moves a line stored under one of `t`'s former references to its
-/// current one, unless a line with the current key exists already.
-async fn rekey(
+/// Whether a line is stored already: under its key or an alias of it, or
+/// under one of its former references.
+enum Known {
+    Stored,
+    Former(i64),
+    New,
+}
+
+/// The stored transaction `key` names on `account`, as its key or an alias.
+async fn stored_id(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account: &str,
+    key: &str,
+) -> Result<Option<i64>, SettlementsError> {
+    let row = sqlx::query(
+        "SELECT id FROM bank_transactions WHERE account_id = $1 AND dedupe_key = $2 \
+         UNION ALL \
+         SELECT transaction_id FROM bank_transaction_aliases WHERE account_id = $1 AND alias = $2",
+    )
+    .bind(account)
+    .bind(key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|row| row.try_get::<i64, _>(0)).transpose()?)
+}
+
+async fn known(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     account: &str,
     t: &IncomingTransaction,
-) -> Result<bool, SettlementsError> {
+) -> Result<Known, SettlementsError> {
+    if stored_id(tx, account, &t.bank_reference).await?.is_some() {
+        return Ok(Known::Stored);
+    }
     for former in t
         .former_references
         .iter()
         .filter(|f| **f != t.bank_reference)
     {
-        let moved = sqlx::query(
-            "UPDATE bank_transactions SET dedupe_key = $1 \
-             WHERE account_id = $2 AND dedupe_key = $3 AND NOT EXISTS \
-               (SELECT 1 FROM bank_transactions WHERE account_id = $2 AND dedupe_key = $1)",
-        )
-        .bind(&t.bank_reference)
-        .bind(account)
-        .bind(former)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if moved > 0 {
-            return Ok(true);
+        if let Some(id) = stored_id(tx, account, former).await? {
+            return Ok(Known::Former(id));
         }
     }
-    Ok(false)
+    Ok(Known::New)
+}
+
+/// Records `key` as another name of stored transaction `id`.
+async fn alias(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account: &str,
+    key: &str,
+    id: i64,
+) -> Result<(), SettlementsError> {
+    sqlx::query(
+        "INSERT INTO bank_transaction_aliases (account_id, alias, transaction_id) \
+         VALUES ($1, $2, $3) ON CONFLICT (account_id, alias) DO NOTHING",
+    )
+    .bind(account)
+    .bind(key)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn check(t: &IncomingTransaction) -> Result<(), SettlementsError> {

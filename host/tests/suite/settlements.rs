@@ -284,20 +284,21 @@ on_both_databases!(overlapping_fetches_neither_duplicate_nor_lose);
 on_both_databases!(payments_settle_or_are_flagged);
 on_both_databases!(bad_accounts_and_receivables_are_refused);
 
-/// A connector that changes its dedupe key names the old one: the stored
-/// line moves to the new key, nothing is stored twice, and a line whose new
-/// key is already stored is left alone.
+/// A connector that changes its dedupe key names the old one: a line
+/// stored under it is not stored again, whether the new build or, after a
+/// rollback, the old one sends it; nor is a line the new build stored
+/// first.
 async fn a_changed_key_finds_lines_stored_under_the_former_one(backend: TestBackend) {
     let Some(fx) = Fixture::new(backend).await else {
         return;
     };
     let settlements = setup(&fx).await;
-    let old = [
+    let old_build = [
         credit("ID-1", 1, "10.00", "a"),
         credit("ID-2", 2, "20", "b"),
     ];
     settlements
-        .record("acme-uah", &old)
+        .record("acme-uah", &old_build)
         .await
         .expect("old keys");
 
@@ -306,14 +307,28 @@ async fn a_changed_key_finds_lines_stored_under_the_former_one(backend: TestBack
         t.former_references = vec![former.to_owned()];
         t
     };
-    let page = [renamed("REF-1#1", "ID-1", 1), renamed("REF-9#1", "ID-9", 3)];
+    let new_build = [renamed("REF-1#1", "ID-1", 1), renamed("REF-9#1", "ID-9", 3)];
     let report = settlements
-        .record("acme-uah", &page)
+        .record("acme-uah", &new_build)
         .await
         .expect("new keys");
     assert_eq!((report.new, report.duplicates, report.rekeyed), (1, 1, 1));
-    let again = settlements.record("acme-uah", &page).await.expect("again");
+    let again = settlements
+        .record("acme-uah", &new_build)
+        .await
+        .expect("again");
     assert_eq!((again.new, again.duplicates, again.rekeyed), (0, 2, 0));
+
+    // Rolled back: the old build sends its keys, former references unknown.
+    let rolled_back = [
+        credit("ID-1", 1, "10.00", "a"),
+        credit("ID-9", 3, "10.00", "a"),
+    ];
+    let back = settlements
+        .record("acme-uah", &rolled_back)
+        .await
+        .expect("old build again");
+    assert_eq!((back.new, back.duplicates), (0, 2));
 
     let keys: Vec<String> = sqlx::query_scalar::<_, String>(
         "SELECT dedupe_key FROM bank_transactions ORDER BY dedupe_key",
@@ -321,7 +336,7 @@ async fn a_changed_key_finds_lines_stored_under_the_former_one(backend: TestBack
     .fetch_all(fx.host.db.pool())
     .await
     .expect("keys");
-    assert_eq!(keys, ["ID-2", "REF-1#1", "REF-9#1"]);
+    assert_eq!(keys, ["ID-1", "ID-2", "REF-9#1"]);
     fx.finish().await;
 }
 
