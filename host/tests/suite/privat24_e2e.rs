@@ -17,7 +17,9 @@ use h2h_host::runtime::ContractVersion;
 use h2h_host::scheduler::{Scheduler, history};
 use h2h_host::settlements::sync::SYNC_TASK;
 use h2h_host::settlements::{BankAccount, Settlements};
-use h2h_privat24_sim::{Merchant, Money, NewTransaction, SimHandle, Simulator};
+use h2h_privat24_sim::{
+    Merchant, Money, NewTransaction, SimHandle, Simulator, StatementTransaction,
+};
 use h2h_test_plugins::PRIVAT24;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -34,16 +36,32 @@ fn money(text: &str) -> Money {
 
 /// Transactions the connector must deliver: real (`FL_REAL` r) and done
 /// (`PR_PR` r) lines, as plugins/privat24/README.md says.
-fn expected_references(bank: &SimHandle) -> Vec<String> {
-    let mut ids: Vec<String> = bank
-        .transactions(MERCHANT)
+fn real_lines(bank: &SimHandle) -> Vec<StatementTransaction> {
+    bank.transactions(MERCHANT)
         .expect("statement")
         .into_iter()
         .filter(|t| t.fl_real == "r" && t.pr_pr == "r")
-        .map(|t| t.id)
-        .collect();
-    ids.sort();
-    ids
+        .collect()
+}
+
+/// The key connector 1.0.0 stored a line under.
+fn key_1_0(t: &StatementTransaction) -> String {
+    t.id.clone()
+}
+
+/// The key the current connector gives a line: `REF#REFN`.
+fn key_now(t: &StatementTransaction) -> String {
+    format!("{}#{}", t.reference, t.refn)
+}
+
+fn keys(bank: &SimHandle, key: fn(&StatementTransaction) -> String) -> Vec<String> {
+    let mut keys: Vec<String> = real_lines(bank).iter().map(key).collect();
+    keys.sort();
+    keys
+}
+
+fn expected_references(bank: &SimHandle) -> Vec<String> {
+    keys(bank, key_now)
 }
 
 async fn stored_references(fx: &Fixture) -> Vec<String> {
@@ -251,10 +269,21 @@ async fn privat24_end_to_end(backend: TestBackend) {
         .expect("no statements outside WRK");
     assert!(error.contains("EOD"), "{error}");
 
+    // The bank asks clients not to call (work_balance Y): no statements.
+    bank.faults().reset();
+    bank.faults().work_balance(true);
+    let error = scheduled_sync(&scheduler, &fx, now + 4 * day)
+        .await
+        .expect("no statements while the bank recomputes balances");
+    assert!(
+        error.ends_with("provider unavailable: Privat24 asks clients not to call now (work_balance = Y); try again later"),
+        "{error}"
+    );
+
     // Too slow: the connector's 15 s request timeout ends the sync.
     bank.faults().reset();
     bank.faults().delay(Duration::from_secs(16));
-    let error = scheduled_sync(&scheduler, &fx, now + 4 * day)
+    let error = scheduled_sync(&scheduler, &fx, now + 5 * day)
         .await
         .expect("the sync fails when the bank does not answer");
     assert!(
@@ -265,7 +294,7 @@ async fn privat24_end_to_end(backend: TestBackend) {
     // Throttled: 429 comes back as busy.
     bank.faults().reset();
     bank.faults().rate_limit(1);
-    let error = scheduled_sync(&scheduler, &fx, now + 5 * day)
+    let error = scheduled_sync(&scheduler, &fx, now + 6 * day)
         .await
         .expect("the sync fails while the bank throttles");
     assert!(
@@ -372,15 +401,15 @@ async fn assert_running(fx: &Fixture, version: &str, contract: ContractVersion) 
 }
 
 /// Books one more payment at the bank, runs the scheduled sync at `at`, and
-/// checks every real line is stored exactly once.
+/// checks every real line is stored exactly once, the new one under `key`.
 async fn sync_one_more(
     fx: &Fixture,
     scheduler: &Scheduler,
     bank: &SimHandle,
     at: i64,
     title: &str,
+    key: fn(&StatementTransaction) -> String,
 ) {
-    let before = expected_references(bank).len();
     let today = Utc::now().date_naive();
     bank.add_transaction(
         MERCHANT,
@@ -388,9 +417,14 @@ async fn sync_one_more(
     )
     .expect("payment");
     assert_eq!(scheduled_sync(scheduler, fx, at).await, None);
-    let expected = expected_references(bank);
-    assert_eq!(expected.len(), before + 1);
-    assert_eq!(stored_references(fx).await, expected);
+    let lines = real_lines(bank);
+    let stored = stored_references(fx).await;
+    assert_eq!(stored.len(), lines.len(), "{stored:?}");
+    let new = lines
+        .iter()
+        .find(|t| t.osnd == title)
+        .expect("the new line");
+    assert!(stored.contains(&key(new)), "{stored:?}");
 }
 
 /// A 1.0 package uploaded, installed and synced; upgraded to the 2.0
@@ -415,6 +449,9 @@ async fn privat24_1_0_package_upgrades_and_rolls_back(backend: TestBackend) {
         .build()
         .expect("simulator");
     let bank = sim.handle();
+    // 1.0.0 sends no charset on GET, so the real bank (and the simulator)
+    // answer it in cp1251; answer UTF-8 to keep this test about versions.
+    bank.faults().utf8_without_charset(true);
     let running = sim.start(bank_addr).await.expect("bank serving");
     let bank_origin = running.url();
     assert_eq!(bank_origin, format!("http://{bank_addr}"));
@@ -441,7 +478,7 @@ async fn privat24_1_0_package_upgrades_and_rolls_back(backend: TestBackend) {
     assert!(scheduler.tick(now).await.expect("first tick").is_empty());
     let day = 24 * 3600 * 1000;
     assert_eq!(scheduled_sync(&scheduler, &fx, now + day).await, None);
-    let synced_by_1_0 = expected_references(&bank);
+    let synced_by_1_0 = keys(&bank, key_1_0);
     assert!(!synced_by_1_0.is_empty());
     assert_eq!(stored_references(&fx).await, synced_by_1_0);
 
@@ -463,7 +500,16 @@ async fn privat24_1_0_package_upgrades_and_rolls_back(backend: TestBackend) {
         Some("1.1.0")
     );
     assert_running(&fx, "1.1.0", ContractVersion::V2).await;
-    sync_one_more(&fx, &scheduler, &bank, now + 2 * day, "Після оновлення").await;
+    // It keys lines by REF#REFN and names the 1.0 key: nothing doubles.
+    sync_one_more(
+        &fx,
+        &scheduler,
+        &bank,
+        now + 2 * day,
+        "Після оновлення",
+        key_now,
+    )
+    .await;
 
     // Back to the 1.0 package.
     let v1 = Some("1.0.0".parse().expect("version"));
@@ -472,7 +518,16 @@ async fn privat24_1_0_package_upgrades_and_rolls_back(backend: TestBackend) {
         .await
         .expect("roll back");
     assert_running(&fx, "1.0.0", ContractVersion::V1).await;
-    sync_one_more(&fx, &scheduler, &bank, now + 3 * day, "Після відкату").await;
+    // 1.0 keys by ID again, and knows no former keys: still nothing doubles.
+    sync_one_more(
+        &fx,
+        &scheduler,
+        &bank,
+        now + 3 * day,
+        "Після відкату",
+        key_1_0,
+    )
+    .await;
 
     bank.stop().await;
     fx.finish().await;

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::model::{
     BalanceAnswer, Envelope, Payment, PaymentRequest, Settings, SettingsAnswer, TransactionsPage,
+    scalar,
 };
 
 /// The bank's API when the company sets no `api-url`.
@@ -20,6 +21,11 @@ pub const DEFAULT_API_URL: &str = "https://acp.privatbank.ua";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 const USER_AGENT: &str = concat!("h2h-privat24/", env!("CARGO_PKG_VERSION"));
+
+/// Sent on every request, as the bank's description and its production
+/// clients do: without a charset the bank answers in cp1251, which is not
+/// JSON's UTF-8.
+const CONTENT_TYPE: &str = "application/json;charset=utf8";
 
 /// How `payment/create` ended.
 pub enum Created {
@@ -71,13 +77,14 @@ impl Client {
         })
     }
 
-    /// A request to `path` with the credential headers: `token`, and `id`
-    /// for the older credential format.
+    /// A request to `path` with the credential headers (`token`, and `id`
+    /// for the older credential format) and the UTF-8 content type.
     fn request(&self, method: Method, path: &str) -> Request {
         let mut request = Request::new(method, format!("{}{path}", self.base))
             .header("token", self.token.expose())
             .header("User-Agent", USER_AGENT)
             .header("Accept", "application/json")
+            .header("Content-Type", CONTENT_TYPE)
             .timeout(REQUEST_TIMEOUT);
         if let Some(id) = &self.merchant_id {
             request = request.header("id", id.as_str());
@@ -96,6 +103,15 @@ impl Client {
     /// answers 503 anyway).
     pub fn working_settings(&self) -> Result<Settings> {
         let settings = self.settings()?;
+        if settings
+            .work_balance
+            .as_deref()
+            .is_some_and(|w| w.trim().eq_ignore_ascii_case("Y"))
+        {
+            return Err(Error::unavailable(
+                "Privat24 asks clients not to call now (work_balance = Y); try again later",
+            ));
+        }
         if settings.phase.trim() != crate::model::WORKING_PHASE {
             return Err(Error::unavailable(format!(
                 "Privat24 statements are unavailable in phase {}; they can be fetched in phase {}",
@@ -147,7 +163,6 @@ impl Client {
             .map_err(|e| Error::invalid_input(format!("cannot encode the payment: {e}")))?;
         let response = self
             .request(Method::Post, "/api/proxy/payment/create")
-            .header("Content-Type", "application/json;charset=utf-8")
             .body(body)
             .send()?;
         if matches!(response.status(), 400 | 422) {
@@ -180,10 +195,20 @@ fn decode<T: DeserializeOwned>(response: Response) -> Result<T> {
     let response = response.error_for_status()?;
     let envelope: Envelope = serde_json::from_slice(response.body()).unwrap_or_default();
     if envelope.is_error() {
-        let message = envelope
+        let mut message = envelope
             .message
             .clone()
             .unwrap_or_else(|| "the bank answered ERROR".to_owned());
+        let ids: Vec<String> = [
+            ("serviceCode", &envelope.service_code),
+            ("requestId", &envelope.request_id),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| scalar(value).map(|v| format!("{name} {v}")))
+        .collect();
+        if !ids.is_empty() {
+            message = format!("{message} ({})", ids.join(", "));
+        }
         return Err(error_for_code(envelope.code(), message));
     }
     response.json()

@@ -258,8 +258,8 @@ pub fn same_amount(a: &str, b: &str) -> bool {
 }
 
 /// Whether a line is booked for real: `FL_REAL` `r` (not `i`,
-/// informational) and `PR_PR` `r` (not `p`, in progress, or `t`,
-/// rejected). A line without the flag is taken as real and done.
+/// informational) and `PR_PR` `r` (not `p`, in progress, `t`, reversed, or
+/// `n`, rejected). A line without the flag is taken as real and done.
 pub fn is_booked(line: &BankTransaction) -> bool {
     let is_r = |name: &str| {
         line.get(name)
@@ -271,7 +271,6 @@ pub fn is_booked(line: &BankTransaction) -> bool {
 /// Fields mapped into the transaction's own fields; every other field goes
 /// into `extra` under the bank's name.
 const MAPPED: &[&str] = &[
-    field::ID,
     field::SUM,
     field::CCY,
     field::DAT_OD,
@@ -281,15 +280,26 @@ const MAPPED: &[&str] = &[
     field::AUT_CNTR_CRF,
 ];
 
-/// The line's unique reference: `ID`, or `REF.REFN` for a line without
-/// `ID` (`REF` names the bank document, `REFN` the line within it).
+/// The line's unique reference, `REF#REFN` (`REF` names the bank
+/// document, `REFN` the line within it), as the bank's description keys a
+/// line; `ID` only for a line without `REF`. Production clients report that
+/// `ID` is not unique and was renumbered in March 2026 (capitalbank moved
+/// to `REF#REFN` on 18 March 2026).
 pub fn bank_reference(line: &BankTransaction) -> Option<String> {
+    match (line.get(field::REF), line.get(field::REFN)) {
+        (Some(reference), Some(n)) => Some(format!("{reference}#{n}")),
+        (Some(reference), None) => Some(reference),
+        _ => line.get(field::ID),
+    }
+}
+
+/// The keys connector 1.0.0 stored the line under (its `ID`), so the host
+/// finds lines it stored before the key changed.
+pub fn former_references(line: &BankTransaction, reference: &str) -> Vec<String> {
     line.get(field::ID)
-        .or_else(|| match (line.get(field::REF), line.get(field::REFN)) {
-            (Some(reference), Some(n)) => Some(format!("{reference}.{n}")),
-            (Some(reference), None) => Some(reference),
-            _ => None,
-        })
+        .filter(|id| id != reference)
+        .into_iter()
+        .collect()
 }
 
 /// A statement line as a contract transaction; none for a line that is
@@ -317,6 +327,9 @@ pub fn transaction(line: &BankTransaction, currency: &str) -> Result<Option<Tran
         .or_else(|| line.get("DATE_TIME_DAT_OD_TIM_P"))
         .and_then(|d| iso_date(&d))
         .ok_or_else(|| bad("no valid DAT_OD".to_owned()))?;
+    // The bank's description calls DAT_OD the value date; the statement is
+    // filtered and dated by it too, so it is both.
+    let value_date = line.get(field::DAT_OD).and_then(|d| iso_date(&d));
     let own_reference = match direction {
         // Our own payments carry our document number.
         Direction::Debit => line.get(field::NUM_DOC),
@@ -328,6 +341,7 @@ pub fn transaction(line: &BankTransaction, currency: &str) -> Result<Option<Tran
         .filter(|(name, _)| !MAPPED.contains(&name.as_str()))
         .filter_map(|(name, value)| Some((name.clone(), scalar(value)?)))
         .collect();
+    let former = former_references(line, &reference);
     let mut transaction = Transaction::new(
         reference,
         booking_date,
@@ -344,6 +358,8 @@ pub fn transaction(line: &BankTransaction, currency: &str) -> Result<Option<Tran
         tax_id: line.get(field::AUT_CNTR_CRF),
         ..Counterparty::default()
     };
+    transaction.former_references = former;
+    transaction.value_date = value_date;
     transaction.own_reference = own_reference;
     transaction.extra = extra;
     Ok(Some(transaction))
@@ -519,8 +535,10 @@ mod tests {
             .ok()
             .flatten()
             .expect("a booked line");
-        assert_eq!(t.bank_reference, "2318042030");
+        assert_eq!(t.bank_reference, "SIMREF1#1");
+        assert_eq!(t.former_references, ["2318042030"]);
         assert_eq!(t.booking_date, "2026-11-21");
+        assert_eq!(t.value_date.as_deref(), Some("2026-11-21"));
         assert!(matches!(t.direction, Direction::Credit));
         assert_eq!(t.amount.amount, "1500.00");
         assert_eq!(t.amount.currency, "UAH");
@@ -535,6 +553,7 @@ mod tests {
                 "AUT_MY_ACC",
                 "DATE_TIME_DAT_OD_TIM_P",
                 "FL_REAL",
+                "ID",
                 "NUM_DOC",
                 "PR_PR",
                 "REF",
@@ -570,9 +589,12 @@ mod tests {
     }
 
     #[test]
-    fn reference_falls_back_to_ref_and_refn() {
-        let bank = line(json!({"REF": "ABC", "REFN": "2", "ID": ""}));
-        assert_eq!(bank_reference(&bank).as_deref(), Some("ABC.2"));
+    fn reference_is_ref_and_refn_and_names_the_former_id() {
+        let bank = line(json!({"REF": "ABC", "REFN": "2", "ID": "77"}));
+        assert_eq!(bank_reference(&bank).as_deref(), Some("ABC#2"));
+        assert_eq!(former_references(&bank, "ABC#2"), ["77"]);
+        let no_id = line(json!({"REF": "ABC", "REFN": "2", "ID": ""}));
+        assert!(former_references(&no_id, "ABC#2").is_empty());
         assert_eq!(
             bank_reference(&line(json!({"ID": 42}))).as_deref(),
             Some("42")

@@ -41,6 +41,12 @@ pub struct Envelope {
     /// What the bank said.
     #[serde(default)]
     pub message: Option<String>,
+    /// The bank's own, finer error code, kept in the error's message.
+    #[serde(default, rename = "serviceCode")]
+    pub service_code: Value,
+    /// The bank's id of the request, for its support.
+    #[serde(default, rename = "requestId")]
+    pub request_id: Value,
 }
 
 impl Envelope {
@@ -76,6 +82,10 @@ pub struct Settings {
     /// The bank's clock, Kyiv time, `dd.MM.yyyy HH:mm:ss`.
     #[serde(default)]
     pub server_date_time: Option<String>,
+    /// `Y` when the bank asks clients not to call now (it is recomputing
+    /// balances); honoured like a phase other than `WRK`.
+    #[serde(default)]
+    pub work_balance: Option<String>,
 }
 
 /// The phase in which statements are complete and may be fetched.

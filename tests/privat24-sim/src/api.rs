@@ -22,8 +22,8 @@ use serde_json::{Value, json};
 use crate::data::ua_iban_is_valid;
 use crate::faults::{Verdict, WORKING_PHASE};
 use crate::model::{
-    DATE_FMT, DATE_TIME_FMT, Direction, Merchant, Money, PaymentRequest, PaymentView,
-    QUERY_DATE_FMT, equivalent,
+    DATE_TIME_FMT, Direction, Merchant, Money, PaymentRequest, PaymentView, QUERY_DATE_FMT,
+    equivalent,
 };
 use crate::state::{Book, Shared, lock, signed};
 
@@ -34,7 +34,7 @@ const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = 500;
 /// Field limits of Ukrainian interbank payment orders.
 const MAX_DOCUMENT_NUMBER: usize = 10;
-const MAX_DESTINATION: usize = 160;
+const MAX_DESTINATION: usize = 420;
 
 /// An error in the bank's shape: `{"status":"ERROR","code":…,"message":…}`.
 #[derive(Debug)]
@@ -100,6 +100,7 @@ async fn gate(State(sh): State<Sh>, req: Request, next: Next) -> Response {
         .extensions()
         .get::<OriginalUri>()
         .map_or_else(|| req.uri().clone(), |o| o.0.clone());
+    let names_utf8 = asks_for_utf8(&req);
     let seq = lock(&sh.log).arrive(
         req.method().to_string(),
         uri.path().to_string(),
@@ -127,7 +128,38 @@ async fn gate(State(sh): State<Sh>, req: Request, next: Next) -> Response {
         }
     };
     lock(&sh.log).answered(seq, response.status().as_u16());
-    response
+    if names_utf8 || lock(&sh.faults).settings.utf8_without_charset {
+        response
+    } else {
+        in_cp1251(response).await
+    }
+}
+
+/// Whether a request's `Content-Type` names UTF-8 (`charset=utf8`, as the
+/// bank's description writes it, or `utf-8`).
+fn asks_for_utf8(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.to_ascii_lowercase().replace([' ', '"'], ""))
+        .is_some_and(|v| v.contains("charset=utf8") || v.contains("charset=utf-8"))
+}
+
+/// The bank answers in cp1251 when a request names no charset (its API
+/// description; see README). The charset label is an assumption.
+async fn in_cp1251(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "body lost").into_response();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let (encoded, _, _) = encoding_rs::WINDOWS_1251.encode(&text);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=windows-1251"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(encoded.into_owned()))
 }
 
 /// The merchant a request's `token` (and, in the older format, `id`)
@@ -184,18 +216,22 @@ fn previous_working_day(d: NaiveDate) -> NaiveDate {
 }
 
 async fn settings(State(sh): State<Sh>, Authed(_): Authed) -> Json<Value> {
-    let phase = lock(&sh.faults).settings.phase.clone();
+    let (phase, work_balance) = {
+        let faults = lock(&sh.faults);
+        (faults.settings.phase.clone(), faults.settings.work_balance)
+    };
     let today = sh.today;
     let lastday = previous_working_day(today);
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default();
     let final_statement = today.and_hms_opt(5, 0, 0).unwrap_or_default();
     Json(json!({
         "status": "SUCCESS",
         "type": "settings",
         "settings": {
             "phase": phase,
-            "today": today.format(DATE_FMT).to_string(),
-            "lastday": lastday.format(DATE_FMT).to_string(),
-            "work_balance": "N",
+            "today": midnight(today).format(DATE_TIME_FMT).to_string(),
+            "lastday": midnight(lastday).format(DATE_TIME_FMT).to_string(),
+            "work_balance": if work_balance { "Y" } else { "N" },
             "server_date_time": sh.now().format(DATE_TIME_FMT).to_string(),
             "date_final_statement": final_statement.format(DATE_TIME_FMT).to_string(),
         }
@@ -466,12 +502,14 @@ fn validate_payment(r: &PaymentRequest, m: &Merchant) -> Result<(), ApiError> {
             m.currency
         ));
     }
-    if let Some(payer) = &r.payer_account
-        && payer != &m.account
-    {
-        return bad(format!(
-            "payer_account {payer} is not this client's account"
-        ));
+    match r.payer_account.as_deref().map(str::trim) {
+        None | Some("") => return bad("payer_account is required".to_owned()),
+        Some(payer) if payer != m.account => {
+            return bad(format!(
+                "payer_account {payer} is not this client's account"
+            ));
+        }
+        Some(_) => {}
     }
     Ok(())
 }

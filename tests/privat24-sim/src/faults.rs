@@ -29,6 +29,14 @@ pub struct FaultSettings {
     pub phase: String,
     /// Whether every page with a successor is served twice.
     pub duplicate_pages: bool,
+    /// Answer in UTF-8 even when the request names no charset. Off, the
+    /// simulator does what the bank documents: without
+    /// `Content-Type: application/json;charset=utf8` it answers in cp1251.
+    #[serde(default)]
+    pub utf8_without_charset: bool,
+    /// `settings.work_balance` is `Y`: the bank asks clients not to call.
+    #[serde(default)]
+    pub work_balance: bool,
 }
 
 impl Default for FaultSettings {
@@ -40,6 +48,8 @@ impl Default for FaultSettings {
             rate_limit_per_sec: None,
             phase: WORKING_PHASE.into(),
             duplicate_pages: false,
+            utf8_without_charset: false,
+            work_balance: false,
         }
     }
 }
@@ -213,6 +223,17 @@ impl Faults {
         faults.settings.duplicate_pages = on;
         faults.duplicated.clear();
         faults.settings.clone()
+    }
+
+    /// Answer in UTF-8 whatever the request's charset: a client written
+    /// before the encoding fix (connector 1.0.0) reads its answers.
+    pub fn utf8_without_charset(&self, on: bool) -> FaultSettings {
+        self.edit(|s| s.utf8_without_charset = on)
+    }
+
+    /// `settings.work_balance` answers `Y` (or `N`).
+    pub fn work_balance(&self, on: bool) -> FaultSettings {
+        self.edit(|s| s.work_balance = on)
     }
 
     /// All switches off, phase `WRK`.

@@ -23,11 +23,21 @@ fn merchant() -> Merchant {
     Merchant::new(MERCHANT_ID, TOKEN, ACCOUNT, "UAH")
 }
 
+/// What the bank's documented clients send on every request; without it
+/// the bank answers in cp1251.
+const UTF8_JSON: &str = "application/json;charset=utf8";
+
 fn client(timeout: Duration) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        reqwest::header::HeaderValue::from_static(UTF8_JSON),
+    );
     // No proxy: an environment proxy must not see loopback traffic.
     reqwest::Client::builder()
         .no_proxy()
         .timeout(timeout)
+        .default_headers(headers)
         .build()
         .unwrap()
 }
@@ -73,7 +83,7 @@ impl Bank {
             .http
             .post(self.url(path))
             .header("token", TOKEN)
-            .json(body)
+            .body(serde_json::to_vec(body).unwrap())
             .send()
             .await
             .unwrap();
@@ -189,8 +199,11 @@ async fn settings_report_the_phase_and_statements_need_wrk() {
     assert_eq!(body["type"], "settings");
     let s = &body["settings"];
     assert_eq!(s["phase"], "WRK");
-    assert_eq!(s["today"], "23.11.2026");
-    assert_eq!(s["lastday"], "20.11.2026", "Monday's last day is Friday");
+    assert_eq!(s["today"], "23.11.2026 00:00:00");
+    assert_eq!(
+        s["lastday"], "20.11.2026 00:00:00",
+        "Monday's last day is Friday"
+    );
     assert_eq!(s["work_balance"], "N");
     assert_eq!(s["date_final_statement"], "23.11.2026 05:00:00");
     let server_time = s["server_date_time"].as_str().unwrap();
@@ -681,6 +694,7 @@ fn payment_body(doc: &str, amount: &str) -> Value {
         "payment_amount": amount,
         "payment_destination": "Оплата за товар згідно рахунку № 512 від 20.11.2026, у т.ч. ПДВ 20% - 250,00 грн.",
         "payment_ccy": "UAH",
+        "payer_account": ACCOUNT,
     })
 }
 
@@ -816,7 +830,7 @@ async fn creating_the_same_document_number_again_returns_the_first_payment() {
         .http
         .post(bank.url("/api/proxy/payment/create"))
         .header("token", "test-token-2")
-        .json(&payment_body("2001", "100.00"))
+        .body(serde_json::to_vec(&payment_body("2001", "100.00")).unwrap())
         .send()
         .await
         .unwrap();
@@ -843,7 +857,7 @@ async fn malformed_requests_get_the_banks_error_json() {
         .http
         .post(bank.url("/api/proxy/payment/create"))
         .header("token", TOKEN)
-        .header("content-type", "application/json")
+        .header("content-type", UTF8_JSON)
         .body("{not json")
         .send()
         .await
@@ -871,7 +885,8 @@ async fn malformed_requests_get_the_banks_error_json() {
         ("payment_amount", json!("12.345")),
         ("payment_amount", json!("-5.00")),
         ("payment_ccy", json!("USD")),
-        ("payment_destination", json!("x".repeat(161))),
+        ("payment_destination", json!("x".repeat(421))),
+        ("payer_account", json!("")),
         ("payer_account", json!("UA903052992990004149123456789")),
     ];
     for (field, value) in invalid {
@@ -1118,4 +1133,52 @@ async fn stop_closes_the_port() {
         .await
         .expect_err("nothing listens after stop");
     assert!(err.is_connect() || err.is_request(), "{err}");
+}
+
+#[tokio::test]
+async fn without_a_charset_the_bank_answers_in_cp1251() {
+    let bank = Bank::start(3).await;
+    let path = format!(
+        "/api/statements/transactions?{}",
+        range_query(today() - Days::new(3), today())
+    );
+    let url = bank.url(&path);
+    let bare = client(Duration::from_secs(10));
+    // A request naming no charset: reqwest's default headers are replaced.
+    let r = bare
+        .get(&url)
+        .header("token", TOKEN)
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/json; charset=windows-1251"
+    );
+    let bytes = r.bytes().await.unwrap();
+    assert!(
+        serde_json::from_slice::<Value>(&bytes).is_err(),
+        "Cyrillic in cp1251 is not UTF-8"
+    );
+    let (text, _, bad) = encoding_rs::WINDOWS_1251.decode(&bytes);
+    assert!(!bad);
+    let page: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(page["status"], "SUCCESS");
+
+    // The documented header: UTF-8.
+    let (status, page) = bank.get(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["status"], "SUCCESS");
+
+    // The switch for older clients.
+    bank.running.handle.faults().utf8_without_charset(true);
+    let r = bare
+        .get(&url)
+        .header("token", TOKEN)
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert!(serde_json::from_slice::<Value>(&r.bytes().await.unwrap()).is_ok());
 }
