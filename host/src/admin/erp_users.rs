@@ -19,6 +19,7 @@ use sqlx::Row;
 use super::companies::{self, Company};
 use super::{Actor, Admin, AdminError};
 use crate::db::{Database, format_millis, now_millis};
+use crate::packages::Operation;
 use crate::packages::manifest::is_slug;
 
 /// An ERP user.
@@ -474,15 +475,13 @@ impl Admin {
     /// `plugin` is given and its manifest declares permissions guarding
     /// `operation` — holds one of them ([`AdminError::PermissionRequired`]).
     ///
-    /// `operation` is one of `sync-statements`, `submit-transfers`,
-    /// `open-session`, `task:<name>`; any other name (a read) is guarded by
-    /// company access alone.
+    /// [`Operation::CompanyData`] is guarded by company access alone.
     pub async fn authorize(
         &self,
         user: &str,
         company: &str,
         plugin: Option<&str>,
-        operation: &str,
+        operation: &Operation,
     ) -> Result<(), AdminError> {
         self.active_erp_user(user).await?;
         let access = sqlx::query(
@@ -498,9 +497,10 @@ impl Admin {
                 company: company.to_owned(),
             });
         }
-        let Some(plugin) = plugin else {
+        let Some(plugin) = plugin.filter(|_| operation.is_guardable()) else {
             return Ok(());
         };
+        let operation = operation.to_string();
         let rows =
             sqlx::query("SELECT name, operations FROM plugin_permissions WHERE plugin_id = $1")
                 .bind(plugin)
@@ -533,7 +533,7 @@ impl Admin {
         Err(AdminError::PermissionRequired {
             user: user.to_owned(),
             plugin: plugin.to_owned(),
-            operation: operation.to_owned(),
+            operation,
             needed: guarding.join(" or "),
         })
     }

@@ -12,6 +12,7 @@ use semver::{Version, VersionReq};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::Operation;
 use super::origin::AllowedOrigin;
 use crate::runtime::{ContractVersion, World};
 
@@ -116,13 +117,11 @@ pub struct Permission {
     pub description: String,
     /// The operations it guards: an ERP user must hold one of the
     /// permissions guarding an operation to ask for it. Each is one of
-    /// [`OPERATIONS`] or `task:<name>` of a task the manifest declares.
+    /// [`Operation::GUARDABLE`] or `task:<name>` of a task the manifest
+    /// declares, by the name [`Operation`] displays.
     #[serde(default)]
     pub operations: Vec<String>,
 }
-
-/// The operations a permission may guard, besides `task:<name>`.
-pub const OPERATIONS: [&str; 3] = ["sync-statements", "submit-transfers", "open-session"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -361,9 +360,10 @@ impl Manifest {
             let mut operations = Vec::new();
             for operation in &p.operations {
                 let text = operation.get_ref();
-                let known = match text.strip_prefix("task:") {
-                    Some(task) => tasks.iter().any(|t| t.name == task),
-                    None => OPERATIONS.contains(&text.as_str()),
+                let known = match Operation::parse(text) {
+                    Some(Operation::Task(task)) => tasks.iter().any(|t| t.name == task),
+                    Some(_) => true,
+                    None => false,
                 };
                 if !known {
                     return Err(fail(
@@ -371,7 +371,7 @@ impl Manifest {
                         &format!("permissions.{}.operations", p.name),
                         format!(
                             "`{text}` is not {} or `task:<name>` of a task declared here",
-                            OPERATIONS.join(", ")
+                            Operation::GUARDABLE.map(|o| o.to_string()).join(", ")
                         ),
                     ));
                 }

@@ -6,6 +6,7 @@ pub mod archive;
 pub mod component;
 mod error;
 pub mod manifest;
+mod operation;
 pub mod origin;
 pub mod pack;
 mod package;
@@ -13,4 +14,5 @@ pub mod signature;
 
 pub use archive::PackageLimits;
 pub use error::PackageError;
+pub use operation::Operation;
 pub use package::{Package, SignaturePolicy, open};

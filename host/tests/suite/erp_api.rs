@@ -12,6 +12,7 @@ use crate::admin::Fixture;
 use crate::served::Served;
 use chrono::NaiveDate;
 use h2h_host::db::testing::TestBackend;
+use h2h_host::packages::Operation;
 
 use h2h_host::settlements::{BankAccount, Direction, IncomingTransaction, Settlements};
 use h2h_test_plugins::TICKER;
@@ -497,11 +498,11 @@ async fn plugin_permissions_guard_their_operations(backend: TestBackend) {
     // The library check itself.
     let admin = &fx.host.admin;
     admin
-        .authorize("anna", "acme", Some("ticker"), "sync-statements")
+        .authorize("anna", "acme", Some("ticker"), &Operation::SyncStatements)
         .await
         .expect("no permission guards it");
     let error = admin
-        .authorize("anna", "acme", Some("ticker"), "open-session")
+        .authorize("anna", "acme", Some("ticker"), &Operation::OpenSession)
         .await
         .expect_err("guarded");
     assert_eq!(error.kind(), "forbidden");

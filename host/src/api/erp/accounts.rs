@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::api::AppState;
 use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
+use crate::packages::Operation;
 use crate::settlements::{BankAccount, TransactionFilter, TransactionPage};
 
 /// Routes under `/erp/v1`.
@@ -96,7 +97,7 @@ async fn list(
     let company = super::required("company", query.company.as_deref())?;
     state
         .admin
-        .authorize(&user.0, company, None, "read-accounts")
+        .authorize(&user.0, company, None, &Operation::CompanyData)
         .await?;
     let accounts = super::settlements(&state).accounts_of(company).await?;
     Ok(Json(accounts.into_iter().map(Account::from).collect()))
@@ -122,7 +123,7 @@ async fn add(
     let Json(new) = body?;
     state
         .admin
-        .authorize(&user.0, &new.company, None, "add-account")
+        .authorize(&user.0, &new.company, None, &Operation::CompanyData)
         .await?;
     let installed = state.admin.installed().await?;
     if !installed.iter().any(|p| p.plugin == new.plugin) {
@@ -162,7 +163,7 @@ async fn get_one(
     let account = super::settlements(&state).account(&id).await?;
     state
         .admin
-        .authorize(&user.0, &account.company, None, "read-accounts")
+        .authorize(&user.0, &account.company, None, &Operation::CompanyData)
         .await?;
     Ok(Json(account.into()))
 }
@@ -211,7 +212,7 @@ async fn transactions(
     let account = settlements.account(&id).await?;
     state
         .admin
-        .authorize(&user.0, &account.company, None, "read-transactions")
+        .authorize(&user.0, &account.company, None, &Operation::CompanyData)
         .await?;
     Ok(Json(settlements.transactions(&id, &filter).await?))
 }

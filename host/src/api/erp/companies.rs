@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::api::AppState;
 use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
+use crate::packages::Operation;
 
 /// Routes under `/erp/v1`.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -83,7 +84,7 @@ async fn set_auto_matching(
     let Json(switch) = body?;
     state
         .admin
-        .authorize(&user.0, &id, None, "auto-matching")
+        .authorize(&user.0, &id, None, &Operation::CompanyData)
         .await?;
     let settlements = super::settlements(&state);
     settlements.set_auto_matching(&id, switch.enabled).await?;

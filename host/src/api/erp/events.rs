@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::api::AppState;
 use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
+use crate::packages::Operation;
 use crate::settlements::EventPage;
 
 /// Routes under `/erp/v1`.
@@ -54,7 +55,7 @@ async fn events(
         Some(company) => {
             state
                 .admin
-                .authorize(&user.0, company, None, "read-events")
+                .authorize(&user.0, company, None, &Operation::CompanyData)
                 .await?;
             vec![company.to_owned()]
         }

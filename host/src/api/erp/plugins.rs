@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::api::AppState;
 use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
+use crate::packages::Operation;
 use crate::scheduler::TaskRun;
 use crate::settlements::sync::SYNC_TASK;
 
@@ -130,9 +131,9 @@ async fn run_task(
     // The host's own statement sync is guarded as `sync-statements`
     // whichever route asks for it.
     let operation = if task == SYNC_TASK {
-        "sync-statements".to_owned()
+        Operation::SyncStatements
     } else {
-        format!("task:{task}")
+        Operation::Task(task.clone())
     };
     state
         .admin

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::api::AppState;
 use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
+use crate::packages::Operation;
 use crate::settlements::{MatchedPayment, Receivable};
 
 /// Routes under `/erp/v1`.
@@ -119,7 +120,7 @@ async fn list(
     let limit = super::limit(query.limit, 100)?;
     state
         .admin
-        .authorize(&user.0, company, None, "read-receivables")
+        .authorize(&user.0, company, None, &Operation::CompanyData)
         .await?;
     let found = super::settlements(&state)
         .receivables_of(company, query.status.as_deref(), after, limit)
@@ -150,7 +151,7 @@ async fn add(
     })?;
     state
         .admin
-        .authorize(&user.0, &new.company, None, "add-receivable")
+        .authorize(&user.0, &new.company, None, &Operation::CompanyData)
         .await?;
     let added = super::settlements(&state)
         .add_receivable(
@@ -185,7 +186,7 @@ async fn get_one(
 ) -> Result<Json<ReceivableDetail>, ApiError> {
     state
         .admin
-        .authorize(&user.0, &company, None, "read-receivables")
+        .authorize(&user.0, &company, None, &Operation::CompanyData)
         .await?;
     let found = super::settlements(&state)
         .receivable_with_payments(&company, &invoice)

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::api::AppState;
 use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
+use crate::packages::Operation;
 use crate::scheduler::TaskRun;
 use crate::settlements::Settlements;
 use crate::settlements::sync::{SYNC_TASK, SyncState};
@@ -55,7 +56,7 @@ async fn sync_state(
     let account = settlements.account(&id).await?;
     state
         .admin
-        .authorize(&user.0, &account.company, None, "statements")
+        .authorize(&user.0, &account.company, None, &Operation::CompanyData)
         .await?;
     Ok(Json(settlements.sync_state(&id).await?))
 }
@@ -90,7 +91,7 @@ async fn sync_now(
             &user.0,
             &account.company,
             Some(&account.plugin),
-            "sync-statements",
+            &Operation::SyncStatements,
         )
         .await?;
     let run = state

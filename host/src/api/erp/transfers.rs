@@ -15,16 +15,14 @@ use utoipa_axum::routes;
 use crate::api::AppState;
 use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
+use crate::packages::Operation;
 use crate::settlements::transfers::{
     Batch, Connectors, NewTransfer, Transfer, TransferError, TransferStatus, Transfers,
 };
 
-/// The permission that guards sending money.
-const SUBMIT: &str = "submit-transfers";
-/// Reads and queue changes: company access alone.
-const READ: &str = "transfers";
-
-/// Routes under `/erp/v1`.
+/// Routes under `/erp/v1`. Reads and queue changes need company access
+/// alone ([`Operation::CompanyData`]); sending a batch also the plugin's
+/// permission guarding [`Operation::SubmitTransfers`].
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(enqueue, list))
@@ -74,13 +72,12 @@ async fn authorized_batch(
     transfers: &Transfers,
     user: &ErpUser,
     id: i64,
-    operation: &str,
+    operation: &Operation,
 ) -> Result<Batch, ApiError> {
     let batch = transfers.batch(id).await?;
-    let plugin = (operation == SUBMIT).then_some(batch.plugin.as_str());
     state
         .admin
-        .authorize(&user.0, &batch.company, plugin, operation)
+        .authorize(&user.0, &batch.company, Some(&batch.plugin), operation)
         .await?;
     Ok(batch)
 }
@@ -271,7 +268,7 @@ async fn enqueue(
     let Json(request) = body?;
     state
         .admin
-        .authorize(&user.0, &request.company, None, READ)
+        .authorize(&user.0, &request.company, None, &Operation::CompanyData)
         .await?;
     let new = NewTransfer {
         id: request.id,
@@ -324,7 +321,7 @@ async fn list(
     let Query(query) = query?;
     state
         .admin
-        .authorize(&user.0, &query.company, None, READ)
+        .authorize(&user.0, &query.company, None, &Operation::CompanyData)
         .await?;
     let status = query
         .status
@@ -356,7 +353,10 @@ async fn get_transfer(
     Extension(user): Extension<ErpUser>,
     Path((company, id)): Path<(String, String)>,
 ) -> Result<Json<TransferView>, ApiError> {
-    state.admin.authorize(&user.0, &company, None, READ).await?;
+    state
+        .admin
+        .authorize(&user.0, &company, None, &Operation::CompanyData)
+        .await?;
     Ok(Json(
         transfers(&state).transfer(&company, &id).await?.into(),
     ))
@@ -384,7 +384,10 @@ async fn cancel(
     Extension(user): Extension<ErpUser>,
     Path((company, id)): Path<(String, String)>,
 ) -> Result<Json<TransferView>, ApiError> {
-    state.admin.authorize(&user.0, &company, None, READ).await?;
+    state
+        .admin
+        .authorize(&user.0, &company, None, &Operation::CompanyData)
+        .await?;
     Ok(Json(transfers(&state).cancel(&company, &id).await?.into()))
 }
 
@@ -422,7 +425,7 @@ async fn export(
     let Json(request) = body?;
     state
         .admin
-        .authorize(&user.0, &request.company, None, READ)
+        .authorize(&user.0, &request.company, None, &Operation::CompanyData)
         .await?;
     let transfers = transfers(&state);
     let accounts = transfers
@@ -431,7 +434,12 @@ async fn export(
     for account in &accounts {
         state
             .admin
-            .authorize(&user.0, &request.company, Some(&account.plugin), SUBMIT)
+            .authorize(
+                &user.0,
+                &request.company,
+                Some(&account.plugin),
+                &Operation::SubmitTransfers,
+            )
             .await?;
     }
     let batches = transfers
@@ -462,7 +470,7 @@ async fn get_batch(
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
     let transfers = transfers(&state);
-    let batch = authorized_batch(&state, &transfers, &user, id, READ).await?;
+    let batch = authorized_batch(&state, &transfers, &user, id, &Operation::CompanyData).await?;
     Ok(Json(batch_view(&transfers, batch).await?))
 }
 
@@ -488,7 +496,7 @@ async fn refresh(
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
     let transfers = transfers(&state);
-    authorized_batch(&state, &transfers, &user, id, READ).await?;
+    authorized_batch(&state, &transfers, &user, id, &Operation::CompanyData).await?;
     let batch = transfers
         .refresh(connectors(&state), id, Some(&user.0))
         .await?;
@@ -516,7 +524,7 @@ async fn submit(
     Path(id): Path<i64>,
 ) -> Result<Json<BatchView>, ApiError> {
     let transfers = transfers(&state);
-    authorized_batch(&state, &transfers, &user, id, SUBMIT).await?;
+    authorized_batch(&state, &transfers, &user, id, &Operation::SubmitTransfers).await?;
     let batch = transfers
         .submit(connectors(&state), id, Some(&user.0))
         .await?;
