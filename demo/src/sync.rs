@@ -1,12 +1,9 @@
 //! The first statement sync, on demand: the same run the daily schedule
 //! makes, under the same no-overlap claim as the served host's scheduler.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use h2h_host::registry::Registry;
-use h2h_host::scheduler::Scheduler;
 use h2h_host::serve::Host;
 use h2h_host::settlements::Settlements;
 use h2h_host::settlements::sync::SYNC_TASK;
@@ -17,11 +14,8 @@ use crate::setup::{ACCOUNT, COMPANY, PLUGIN};
 /// Runs `privat24/sync-statements` for the demo company now and prints how
 /// it went: the run, the booked balance, the invoices' status.
 pub async fn run_now(host: &Host, user: Option<&str>) -> Result<()> {
-    let registry =
-        Registry::new(host.db.clone(), host.runtime.clone()).with_tokens(host.tokens.clone());
-    let scheduler = Scheduler::new(
-        host.admin.clone(),
-        Arc::new(registry),
+    let scheduler = host.scheduler(
+        host.registry(),
         None,
         format!("h2h-demo-{}", std::process::id()),
         Duration::from_secs(120),

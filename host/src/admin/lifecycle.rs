@@ -12,9 +12,9 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{Actor, Admin, AdminError, backup, journal, licenses, packages, service_mode};
 use crate::db::{Database, format_millis, now_millis};
+use crate::packages::host_tasks;
 use crate::packages::manifest::Manifest;
-use crate::runtime::{CallContext, World};
-use crate::settlements::sync;
+use crate::runtime::CallContext;
 
 /// Modules of the host itself that a manifest may `require`.
 pub fn host_modules() -> Vec<(&'static str, Version)> {
@@ -559,14 +559,10 @@ async fn declare(
             )
         })
         .collect();
-    if manifest.world == World::BankConnector {
-        tasks.push((
-            sync::SYNC_TASK,
-            sync::DEFAULT_SYNC_CRON,
-            "Fetch statements of the company's accounts (run by the host)",
-            "host",
-        ));
-    }
+    tasks.extend(
+        host_tasks::for_world(manifest.world)
+            .map(|t| (t.name, t.default_cron, t.description, "host")),
+    );
     let names: Vec<&str> = tasks.iter().map(|t| t.0).collect();
     let existing = sqlx::query("SELECT name FROM plugin_tasks WHERE plugin_id = $1")
         .bind(plugin)

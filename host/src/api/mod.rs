@@ -29,8 +29,8 @@ use crate::db::Database;
 use crate::registry::Registry;
 use crate::runtime::Runtime;
 use crate::scheduler::Scheduler;
+use crate::serve::Gate;
 pub use auth::{ERP_USER_HEADER, ErpUser};
-pub use gate::Gate;
 
 /// Largest request body (a plugin package upload).
 pub const MAX_BODY_BYTES: usize = 64 << 20;

@@ -331,7 +331,7 @@ impl Manifest {
                     format!("`{name}` is not a slug or is declared twice"),
                 ));
             }
-            if world == World::BankConnector && name == crate::settlements::sync::SYNC_TASK {
+            if super::host_tasks::for_world(world).any(|t| t.name == name) {
                 return Err(fail(
                     t.name.span(),
                     "tasks.name",

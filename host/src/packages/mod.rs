@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod component;
 mod error;
+pub mod host_tasks;
 pub mod manifest;
 mod operation;
 pub mod origin;

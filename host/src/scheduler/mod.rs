@@ -26,10 +26,33 @@ use std::time::Duration;
 use sqlx::Row;
 
 use crate::admin::{Admin, AdminError};
-use crate::api::Gate;
 use crate::db::now_millis;
 use crate::registry::{Registry, UnavailableError};
-use crate::settlements::Settlements;
+
+/// What lets a run start: the serving process counts it in flight (so an
+/// install waits for it) and refuses it in service mode. Implemented by
+/// the layer that serves (`serve::Gate`), so the scheduler names none.
+pub trait RunGate: Send + Sync {
+    /// A pass held for the run's length; none while service mode is on.
+    fn enter(&self) -> Option<Box<dyn Send>>;
+}
+
+/// A task the host runs itself, for the plugins that declare it with
+/// runner `host` (the statement sync of bank connectors). The domain module
+/// that owns it registers it with [`Scheduler::with_host_task`], so the
+/// scheduler names no domain and reads none of its tables.
+#[async_trait::async_trait]
+pub trait HostTask: Send + Sync {
+    /// The task's name, as `plugin_tasks` declares it.
+    fn name(&self) -> &str;
+
+    /// The companies it runs for, for `plugin`.
+    async fn companies(&self, plugin: &str) -> Result<Vec<String>, String>;
+
+    /// Runs it for `plugin` and `company` on behalf of `user` (none: on
+    /// schedule).
+    async fn run(&self, plugin: &str, company: &str, user: Option<&str>) -> Result<(), String>;
+}
 
 /// How often a serving host looks for due tasks; cron's finest unit is a
 /// second.
@@ -122,7 +145,8 @@ pub struct Scheduler {
 struct Inner {
     admin: Admin,
     registry: Arc<Registry>,
-    gate: Option<Arc<Gate>>,
+    gate: Option<Arc<dyn RunGate>>,
+    host_tasks: Vec<Arc<dyn HostTask>>,
     owner: String,
     stale_after_ms: i64,
 }
@@ -135,7 +159,7 @@ impl Scheduler {
     pub fn new(
         admin: Admin,
         registry: Arc<Registry>,
-        gate: Option<Arc<Gate>>,
+        gate: Option<Arc<dyn RunGate>>,
         owner: String,
         stale_after: Duration,
     ) -> Self {
@@ -144,10 +168,36 @@ impl Scheduler {
                 admin,
                 registry,
                 gate,
+                host_tasks: Vec::new(),
                 owner,
                 stale_after_ms: i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX),
             }),
         }
+    }
+
+    /// Runs `task` for the plugins that declare it with runner `host`.
+    pub fn with_host_task(self, task: Arc<dyn HostTask>) -> Self {
+        let inner = &self.inner;
+        let mut host_tasks = inner.host_tasks.clone();
+        host_tasks.push(task);
+        Self {
+            inner: Arc::new(Inner {
+                admin: inner.admin.clone(),
+                registry: inner.registry.clone(),
+                gate: inner.gate.clone(),
+                host_tasks,
+                owner: inner.owner.clone(),
+                stale_after_ms: inner.stale_after_ms,
+            }),
+        }
+    }
+
+    fn host_task(&self, name: &str) -> Result<&Arc<dyn HostTask>, String> {
+        self.inner
+            .host_tasks
+            .iter()
+            .find(|t| t.name() == name)
+            .ok_or_else(|| format!("no host task `{name}` is registered in this process"))
     }
 
     /// Ticks every `interval` until aborted.
@@ -306,7 +356,10 @@ impl Scheduler {
             }
         };
         let error = if runner == "host" {
-            self.sync_statements(key, user).await.err()
+            match self.host_task(&key.task) {
+                Ok(task) => task.run(&key.plugin, &key.company, user).await.err(),
+                Err(e) => Some(e),
+            }
         } else {
             self.call(key, user).await.err()
         };
@@ -340,28 +393,6 @@ impl Scheduler {
             .map_err(|e| e.to_string())
     }
 
-    /// The host's statement sync for the task's company.
-    async fn sync_statements(&self, key: &TaskKey, user: Option<&str>) -> Result<(), String> {
-        let today = chrono::Utc::now().date_naive();
-        Settlements::new(self.db().clone())
-            .sync_company(
-                &self.inner.registry,
-                &self.inner.admin,
-                &key.plugin,
-                &key.company,
-                today,
-                user,
-            )
-            .await
-            .map(|reports| {
-                for r in reports {
-                    tracing::info!(account = %r.account, pages = r.pages, new = r.new,
-                        duplicates = r.duplicates, "statements synced");
-                }
-            })
-            .map_err(|e| e.to_string())
-    }
-
     /// Tasks of installed, enabled plugins.
     async fn declared(&self) -> Result<Vec<Declared>, SchedulerError> {
         let rows = sqlx::query(
@@ -384,22 +415,20 @@ impl Scheduler {
             .collect()
     }
 
-    /// The companies a task runs for: for the statement sync, those with an
-    /// account the plugin serves; otherwise those that set one of the
-    /// plugin's settings, or `['']` (plugin-wide) if it declares none.
+    /// The companies a task runs for: a host task says (the statement sync:
+    /// those with an account the plugin serves; one not registered here,
+    /// none); otherwise those that set one of the plugin's settings, or
+    /// `['']` (plugin-wide) if it declares none.
     async fn companies(&self, declared: &Declared) -> Result<Vec<String>, SchedulerError> {
         let plugin = declared.plugin.as_str();
         if declared.runner == "host" {
-            let rows = sqlx::query(
-                "SELECT DISTINCT company_id FROM bank_accounts WHERE plugin_id = $1 ORDER BY company_id",
-            )
-            .bind(plugin)
-            .fetch_all(self.db().pool())
-            .await?;
-            return rows
-                .iter()
-                .map(|row| Ok(row.try_get("company_id")?))
-                .collect();
+            let Ok(task) = self.host_task(&declared.task) else {
+                return Ok(Vec::new());
+            };
+            return task.companies(plugin).await.or_else(|reason| {
+                tracing::warn!(plugin, task = %declared.task, %reason, "cannot list the companies of a host task");
+                Ok(Vec::new())
+            });
         }
         let declares = sqlx::query("SELECT name FROM plugin_settings WHERE plugin_id = $1")
             .bind(plugin)

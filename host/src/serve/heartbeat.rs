@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::Gate;
 use crate::admin::{Admin, processes};
-use crate::api::Gate;
 use crate::db::now_millis;
 
 /// How often.
@@ -20,7 +20,7 @@ pub async fn run(admin: Admin, gate: Arc<Gate>, process_id: String) {
         match admin.service_mode().await {
             Ok(mode) => {
                 gate.set(mode.active, &mode.reason);
-                // Read after the gate is set: see `api::gate`.
+                // Read after the gate is set: see `serve::gate`.
                 let in_flight = gate.in_flight();
                 if let Err(e) = processes::beat(
                     admin.db(),

@@ -1,18 +1,19 @@
 //! `h2h serve`: open the host, start the heartbeat, the scheduler and the
 //! webhook delivery, serve HTTP until Ctrl-C or SIGTERM.
 
+mod gate;
 mod heartbeat;
 mod open;
 
+pub use gate::{Gate, GatePass};
 pub use open::{Host, HostConfig, OpenError};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::admin::processes;
-use crate::api::{self, AppState, Gate};
-use crate::registry::Registry;
-use crate::scheduler::{self, Scheduler};
+use crate::api::{self, AppState};
+use crate::scheduler::{self, RunGate};
 use crate::settlements::webhooks::{WebhookConfig, WebhookWorker};
 
 /// How long after a call's deadline a task run still counts as alive: a
@@ -62,13 +63,11 @@ pub async fn start(
         gate.clone(),
         process_id.clone(),
     ));
-    let registry = Arc::new(
-        Registry::new(host.db.clone(), host.runtime.clone()).with_tokens(host.tokens.clone()),
-    );
-    let scheduler = Scheduler::new(
-        host.admin.clone(),
+    let registry = host.registry();
+    let run_gate: Arc<dyn RunGate> = Arc::new(gate.clone());
+    let scheduler = host.scheduler(
         registry.clone(),
-        Some(gate.clone()),
+        Some(run_gate),
         process_id.clone(),
         config.limits.deadline + TASK_GRACE,
     );

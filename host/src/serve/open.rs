@@ -4,11 +4,15 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::admin::{Admin, AdminError, AdminSettings};
 use crate::db::{Database, DbError};
 use crate::kv::SqlKv;
+use crate::registry::Registry;
 use crate::runtime::{Limits, Runtime, RuntimeConfig, StartError};
+use crate::scheduler::{RunGate, Scheduler};
+use crate::settlements::sync::StatementSync;
 use crate::vault::{KeySource, Vault, VaultError};
 
 /// Where the host keeps its state.
@@ -116,5 +120,28 @@ impl Host {
             admin,
             tokens,
         })
+    }
+
+    /// A registry of this host's installed plugins, lending them its
+    /// tokens.
+    pub fn registry(&self) -> Arc<Registry> {
+        Arc::new(
+            Registry::new(self.db.clone(), self.runtime.clone()).with_tokens(self.tokens.clone()),
+        )
+    }
+
+    /// A scheduler calling plugins from `registry`, with the domain's host
+    /// tasks registered (the statement sync), as `h2h serve` runs one.
+    /// `owner` names the process; see [`Scheduler::new`].
+    pub fn scheduler(
+        &self,
+        registry: Arc<Registry>,
+        gate: Option<Arc<dyn RunGate>>,
+        owner: String,
+        stale_after: Duration,
+    ) -> Scheduler {
+        let sync = StatementSync::new(self.db.clone(), registry.clone(), self.admin.clone());
+        Scheduler::new(self.admin.clone(), registry, gate, owner, stale_after)
+            .with_host_task(Arc::new(sync))
     }
 }

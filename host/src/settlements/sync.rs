@@ -20,15 +20,17 @@ use sqlx::Row;
 use super::record::{Direction, IncomingTransaction};
 use super::{BankAccount, Settlements, SettlementsError};
 use crate::admin::{Admin, AdminError};
-use crate::db::now_millis;
+use crate::db::{Database, now_millis};
+use crate::packages::host_tasks::STATEMENT_SYNC;
 use crate::registry::{Registry, UnavailableError};
 use crate::runtime::CallError;
 use crate::runtime::model::{self, bank};
+use crate::scheduler::HostTask;
 
 /// The host task every bank connector gets.
-pub const SYNC_TASK: &str = "sync-statements";
+pub const SYNC_TASK: &str = STATEMENT_SYNC.name;
 /// Its default schedule: daily at 06:00 UTC.
-pub const DEFAULT_SYNC_CRON: &str = "0 6 * * *";
+pub const DEFAULT_SYNC_CRON: &str = STATEMENT_SYNC.default_cron;
 /// Days re-read before the last complete day.
 pub const OVERLAP_DAYS: u64 = 3;
 /// How far back the first sync of an account reads.
@@ -405,6 +407,59 @@ fn incoming(t: &bank::Transaction) -> Result<IncomingTransaction, String> {
         counterparty_account: t.counterparty.account.clone(),
         former_references: t.former_references.clone(),
     })
+}
+
+/// The statement sync as the scheduler runs it: registered by whoever
+/// builds a scheduler ([`crate::scheduler::Scheduler::with_host_task`]).
+pub struct StatementSync {
+    db: Database,
+    registry: std::sync::Arc<Registry>,
+    admin: Admin,
+}
+
+impl StatementSync {
+    /// The sync over `db`, calling connectors from `registry`.
+    pub fn new(db: Database, registry: std::sync::Arc<Registry>, admin: Admin) -> Self {
+        Self {
+            db,
+            registry,
+            admin,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl HostTask for StatementSync {
+    fn name(&self) -> &str {
+        SYNC_TASK
+    }
+
+    /// The companies with an account the plugin serves.
+    async fn companies(&self, plugin: &str) -> Result<Vec<String>, String> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT company_id FROM bank_accounts WHERE plugin_id = $1 ORDER BY company_id",
+        )
+        .bind(plugin)
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(|e| e.to_string())?;
+        rows.iter()
+            .map(|row| row.try_get("company_id").map_err(|e| e.to_string()))
+            .collect()
+    }
+
+    async fn run(&self, plugin: &str, company: &str, user: Option<&str>) -> Result<(), String> {
+        let today = chrono::Utc::now().date_naive();
+        let reports = Settlements::new(self.db.clone())
+            .sync_company(&self.registry, &self.admin, plugin, company, today, user)
+            .await
+            .map_err(|e| e.to_string())?;
+        for r in reports {
+            tracing::info!(account = %r.account, pages = r.pages, new = r.new,
+                duplicates = r.duplicates, "statements synced");
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,12 @@
 //! A host on a throwaway database (SQLite or PostgreSQL), a publisher key it
 //! trusts, and helpers to make packages and licenses for the test plugins.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{Days, NaiveDate, Utc};
 use h2h_host::admin::{Actor, AdminSettings};
 use h2h_host::db::testing::{TestBackend, TestDatabase};
 use h2h_host::packages::pack::write_package;
-use h2h_host::registry::Registry;
 use h2h_host::runtime::Limits;
 use h2h_host::scheduler::Scheduler;
 use h2h_host::serve::{Host, HostConfig};
@@ -121,11 +119,8 @@ impl Fixture {
     /// A scheduler of this host over a fresh registry (with its tokens), as
     /// `h2h serve` builds one; `owner` names it like a host process.
     pub fn scheduler(&self, owner: &str) -> Scheduler {
-        let registry = Registry::new(self.host.db.clone(), self.host.runtime.clone())
-            .with_tokens(self.host.tokens.clone());
-        Scheduler::new(
-            self.host.admin.clone(),
-            Arc::new(registry),
+        self.host.scheduler(
+            self.host.registry(),
             None,
             owner.to_owned(),
             Duration::from_secs(60),

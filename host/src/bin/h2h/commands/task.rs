@@ -1,11 +1,8 @@
 //! `h2h task`: scheduled tasks: list, change the cron, pause, resume, run
 //! now, history.
 
-use std::sync::Arc;
-
 use clap::Subcommand;
-use h2h_host::registry::Registry;
-use h2h_host::scheduler::{self, Scheduler};
+use h2h_host::scheduler;
 use h2h_host::serve::Host;
 
 use super::actor;
@@ -121,14 +118,9 @@ pub async fn run(host: &Host, command: &TaskCommand, out: Output) -> anyhow::Res
         }
         TaskCommand::Run { task, company } => {
             let (plugin, name) = split(task)?;
-            let registry = Arc::new(
-                Registry::new(host.db.clone(), host.runtime.clone())
-                    .with_tokens(host.tokens.clone()),
-            );
             let owner = format!("cli-{}", std::process::id());
-            let scheduler = Scheduler::new(
-                host.admin.clone(),
-                registry,
+            let scheduler = host.scheduler(
+                host.registry(),
                 None,
                 owner,
                 host.runtime.limits().deadline + std::time::Duration::from_secs(30),

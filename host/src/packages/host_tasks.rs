@@ -1,0 +1,36 @@
+//! The tasks the host runs itself for plugins of a world, declared at
+//! install beside the manifest's own (runner `host`): what the platform
+//! promises connector authors, so the manifest reserves their names. Each
+//! is run by the domain module that owns it, which registers its runner
+//! with the scheduler (`settlements::sync::StatementSync`).
+
+use crate::runtime::World;
+
+/// One host task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostTaskSpec {
+    /// The plugins it is declared for.
+    pub world: World,
+    /// Its name; a manifest may not declare a task of this name.
+    pub name: &'static str,
+    /// Its default schedule, which the admin may change like any task's.
+    pub default_cron: &'static str,
+    /// What admins read.
+    pub description: &'static str,
+}
+
+/// The statement sync every bank connector gets.
+pub const STATEMENT_SYNC: HostTaskSpec = HostTaskSpec {
+    world: World::BankConnector,
+    name: "sync-statements",
+    default_cron: "0 6 * * *",
+    description: "Fetch statements of the company's accounts (run by the host)",
+};
+
+/// Every host task.
+pub const HOST_TASKS: [HostTaskSpec; 1] = [STATEMENT_SYNC];
+
+/// The host tasks declared for plugins of `world`.
+pub fn for_world(world: World) -> impl Iterator<Item = HostTaskSpec> {
+    HOST_TASKS.into_iter().filter(move |t| t.world == world)
+}
