@@ -16,8 +16,8 @@ use crate::capabilities::signing::SigningGrant;
 use crate::capabilities::storage::StorageGrant;
 use crate::db::Database;
 use crate::packages::manifest::Manifest;
+use crate::pkcs11::TokenService;
 use crate::runtime::{Plugin, Runtime};
-use crate::tokens::TokenService;
 
 /// What the host lends a plugin: what its manifest declares, as the admin
 /// narrowed or completed it. Signing needs the host's tokens; without them
@@ -28,7 +28,9 @@ pub async fn grants_for(
     tokens: Option<&Arc<TokenService>>,
 ) -> Result<Grants, AdminError> {
     let signing = match tokens {
-        Some(tokens) if manifest.signing => tokens.signing_grant(&manifest.id).await?,
+        Some(tokens) if manifest.signing => {
+            SigningGrant::new(tokens.clone(), tokens.granted_tokens(&manifest.id).await?)
+        }
         _ => SigningGrant::default(),
     };
     Ok(Grants {

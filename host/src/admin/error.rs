@@ -199,7 +199,7 @@ pub enum AdminError {
     NoWebhook(String),
     /// A signing token could not be registered, granted or used.
     #[error(transparent)]
-    Token(#[from] crate::tokens::TokenError),
+    Token(#[from] crate::pkcs11::TokenError),
     /// The vault failed.
     #[error(transparent)]
     Vault(#[from] crate::vault::VaultError),

@@ -8,7 +8,7 @@ use sqlx::Row;
 use super::{Actor, Admin, AdminError};
 use crate::db::Database;
 use crate::packages::manifest::{Manifest, is_slug};
-use crate::tokens::{self, SlotSelector, SlotView, TokenError, TokenRecord, TokenService};
+use crate::pkcs11::{self, SlotSelector, SlotView, TokenError, TokenRecord, TokenService};
 
 /// A token just registered, and the slot it was found in.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -71,8 +71,8 @@ impl Admin {
     /// Every registered token with its grants and its module's slots.
     pub async fn tokens(&self) -> Result<Vec<TokenListing>, AdminError> {
         let mut listings = Vec::new();
-        for token in tokens::list_tokens(&self.db).await? {
-            let granted_to = tokens::grantees(&self.db, &token.name).await?;
+        for token in pkcs11::list_tokens(&self.db).await? {
+            let granted_to = pkcs11::grantees(&self.db, &token.name).await?;
             let (slots, module_error) = match TokenService::inspect_module(&token.module_path).await
             {
                 Ok(slots) => (slots, None),
@@ -97,9 +97,9 @@ impl Admin {
         plugin: &str,
     ) -> Result<GrantChange, AdminError> {
         let result = async {
-            tokens::get_token(&self.db, token).await?;
+            pkcs11::get_token(&self.db, token).await?;
             require_signing_plugin(&self.db, plugin).await?;
-            let changed = tokens::grant(&self.db, token, plugin, actor.as_str()).await?;
+            let changed = pkcs11::grant(&self.db, token, plugin, actor.as_str()).await?;
             super::grants::touch(&self.db, plugin).await?;
             Ok(change(token, plugin, changed))
         }
@@ -125,8 +125,8 @@ impl Admin {
         plugin: &str,
     ) -> Result<GrantChange, AdminError> {
         let result = async {
-            tokens::get_token(&self.db, token).await?;
-            let changed = tokens::revoke(&self.db, token, plugin).await?;
+            pkcs11::get_token(&self.db, token).await?;
+            let changed = pkcs11::revoke(&self.db, token, plugin).await?;
             super::grants::touch(&self.db, plugin).await?;
             Ok(change(token, plugin, changed))
         }
@@ -167,7 +167,7 @@ async fn register(
         None => only_token(module_path).await?,
     };
     let found = TokenService::find_token(name, module_path, &selector).await?;
-    let token = tokens::insert_token(db, name, module_path, &selector, actor.as_str()).await?;
+    let token = pkcs11::insert_token(db, name, module_path, &selector, actor.as_str()).await?;
     Ok(RegisteredToken { token, found })
 }
 

@@ -51,7 +51,7 @@ pub struct AppState {
     /// Runs plugin tasks, on schedule and on demand.
     pub scheduler: Scheduler,
     /// Signing tokens and the ERP users' signing sessions.
-    pub tokens: Arc<crate::tokens::TokenService>,
+    pub tokens: Arc<crate::pkcs11::TokenService>,
 }
 
 /// The document's frame; the paths come from the routers.

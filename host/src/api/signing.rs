@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::ApiError;
-use crate::tokens::{Closed, TokenError};
+use crate::pkcs11::{Closed, TokenError};
 
 /// The signing routes, merged into the ERP API.
 pub fn routes() -> Router<AppState> {
@@ -90,7 +90,7 @@ struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
-) -> Json<Vec<crate::tokens::SessionInfo>> {
+) -> Json<Vec<crate::pkcs11::SessionInfo>> {
     Json(state.tokens.sessions(query.company.as_deref()))
 }
 

@@ -8,11 +8,12 @@ mod error;
 pub mod host_tasks;
 pub mod manifest;
 mod operation;
-pub mod origin;
 pub mod pack;
 mod package;
 pub mod signature;
 
+/// Allow-list entries, as the HTTP capability checks them.
+pub use crate::capabilities::http::origin;
 pub use archive::PackageLimits;
 pub use error::PackageError;
 pub use operation::Operation;

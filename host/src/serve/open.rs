@@ -89,7 +89,7 @@ pub struct Host {
     /// Admin operations.
     pub admin: Admin,
     /// Signing tokens and sessions.
-    pub tokens: Arc<crate::tokens::TokenService>,
+    pub tokens: Arc<crate::pkcs11::TokenService>,
 }
 
 impl Host {
@@ -108,7 +108,7 @@ impl Host {
             Arc::new(SqlKv::new(db.clone())),
         )?);
         let vault = Arc::new(Vault::load(&config.vault_key)?);
-        let tokens = Arc::new(crate::tokens::TokenService::new(
+        let tokens = Arc::new(crate::pkcs11::TokenService::new(
             db.clone(),
             Some(vault.clone()),
         ));

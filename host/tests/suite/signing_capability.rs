@@ -15,9 +15,9 @@ use h2h_host::admin::Role;
 use h2h_host::capabilities::Grants;
 use h2h_host::capabilities::signing::SigningGrant;
 use h2h_host::db::testing::TestBackend;
+use h2h_host::pkcs11::{SlotSelector, TokenError, TokenService};
 use h2h_host::runtime::{CallContext, Plugin};
 use h2h_host::serve;
-use h2h_host::tokens::{SlotSelector, TokenError, TokenService};
 use h2h_host::vault::EntryId;
 use h2h_test_plugins::{MINIMAL, WELL_BEHAVED};
 use reqwest::StatusCode;
@@ -850,8 +850,13 @@ async fn admin_functions(backend: TestBackend) {
     assert_eq!(listing[0].token.token_label.as_deref(), Some(label));
     assert_eq!(listing[0].granted_to, ["signer"]);
     assert!(listing[0].module_error.is_none());
-    let grant = fx.host.tokens.signing_grant("signer").await.expect("grant");
-    assert_eq!(grant.tokens(), ["card"]);
+    let granted = fx
+        .host
+        .tokens
+        .granted_tokens("signer")
+        .await
+        .expect("grant");
+    assert_eq!(granted, ["card"]);
 
     assert!(
         admin
@@ -867,8 +872,13 @@ async fn admin_functions(backend: TestBackend) {
             .expect("again")
             .changed
     );
-    let grant = fx.host.tokens.signing_grant("signer").await.expect("grant");
-    assert!(grant.tokens().is_empty());
+    let granted = fx
+        .host
+        .tokens
+        .granted_tokens("signer")
+        .await
+        .expect("grant");
+    assert!(granted.is_empty());
 
     let audit: Vec<(String, String, String)> = admin
         .audit(0, 1000)

@@ -135,7 +135,7 @@ fn error_code(error: &anyhow::Error) -> &'static str {
         e.kind()
     } else if let Some(e) = error.downcast_ref::<h2h_host::vault::VaultError>() {
         e.kind()
-    } else if let Some(e) = error.downcast_ref::<h2h_host::tokens::TokenError>() {
+    } else if let Some(e) = error.downcast_ref::<h2h_host::pkcs11::TokenError>() {
         e.kind()
     } else if error.downcast_ref::<std::io::Error>().is_some() {
         "io_error"

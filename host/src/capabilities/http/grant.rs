@@ -12,7 +12,7 @@ use sha2::Digest;
 use tokio::sync::Semaphore;
 
 use super::client::{self, ClientKey};
-use crate::packages::origin::AllowedOrigin;
+use super::origin::AllowedOrigin;
 
 /// Limits on one plugin's outgoing HTTP.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! lists and the admin granted, and only to public addresses unless the
 //! admin allowed that exact `host:port`.
 //!
+//! - `origin`: one entry of an allow-list, `scheme://host[:port]`;
 //! - `grant`: what a plugin may reach, and the clients and permits its
 //!   calls share;
 //! - `address`: which IPs are off limits, checked on the resolved address;
@@ -14,11 +15,13 @@ mod address;
 mod client;
 mod exchange;
 mod grant;
+pub mod origin;
 mod pkcs12;
 mod redact;
 
 pub use address::{AddressKind, forbidden};
 pub use grant::{ClientIdentity, GrantError, HttpGrant, HttpLimits};
+pub use origin::AllowedOrigin;
 pub use pkcs12::pkcs12_to_pem;
 
 use std::collections::BTreeMap;

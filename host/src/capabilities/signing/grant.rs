@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::tokens::TokenService;
+use crate::pkcs11::TokenService;
 
 /// What one plugin may sign with. Cheap to clone.
 #[derive(Clone, Default)]

@@ -3,7 +3,7 @@
 //!
 //! - `grant`: which registered tokens the plugin may use;
 //! - the tokens, sessions and mechanisms themselves are
-//!   [`crate::tokens::TokenService`]'s.
+//!   [`crate::pkcs11::TokenService`]'s.
 //!
 //! Sessions belong to a company: a call sees the certificates of the
 //! granted tokens on which an ERP user of its company opened a session (or
@@ -16,7 +16,7 @@ pub use grant::SigningGrant;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::tokens::{KeyId, SignMechanism, TokenCertificate, TokenError, millis_since};
+use crate::pkcs11::{KeyId, SignMechanism, TokenCertificate, TokenError, millis_since};
 use crate::wit::v2::signing::{self, Certificate, Mechanism, SigningError};
 
 /// Per-call state of the signing capability.

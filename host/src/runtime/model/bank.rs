@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{Document, Money};
-use crate::tokens::SignMechanism;
+use crate::pkcs11::SignMechanism;
 
 /// How a user proves who they are when opening a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,7 +1,7 @@
 //! 2.0 export types ↔ the host's model (`runtime::model`).
 
+use crate::pkcs11::SignMechanism;
 use crate::runtime::model::{self, bank as m, pos as p};
-use crate::tokens::SignMechanism;
 use crate::wit::v2::{bank_exports as b, pos_exports as w, types};
 
 crate::runtime::adapter::money_and_error_conversions!();

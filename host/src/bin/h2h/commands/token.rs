@@ -2,8 +2,8 @@
 //! revoke.
 
 use clap::Subcommand;
+use h2h_host::pkcs11::SlotSelector;
 use h2h_host::serve::Host;
-use h2h_host::tokens::SlotSelector;
 
 use super::actor;
 use crate::output::{Output, table};

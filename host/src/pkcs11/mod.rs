@@ -35,7 +35,6 @@ use cryptoki::error::{Error as CkError, RvError};
 use cryptoki::slot::Slot;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::capabilities::signing::SigningGrant;
 use crate::db::Database;
 use crate::vault::{EntryId, Vault, VaultStore};
 use session::{Login, OpenSession};
@@ -223,10 +222,9 @@ impl TokenService {
         })
     }
 
-    /// The grant of `plugin`: the tokens an admin granted it.
-    pub async fn signing_grant(self: &Arc<Self>, plugin: &str) -> Result<SigningGrant, TokenError> {
-        let tokens = store::granted_tokens(&self.db, plugin).await?;
-        Ok(SigningGrant::new(self.clone(), tokens))
+    /// The tokens an admin granted `plugin`, by name.
+    pub async fn granted_tokens(&self, plugin: &str) -> Result<Vec<String>, TokenError> {
+        store::granted_tokens(&self.db, plugin).await
     }
 
     /// The open session, or one opened with the saved PIN (tried once: a
