@@ -3,9 +3,8 @@
 
 use crate::admin;
 use crate::admin::Fixture;
-use h2h_host::admin::Role;
+use crate::served::Served;
 use h2h_host::db::testing::TestBackend;
-use h2h_host::serve;
 use h2h_test_plugins::TICKER;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -18,28 +17,14 @@ async fn companies_settings_and_tasks_over_http(backend: TestBackend) {
                  [[tasks]]\nname = \"tick\"\ncron = \"0 6 * * *\"\ndescription = \"Counts.\"\n";
     fx.install_with("ticker", &admin::manifest("ticker", "1.0.0", extra), TICKER)
         .await;
-    let key = fx
-        .host
-        .admin
-        .create_api_key(&fx.actor, "ops", Role::Admin)
-        .await
-        .expect("key");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = serve::start(
-        fx.config.clone(),
-        "127.0.0.1:0".parse().expect("addr"),
-        async {
-            let _ = stopped.await;
-        },
-    )
-    .await
-    .expect("serving");
-    let base = format!("http://{}/admin/v1", running.addr);
-    let client = reqwest::Client::new();
+    let api = Served::start(&fx).await;
+    let base = format!("{}/admin/v1", api.base);
+    let client = &api.client;
+    let key = &api.admin_key;
 
     let added = client
         .post(format!("{base}/companies"))
-        .bearer_auth(&key.secret)
+        .bearer_auth(key)
         .json(&json!({ "id": "acme", "name": "ACME S.A." }))
         .send()
         .await
@@ -47,7 +32,7 @@ async fn companies_settings_and_tasks_over_http(backend: TestBackend) {
     assert_eq!(added.status(), StatusCode::OK);
     let again = client
         .post(format!("{base}/companies"))
-        .bearer_auth(&key.secret)
+        .bearer_auth(key)
         .json(&json!({ "id": "acme", "name": "ACME again" }))
         .send()
         .await
@@ -60,7 +45,7 @@ async fn companies_settings_and_tasks_over_http(backend: TestBackend) {
         .put(format!(
             "{base}/companies/acme/plugins/ticker/settings/token"
         ))
-        .bearer_auth(&key.secret)
+        .bearer_auth(key)
         .json(&json!({ "value": "tok-very-secret" }))
         .send()
         .await
@@ -75,7 +60,7 @@ async fn companies_settings_and_tasks_over_http(backend: TestBackend) {
 
     let bad = client
         .put(format!("{base}/tasks/ticker/tick"))
-        .bearer_auth(&key.secret)
+        .bearer_auth(key)
         .json(&json!({ "cron": "every day" }))
         .send()
         .await
@@ -83,7 +68,7 @@ async fn companies_settings_and_tasks_over_http(backend: TestBackend) {
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let paused: Value = client
         .put(format!("{base}/tasks/ticker/tick"))
-        .bearer_auth(&key.secret)
+        .bearer_auth(key)
         .json(&json!({ "cron": "*/10 * * * *", "paused": true }))
         .send()
         .await
@@ -95,15 +80,14 @@ async fn companies_settings_and_tasks_over_http(backend: TestBackend) {
     assert_eq!(paused["paused"], true);
     let history = client
         .get(format!("{base}/tasks/ticker/tick/history"))
-        .bearer_auth(&key.secret)
+        .bearer_auth(key)
         .send()
         .await
         .expect("call");
     assert_eq!(history.status(), StatusCode::OK);
     assert_eq!(history.json::<Value>().await.expect("json"), json!([]));
 
-    let _ = stop.send(());
-    running.server.await.expect("join").expect("served");
+    api.stop().await;
     fx.finish().await;
 }
 

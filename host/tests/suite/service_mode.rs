@@ -3,13 +3,12 @@
 //! is rolled back by the next start. On SQLite and on PostgreSQL.
 
 use crate::admin;
+use crate::served::Served;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::admin::Fixture;
-use h2h_host::admin::Role;
 use h2h_host::db::testing::TestBackend;
-use h2h_host::serve;
 use h2h_test_plugins::{VERSIONED, VERSIONED_SLOW};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -52,35 +51,13 @@ async fn erp_gets_503_in_service_mode(backend: TestBackend) {
         .grant_company(&fx.actor, "anna", "acme", false)
         .await
         .expect("grant");
-    let admin_key = fx
-        .host
-        .admin
-        .create_api_key(&fx.actor, "ops", Role::Admin)
-        .await
-        .expect("key");
-    let erp_key = fx
-        .host
-        .admin
-        .create_api_key(&fx.actor, "erp", Role::Erp)
-        .await
-        .expect("key");
-
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = serve::start(
-        fx.config.clone(),
-        "127.0.0.1:0".parse().expect("addr"),
-        async {
-            let _ = stopped.await;
-        },
-    )
-    .await
-    .expect("serving");
-    let base = format!("http://{}", running.addr);
-    let client = reqwest::Client::new();
+    let api = Served::start(&fx).await;
+    let (base, client) = (&api.base, &api.client);
+    let (admin_key, erp_key) = (&api.admin_key, &api.erp_key);
     let erp = |path: &str| {
         client
             .post(format!("{base}/erp/v1{path}"))
-            .bearer_auth(&erp_key.secret)
+            .bearer_auth(erp_key)
             .header("X-H2H-User", "anna")
             .json(&json!({ "company": "acme" }))
     };
@@ -98,7 +75,7 @@ async fn erp_gets_503_in_service_mode(backend: TestBackend) {
     // An ERP key is not an admin key; no key is nobody.
     let forbidden = client
         .get(format!("{base}/admin/v1/plugins"))
-        .bearer_auth(&erp_key.secret)
+        .bearer_auth(erp_key)
         .send()
         .await
         .expect("call");
@@ -112,7 +89,7 @@ async fn erp_gets_503_in_service_mode(backend: TestBackend) {
 
     let on = client
         .put(format!("{base}/admin/v1/service-mode"))
-        .bearer_auth(&admin_key.secret)
+        .bearer_auth(admin_key)
         .json(&json!({ "active": true, "reason": "bank migration" }))
         .send()
         .await
@@ -135,7 +112,7 @@ async fn erp_gets_503_in_service_mode(backend: TestBackend) {
     // Admin requests still work.
     let list = client
         .get(format!("{base}/admin/v1/plugins"))
-        .bearer_auth(&admin_key.secret)
+        .bearer_auth(admin_key)
         .send()
         .await
         .expect("call");
@@ -160,7 +137,7 @@ async fn erp_gets_503_in_service_mode(backend: TestBackend) {
 
     let audit: Value = client
         .get(format!("{base}/admin/v1/audit?limit=1000"))
-        .bearer_auth(&admin_key.secret)
+        .bearer_auth(admin_key)
         .send()
         .await
         .expect("call")
@@ -176,8 +153,7 @@ async fn erp_gets_503_in_service_mode(backend: TestBackend) {
     assert_eq!(on_entry["actor"], "api:ops");
     assert_eq!(on_entry["outcome"], "ok");
 
-    let _ = stop.send(());
-    running.server.await.expect("join").expect("clean stop");
+    api.stop().await;
     fx.finish().await;
 }
 on_both_databases!(erp_gets_503_in_service_mode);

@@ -10,14 +10,13 @@ use std::process::Command;
 use std::sync::Arc;
 
 use crate::admin::{Fixture, manifest};
+use crate::served::Served;
 use crate::softhsm::{EC_ID, PIN, RSA_ID, SoftHsm, softhsm};
-use h2h_host::admin::Role;
 use h2h_host::capabilities::Grants;
 use h2h_host::capabilities::signing::SigningGrant;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::pkcs11::{SlotSelector, TokenError, TokenService};
 use h2h_host::runtime::{CallContext, Plugin};
-use h2h_host::serve;
 use h2h_host::vault::EntryId;
 use h2h_test_plugins::{MINIMAL, WELL_BEHAVED};
 use reqwest::StatusCode;
@@ -606,31 +605,11 @@ async fn one_token_serves_one_companys_login_at_a_time() {
 async fn the_erp_api_opens_lists_and_closes_sessions() {
     let Some(hsm) = softhsm() else { return };
     let fx = host(hsm, "api").await;
-    let key = fx
-        .host
-        .admin
-        .create_api_key(&fx.actor, "erp", Role::Erp)
-        .await
-        .expect("key");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = serve::start(
-        fx.config.clone(),
-        "127.0.0.1:0".parse().expect("addr"),
-        async {
-            let _ = stopped.await;
-        },
-    )
-    .await
-    .expect("serving");
-    let base = format!("http://{}/erp/v1/signing/sessions", running.addr);
-    let client = reqwest::Client::new();
-    let post = |body: Value| {
-        client
-            .post(&base)
-            .bearer_auth(&key.secret)
-            .json(&body)
-            .send()
-    };
+    let api = Served::start(&fx).await;
+    let base = format!("{}/erp/v1/signing/sessions", api.base);
+    let client = &api.client;
+    let key = &api.erp_key;
+    let post = |body: Value| client.post(&base).bearer_auth(key).json(&body).send();
 
     let wrong = post(json!({"company": "acme", "token": "api", "pin": "0000-wrong", "save": true, "user": "anna"}))
         .await
@@ -654,7 +633,7 @@ async fn the_erp_api_opens_lists_and_closes_sessions() {
 
     let listed: Value = client
         .get(format!("{base}?company=acme"))
-        .bearer_auth(&key.secret)
+        .bearer_auth(key)
         .send()
         .await
         .expect("call")
@@ -677,7 +656,7 @@ async fn the_erp_api_opens_lists_and_closes_sessions() {
 
     let closed = client
         .delete(format!("{base}/acme/api"))
-        .bearer_auth(&key.secret)
+        .bearer_auth(key)
         .send()
         .await
         .expect("call");
@@ -704,8 +683,7 @@ async fn the_erp_api_opens_lists_and_closes_sessions() {
     let body: Value = locked.json().await.expect("json");
     assert_eq!(body["code"], "pin_locked");
 
-    let _ = stop.send(());
-    running.server.await.expect("joined").expect("served");
+    api.stop().await;
     fx.finish().await;
 }
 

@@ -11,13 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::admin::Fixture;
+use crate::served::Served;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::NaiveDate;
-use h2h_host::admin::Role;
 use h2h_host::db::testing::TestBackend;
-use h2h_host::serve;
 use h2h_host::settlements::webhooks::{WebhookConfig, WebhookWorker};
 use h2h_host::settlements::{BankAccount, Direction, IncomingTransaction, Settlements};
 use secrecy::SecretString;
@@ -232,29 +231,14 @@ async fn serve_posts_signed_events_in_order(backend: TestBackend) {
     let settlements = setup(&fx).await;
     record(&settlements, "acme", "BEFORE").await;
     let (addr, receiver) = receiver(&[]).await;
-    let key = fx
-        .host
-        .admin
-        .create_api_key(&fx.actor, "ops", Role::Admin)
-        .await
-        .expect("key")
-        .secret;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = serve::start(
-        fx.config.clone(),
-        "127.0.0.1:0".parse().expect("addr"),
-        async {
-            let _ = stopped.await;
-        },
-    )
-    .await
-    .expect("serving");
-    let admin = format!("http://{}/admin/v1", running.addr);
-    let client = reqwest::Client::new();
+    let api = Served::start(&fx).await;
+    let admin = format!("{}/admin/v1", api.base);
+    let client = &api.client;
+    let key = &api.admin_key;
     let put = |url: String, secret: &str| {
         client
             .put(format!("{admin}/companies/acme/webhook"))
-            .bearer_auth(&key)
+            .bearer_auth(key)
             .json(&json!({"url": url, "secret": secret}))
             .send()
     };
@@ -313,7 +297,7 @@ async fn serve_posts_signed_events_in_order(backend: TestBackend) {
 
     let listed = client
         .get(format!("{admin}/webhooks"))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .send()
         .await
         .expect("call")
@@ -349,20 +333,19 @@ async fn serve_posts_signed_events_in_order(backend: TestBackend) {
 
     let removed = client
         .delete(format!("{admin}/companies/acme/webhook"))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .send()
         .await
         .expect("call");
     assert_eq!(removed.status(), StatusCode::OK);
     let gone = client
         .delete(format!("{admin}/companies/acme/webhook"))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .send()
         .await
         .expect("call");
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
-    let _ = stop.send(());
-    running.server.await.expect("join").expect("served");
+    api.stop().await;
     fx.finish().await;
 }
 
