@@ -97,23 +97,20 @@ impl Settlements {
                 == Some(1);
         let mut report = RecordReport::default();
         for t in page {
-            match known(&mut tx, &account.id, t).await? {
-                Known::Stored => {
-                    report.duplicates += 1;
-                    continue;
-                }
-                Known::Former(id) => {
-                    alias(&mut tx, &account.id, &t.bank_reference, id).await?;
-                    report.duplicates += 1;
-                    report.rekeyed += 1;
-                    continue;
-                }
-                Known::New => {}
+            if let Some(id) = stored_under_former_key(&mut tx, &account.id, t).await? {
+                alias(&mut tx, &account.id, &t.bank_reference, id).await?;
+                report.duplicates += 1;
+                report.rekeyed += 1;
+                continue;
             }
+            // One statement per line: stored under this key, or known by it
+            // as an alias, means a duplicate.
             let inserted = sqlx::query(
                 "INSERT INTO bank_transactions (account_id, dedupe_key, booking_date, direction, \
                    amount, currency, title, counterparty_name, counterparty_account, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+                 WHERE NOT EXISTS (SELECT 1 FROM bank_transaction_aliases \
+                   WHERE account_id = $1 AND alias = $2) \
                  ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id",
             )
             .bind(&account.id)
@@ -172,14 +169,6 @@ impl Settlements {
     }
 }
 
-/// Whether a line is stored already: under its key or an alias of it, or
-/// under one of its former references.
-enum Known {
-    Stored,
-    Former(i64),
-    New,
-}
-
 /// The stored transaction `key` names on `account`, as its key or an alias.
 async fn stored_id(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -198,13 +187,17 @@ async fn stored_id(
     Ok(row.map(|row| row.try_get::<i64, _>(0)).transpose()?)
 }
 
-async fn known(
+/// The transaction `t` is stored as under one of its former references,
+/// when it is not stored under its own key; only lines that name former
+/// references pay for the look-up.
+async fn stored_under_former_key(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     account: &str,
     t: &IncomingTransaction,
-) -> Result<Known, SettlementsError> {
-    if stored_id(tx, account, &t.bank_reference).await?.is_some() {
-        return Ok(Known::Stored);
+) -> Result<Option<i64>, SettlementsError> {
+    if t.former_references.is_empty() || stored_id(tx, account, &t.bank_reference).await?.is_some()
+    {
+        return Ok(None);
     }
     for former in t
         .former_references
@@ -212,10 +205,10 @@ async fn known(
         .filter(|f| **f != t.bank_reference)
     {
         if let Some(id) = stored_id(tx, account, former).await? {
-            return Ok(Known::Former(id));
+            return Ok(Some(id));
         }
     }
-    Ok(Known::New)
+    Ok(None)
 }
 
 /// Records `key` as another name of stored transaction `id`.

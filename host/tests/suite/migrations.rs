@@ -54,20 +54,12 @@ async fn sqlite_schema(db: &Database) -> Schema {
             .collect();
         schema.insert(table, columns);
     }
-    let indexes = sqlx::query(
-        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+    add_indexes(
+        &mut schema,
+        db,
+        "SELECT name, tbl_name AS tbl FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
     )
-    .fetch_all(db.pool())
-    .await
-    .expect("indexes");
-    for index in indexes {
-        let table: String = index.try_get("tbl_name").expect("table");
-        let name: String = index.try_get("name").expect("name");
-        schema
-            .entry(table)
-            .or_default()
-            .push(format!("index {name}"));
-    }
+    .await;
     schema
 }
 
@@ -94,7 +86,9 @@ async fn postgres_schema(db: &Database) -> Schema {
             .push(column(&name, kind(&declared), not_null));
     }
     // Indexes made by CREATE INDEX, not those backing a key or constraint.
-    let indexes = sqlx::query(
+    add_indexes(
+        &mut schema,
+        db,
         "SELECT i.relname::text AS name, t.relname::text AS tbl \
          FROM pg_index x \
            JOIN pg_class i ON i.oid = x.indexrelid \
@@ -103,9 +97,16 @@ async fn postgres_schema(db: &Database) -> Schema {
          WHERE n.nspname = current_schema() \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
     )
-    .fetch_all(db.pool())
-    .await
-    .expect("indexes");
+    .await;
+    schema
+}
+
+/// Adds `index <name>` to its table for each row (`name`, `tbl`) of `query`.
+async fn add_indexes(schema: &mut Schema, db: &Database, query: &str) {
+    let indexes = sqlx::query(query)
+        .fetch_all(db.pool())
+        .await
+        .expect("indexes");
     for index in indexes {
         let table: String = index.try_get("tbl").expect("table");
         let name: String = index.try_get("name").expect("name");
@@ -114,7 +115,6 @@ async fn postgres_schema(db: &Database) -> Schema {
             .or_default()
             .push(format!("index {name}"));
     }
-    schema
 }
 
 fn column(name: &str, kind: &str, not_null: bool) -> String {
