@@ -36,6 +36,9 @@ impl From<HttpError> for Error {
                 "no client certificate named `{name}` is stored for this company"
             )),
             HttpError::Timeout => Error::timeout("no answer in time"),
+            HttpError::NotSent(reason) => {
+                Error::unavailable(format!("could not reach the server: {reason}"))
+            }
             HttpError::Connection(reason) => {
                 Error::unavailable(format!("connection failed: {reason}"))
             }

@@ -112,6 +112,8 @@ pub struct SyncReport {
     pub settled: Vec<String>,
     /// Invoices flagged for review.
     pub review: Vec<String>,
+    /// The last day the bank has closed, when the connector says.
+    pub final_through: Option<String>,
 }
 
 /// Where an account's sync stands.
@@ -121,6 +123,9 @@ pub struct SyncState {
     pub account: String,
     /// Statements are complete up to this date.
     pub synced_through: Option<String>,
+    /// The last day the bank has closed, as its connector last said; later
+    /// days may still change and are read again by the next sync.
+    pub final_through: Option<String>,
     /// Last attempt, Unix milliseconds.
     pub last_attempt_at: Option<i64>,
     /// Last success, Unix milliseconds.
@@ -190,7 +195,13 @@ impl Settlements {
             .fetch_all(registry, admin, &account, from, today, user)
             .await;
         match &result {
-            Ok(_) => self.mark_success(account_id, today).await?,
+            Ok(report) => {
+                let final_through = report
+                    .final_through
+                    .as_deref()
+                    .and_then(|d| NaiveDate::from_str(d).ok());
+                self.mark_success(account_id, today, final_through).await?
+            }
             Err(e) => self.mark_failure(account_id, &e.to_string()).await?,
         }
         result
@@ -251,6 +262,14 @@ impl Settlements {
             report.duplicates += recorded.duplicates;
             report.settled.extend(recorded.settled);
             report.review.extend(recorded.review);
+            if let Some(day) = &page.final_through {
+                let day = NaiveDate::from_str(day).map_err(|_| SyncError::BadStatement {
+                    account: account.id.clone(),
+                    plugin: account.plugin.clone(),
+                    reason: format!("final-through `{day}` is not YYYY-MM-DD"),
+                })?;
+                report.final_through = report.final_through.clone().max(Some(day.to_string()));
+            }
             match page.continuation {
                 Some(next) if !next.is_empty() => continuation = Some(next),
                 _ => break,
@@ -271,7 +290,7 @@ impl Settlements {
     /// Where `account`'s sync stands (empty if it never ran).
     pub async fn sync_state(&self, account: &str) -> Result<SyncState, SettlementsError> {
         let row = sqlx::query(
-            "SELECT synced_through, last_attempt_at, last_success_at, last_error, \
+            "SELECT synced_through, final_through, last_attempt_at, last_success_at, last_error, \
                balance_booked, balance_available, balance_as_of \
              FROM account_sync WHERE account_id = $1",
         )
@@ -287,6 +306,7 @@ impl Settlements {
         Ok(SyncState {
             account: account.to_owned(),
             synced_through: row.try_get("synced_through")?,
+            final_through: row.try_get("final_through")?,
             last_attempt_at: row.try_get("last_attempt_at")?,
             last_success_at: row.try_get("last_success_at")?,
             last_error: row.try_get("last_error")?,
@@ -312,15 +332,19 @@ impl Settlements {
         &self,
         account: &str,
         through: NaiveDate,
+        final_through: Option<NaiveDate>,
     ) -> Result<(), SettlementsError> {
-        // Today is not complete yet: the next sync starts from yesterday's
-        // overlap and reads today again.
+        // Today is not complete yet, nor any day after the last one the bank
+        // closed: the next sync starts from the overlap before them.
         let complete = through.pred_opt().unwrap_or(through);
+        let complete = final_through.map_or(complete, |day| day.min(complete));
         sqlx::query(
-            "UPDATE account_sync SET synced_through = $1, last_success_at = $2, last_error = NULL \
-             WHERE account_id = $3",
+            "UPDATE account_sync SET synced_through = $1, final_through = $2, \
+               last_success_at = $3, last_error = NULL \
+             WHERE account_id = $4",
         )
         .bind(complete.to_string())
+        .bind(final_through.map(|d| d.to_string()))
         .bind(now_millis())
         .bind(account)
         .execute(self.db.pool())

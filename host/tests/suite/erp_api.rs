@@ -33,6 +33,12 @@ const ERP_ROUTES: &[(&str, &str)] = &[
     ("post", "/erp/v1/receivables"),
     ("get", "/erp/v1/receivables/{company}/{invoice}"),
     ("get", "/erp/v1/events"),
+    ("post", "/erp/v1/transfers"),
+    ("post", "/erp/v1/transfers/export"),
+    ("get", "/erp/v1/batches/{id}"),
+    ("post", "/erp/v1/batches/{id}/refresh"),
+    ("post", "/erp/v1/batches/{id}/withdraw"),
+    ("post", "/erp/v1/batches/{id}/submit"),
 ];
 
 /// The admin routes for ERP users and webhooks.

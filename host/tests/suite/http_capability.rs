@@ -432,6 +432,41 @@ async fn redirects_stop_after_the_limit() {
     );
 }
 
+/// A server that reads the request, then drops the connection unanswered.
+async fn serve_hang_up() -> u16 {
+    let (listener, port) = listener().await;
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            drop(socket);
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_request_that_never_left_is_not_sent_and_one_that_did_is_a_connection_error() {
+    // A closed port: nothing reached a server, so a payment order may be
+    // sent again safely.
+    let closed = {
+        let (listener, port) = listener().await;
+        drop(listener);
+        port
+    };
+    let hang_up = serve_hang_up().await;
+    let h = harness(loopback_grant(&[closed, hang_up]), limits());
+
+    let url = format!("http://127.0.0.1:{closed}/payment");
+    let fetched = h.fetch(&[("url", &url), ("method", "POST")]).await;
+    assert_eq!(fetched["error"]["kind"], "not-sent", "{fetched}");
+
+    // The server read the request before hanging up: it may have acted.
+    let url = format!("http://127.0.0.1:{hang_up}/payment");
+    let fetched = h.fetch(&[("url", &url), ("method", "POST")]).await;
+    assert_eq!(fetched["error"]["kind"], "connection", "{fetched}");
+}
+
 #[tokio::test]
 async fn loopback_is_denied_unless_the_admin_allowed_that_host_and_port() {
     let port = serve(Bank::default()).await;

@@ -384,7 +384,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
             .parse::<TransferStatus>()
             .expect_err("unknown status")
             .to_string(),
-        "unknown transfer status `sent`; one of: queued, batched, submitted, awaiting-approval, accepted, executed, rejected, cancelled"
+        "unknown transfer status `sent`; one of: queued, batched, submitted, awaiting-approval, accepted, executed, rejected, cancelled, needs-review"
     );
     room.fx.finish().await;
 }

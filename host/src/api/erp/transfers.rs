@@ -1,7 +1,7 @@
 //! The transfer waiting room over HTTP: queue transfers (idempotent by the
 //! ERP's id), list, read, cancel while queued, export (batch per account and
-//! submit), read a batch, refresh it from the bank, submit it again. Thin:
-//! the work is in [`crate::settlements::transfers`].
+//! submit), read a batch, refresh it from the bank, withdraw it, submit it
+//! again. Thin: the work is in [`crate::settlements::transfers`].
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(export))
         .routes(routes!(get_batch))
         .routes(routes!(refresh))
+        .routes(routes!(withdraw))
         .routes(routes!(submit))
 }
 
@@ -499,6 +500,37 @@ async fn refresh(
     authorized_batch(&state, &transfers, &user, id, &Operation::CompanyData).await?;
     let batch = transfers
         .refresh(connectors(&state), id, Some(&user.0))
+        .await?;
+    Ok(Json(batch_view(&transfers, batch).await?))
+}
+
+/// Withdraws a submitted batch from the bank (an unsigned payment taken
+/// back): what the bank has not executed becomes `cancelled`; the rest keep
+/// the state the bank reports.
+#[utoipa::path(
+    post,
+    path = "/batches/{id}/withdraw",
+    tag = "transfers",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses(
+        (status = 200, description = "The batch after the withdrawal", body = BatchView),
+        (status = 403, description = "The user may not submit transfers through this plugin", body = ApiError),
+        (status = 404, description = "No such batch", body = ApiError),
+        (status = 409, description = "Not submitted (`batch_state`)", body = ApiError),
+        (status = 502, description = "The connector failed or cannot withdraw (permanent)", body = ApiError),
+        (status = 503, description = "The connector failed (retryable)", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn withdraw(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<BatchView>, ApiError> {
+    let transfers = transfers(&state);
+    authorized_batch(&state, &transfers, &user, id, &Operation::SubmitTransfers).await?;
+    let batch = transfers
+        .withdraw(connectors(&state), id, Some(&user.0))
         .await?;
     Ok(Json(batch_view(&transfers, batch).await?))
 }

@@ -101,7 +101,7 @@ async fn run(
     let _permit = match tokio::time::timeout_at(deadline.into(), permits.acquire_owned()).await {
         Ok(Ok(permit)) => permit,
         Ok(Err(_closed)) => {
-            return Err(HttpError::Connection(
+            return Err(HttpError::NotSent(
                 "the plugin's HTTP slots are closed".to_owned(),
             ));
         }
@@ -311,7 +311,8 @@ fn host_port(url: &Url) -> String {
 }
 
 /// The typed error for a failed exchange: a refused address is `denied`,
-/// lack of time `timeout`, anything else `connection`. The URL is redacted.
+/// lack of time `timeout`, a connection never made `not-sent`, anything
+/// else `connection`. The URL is redacted.
 fn request_error(url: &Url, error: &reqwest::Error) -> HttpError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = source {
@@ -328,7 +329,14 @@ fn request_error(url: &Url, error: &reqwest::Error) -> HttpError {
         return HttpError::Timeout;
     }
     let without_url = reqwest_error_without_url(error);
-    HttpError::Connection(format!("{}: {without_url}", redact::url(url)))
+    let message = format!("{}: {without_url}", redact::url(url));
+    // reqwest says `is_connect` only for DNS, TCP connect and the TLS
+    // handshake: no byte of the request left the host.
+    if error.is_connect() {
+        HttpError::NotSent(message)
+    } else {
+        HttpError::Connection(message)
+    }
 }
 
 /// reqwest's message and causes, without the URL it embeds (it may carry

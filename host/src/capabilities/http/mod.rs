@@ -110,6 +110,7 @@ fn describe(error: &HttpError) -> String {
     match error {
         HttpError::Denied(why) => format!("denied: {why}"),
         HttpError::Timeout => "timeout".to_owned(),
+        HttpError::NotSent(why) => format!("not sent: {why}"),
         HttpError::Connection(why) => format!("connection: {why}"),
         HttpError::TooLarge(cap) => format!("too large: over {cap} bytes"),
         HttpError::InvalidRequest(why) => format!("invalid request: {why}"),

@@ -285,6 +285,8 @@ pub enum TransferState {
     Rejected,
     /// Withdrawn before execution.
     Cancelled,
+    /// The connector cannot tell; a person must look at the bank.
+    NeedsReview,
 }
 
 /// The state of one transfer.

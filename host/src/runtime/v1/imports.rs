@@ -45,7 +45,8 @@ impl v1::http::Host for HttpCtx {
                 match e {
                     E2::Denied(m) => E1::Denied(m),
                     E2::Timeout => E1::Timeout,
-                    E2::Connection(m) => E1::Connection(m),
+                    // 1.0 has one word for both.
+                    E2::NotSent(m) | E2::Connection(m) => E1::Connection(m),
                     E2::TooLarge(n) => E1::TooLarge(n),
                     E2::InvalidRequest(m) => E1::InvalidRequest(m),
                     E2::UnknownCertificate(m) => E1::UnknownCertificate(m),

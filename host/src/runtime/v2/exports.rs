@@ -182,6 +182,7 @@ pub(crate) fn batch_status(x: b::BatchStatus) -> m::BatchStatus {
                     b::TransferState::Executed => m::TransferState::Executed,
                     b::TransferState::Rejected => m::TransferState::Rejected,
                     b::TransferState::Cancelled => m::TransferState::Cancelled,
+                    b::TransferState::NeedsReview => m::TransferState::NeedsReview,
                 },
                 bank_state: t.bank_state,
                 bank_reference: t.bank_reference,

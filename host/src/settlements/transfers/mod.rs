@@ -210,8 +210,13 @@ named_enum! {
         Executed = "executed",
         /// Refused by the bank. Final.
         Rejected = "rejected",
-        /// Cancelled by the ERP while queued. Final.
+        /// Cancelled by the ERP while queued, or withdrawn from the bank
+        /// before execution. Final.
         Cancelled = "cancelled",
+        /// The connector cannot tell what the bank did with it and stopped
+        /// asking (`bank_message` says what to look for): a person checks
+        /// at the bank. Final.
+        NeedsReview = "needs-review",
     }
 }
 
@@ -220,7 +225,10 @@ impl TransferStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            TransferStatus::Executed | TransferStatus::Rejected | TransferStatus::Cancelled
+            TransferStatus::Executed
+                | TransferStatus::Rejected
+                | TransferStatus::Cancelled
+                | TransferStatus::NeedsReview
         )
     }
 }

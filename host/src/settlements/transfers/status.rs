@@ -24,6 +24,7 @@ fn from_bank(state: wire::TransferState) -> TransferStatus {
         wire::TransferState::Executed => TransferStatus::Executed,
         wire::TransferState::Rejected => TransferStatus::Rejected,
         wire::TransferState::Cancelled => TransferStatus::Cancelled,
+        wire::TransferState::NeedsReview => TransferStatus::NeedsReview,
     }
 }
 
@@ -139,6 +140,30 @@ impl Transfers {
         id: i64,
         user: Option<&str>,
     ) -> Result<Batch, TransferError> {
+        self.ask_bank(connectors, id, user, BankCall::Status).await
+    }
+
+    /// Withdraws submitted batch `id` from the bank (`bank.withdraw-batch`):
+    /// what the bank has not executed becomes `cancelled`; transfers past
+    /// recall keep the state the connector reports. A failed call changes
+    /// nothing and is the error.
+    pub async fn withdraw(
+        &self,
+        connectors: Connectors<'_>,
+        id: i64,
+        user: Option<&str>,
+    ) -> Result<Batch, TransferError> {
+        self.ask_bank(connectors, id, user, BankCall::Withdraw)
+            .await
+    }
+
+    async fn ask_bank(
+        &self,
+        connectors: Connectors<'_>,
+        id: i64,
+        user: Option<&str>,
+        call: BankCall,
+    ) -> Result<Batch, TransferError> {
         let batch = self.batch(id).await?;
         let bank_batch_id = match (&batch.state, &batch.bank_batch_id) {
             (BatchState::Submitted, Some(bank_id)) => bank_id.clone(),
@@ -146,7 +171,7 @@ impl Transfers {
                 return Err(TransferError::BatchState {
                     id,
                     state: *state,
-                    why: "only a submitted batch has a status at the bank (submit an unknown one again)",
+                    why: call.needs_submitted(),
                 });
             }
         };
@@ -155,13 +180,16 @@ impl Transfers {
             .admin
             .call_context(Some(&batch.company), &batch.plugin, user)
             .await?;
-        let status = loaded.plugin.get_batch_status(ctx, &bank_batch_id).await?;
+        let status = match call {
+            BankCall::Status => loaded.plugin.get_batch_status(ctx, &bank_batch_id).await?,
+            BankCall::Withdraw => loaded.plugin.withdraw_batch(ctx, &bank_batch_id).await?,
+        };
         if status.batch_id != bank_batch_id {
             tracing::warn!(
                 batch = id,
                 asked = %bank_batch_id,
                 answered = %status.batch_id,
-                "the connector answered the status of another batch id"
+                "the connector answered about another batch id"
             );
         }
         // Write first: SQLite then holds its write lock for the whole
@@ -175,5 +203,26 @@ impl Transfers {
         apply_statuses(&mut tx, &batch, &status.transfers, false).await?;
         tx.commit().await?;
         self.batch(id).await
+    }
+}
+
+/// What the host asks the connector about a submitted batch.
+#[derive(Debug, Clone, Copy)]
+enum BankCall {
+    Status,
+    Withdraw,
+}
+
+impl BankCall {
+    fn needs_submitted(self) -> &'static str {
+        match self {
+            BankCall::Status => {
+                "only a submitted batch has a status at the bank (submit an unknown one again)"
+            }
+            BankCall::Withdraw => {
+                "only a submitted batch can be withdrawn from the bank (submit an unknown one \
+                 again first: the bank may have it)"
+            }
+        }
     }
 }

@@ -129,6 +129,7 @@ fn fetch() -> Result<()> {
             let (kind, detail) = match error {
                 http::HttpError::Denied(why) => ("denied", Some(why)),
                 http::HttpError::Timeout => ("timeout", None),
+                http::HttpError::NotSent(why) => ("not-sent", Some(why)),
                 http::HttpError::Connection(why) => ("connection", Some(why)),
                 http::HttpError::TooLarge(cap) => ("too-large", Some(cap.to_string())),
                 http::HttpError::InvalidRequest(why) => ("invalid-request", Some(why)),
