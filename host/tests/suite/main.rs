@@ -34,6 +34,7 @@ mod migrations;
 mod packages;
 mod plugin_calls;
 mod privat24_e2e;
+mod privat24_payments;
 mod sandbox;
 mod scheduler;
 mod serve;

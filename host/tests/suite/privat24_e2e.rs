@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::admin::Fixture;
 use crate::served::Served;
-use chrono::{Days, Utc};
+use chrono::{Datelike, Days, NaiveDate, Utc, Weekday};
 use h2h_host::db::now_millis;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::packages::pack::{with_extra_origins, write_package};
@@ -26,12 +26,22 @@ use serde_json::{Value, json};
 
 const MANIFEST: &str = include_str!("../../../plugins/privat24/h2h.toml");
 const README: &str = include_str!("../../../plugins/privat24/README.md");
-const IBAN: &str = "UA213223130000026007233566001";
-const MERCHANT: &str = "m-acme";
-const TOKEN: &str = "sim-token-acme-NOT-A-SECRET";
+pub(crate) const IBAN: &str = "UA213223130000026007233566001";
+pub(crate) const MERCHANT: &str = "m-acme";
+pub(crate) const TOKEN: &str = "sim-token-acme-NOT-A-SECRET";
 
-fn money(text: &str) -> Money {
+pub(crate) fn money(text: &str) -> Money {
     text.parse().expect("money")
+}
+
+/// The bank's `lastday`, its last closed day: the working day before
+/// `today`.
+pub(crate) fn last_closed_day(today: NaiveDate) -> NaiveDate {
+    let mut day = today - Days::new(1);
+    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        day = day - Days::new(1);
+    }
+    day
 }
 
 /// Transactions the connector must deliver: real (`FL_REAL` r) and done
@@ -72,6 +82,24 @@ async fn stored_references(fx: &Fixture) -> Vec<String> {
     rows.iter()
         .map(|row| sqlx::Row::try_get(row, "dedupe_key").expect("key"))
         .collect()
+}
+
+/// Packs and signs the connector (this build may also reach the bank at
+/// `bank_origin`), uploads, licenses and installs it, and configures
+/// company `acme` for it ([`configure_acme`]).
+pub(crate) async fn install(fx: &Fixture, bank_origin: &str) {
+    let manifest = with_extra_origins(MANIFEST, &[bank_origin.to_owned()]).expect("origin");
+    let wasm = std::fs::read(PRIVAT24).expect("connector built");
+    let zip = write_package(&manifest, &wasm, Some(README), None, Some(&fx.key)).expect("pack");
+    let admin = &fx.host.admin;
+    admin.upload(&fx.actor, &zip).await.expect("upload");
+    fx.add_license("privat24").await;
+    admin
+        .install(&fx.actor, "privat24", None)
+        .await
+        .expect("install");
+    assert!(!admin.service_mode().await.expect("mode").active);
+    configure_acme(fx, bank_origin).await;
 }
 
 /// Company `acme` with the merchant's settings for the bank at
@@ -152,23 +180,8 @@ async fn privat24_end_to_end(backend: TestBackend) {
     .expect("payment");
     let running = sim.start("127.0.0.1:0").await.expect("bank serving");
     let bank_origin = running.url();
-
-    // Pack and sign the connector; this build may also reach the simulator.
-    let manifest =
-        with_extra_origins(MANIFEST, std::slice::from_ref(&bank_origin)).expect("origin");
-    let wasm = std::fs::read(PRIVAT24).expect("connector built");
-    let zip = write_package(&manifest, &wasm, Some(README), None, Some(&fx.key)).expect("pack");
+    install(&fx, &bank_origin).await;
     let admin = &fx.host.admin;
-    admin.upload(&fx.actor, &zip).await.expect("upload");
-    fx.add_license("privat24").await;
-    admin
-        .install(&fx.actor, "privat24", None)
-        .await
-        .expect("install");
-    assert!(!admin.service_mode().await.expect("mode").active);
-
-    // The company, its merchant credentials and account.
-    configure_acme(&fx, &bank_origin).await;
     let settlements = Settlements::new(fx.host.db.clone());
 
     // The ERP: a user with access to acme, invoices, auto-matching.
@@ -319,7 +332,13 @@ async fn privat24_end_to_end(backend: TestBackend) {
     assert_eq!(stored_references(&fx).await, expected_now);
     let state = settlements.sync_state("acme-uah").await.expect("state");
     assert_eq!(state.last_error, None);
-    assert_eq!(state.synced_through, Some(yesterday.to_string()));
+    // Complete up to the last day the bank closed (its date_final_statement).
+    let closed = last_closed_day(today);
+    assert_eq!(state.final_through, Some(closed.to_string()));
+    assert_eq!(
+        state.synced_through,
+        Some(closed.min(yesterday).to_string())
+    );
     assert!(state.balance_booked.is_some());
 
     api.stop().await;
@@ -497,9 +516,9 @@ async fn privat24_1_0_package_upgrades_and_rolls_back(backend: TestBackend) {
         .expect("upgrade");
     assert_eq!(
         fx.installed_version("privat24").await.as_deref(),
-        Some("1.1.0")
+        Some("1.2.0")
     );
-    assert_running(&fx, "1.1.0", ContractVersion::V2).await;
+    assert_running(&fx, "1.2.0", ContractVersion::V2).await;
     // It keys lines by REF#REFN and names the 1.0 key: nothing doubles.
     sync_one_more(
         &fx,

@@ -5,13 +5,14 @@
 use std::time::Duration;
 
 use h2h_sdk::config::{self, Secret};
-use h2h_sdk::http::{Method, Request, Response};
+use h2h_sdk::http::{HttpError, Method, Request, Response};
 use h2h_sdk::{Error, Result};
 use serde::de::DeserializeOwned;
 
+use crate::map;
 use crate::model::{
-    BalanceAnswer, Envelope, Payment, PaymentRequest, Settings, SettingsAnswer, TransactionsPage,
-    scalar,
+    BalanceAnswer, BankBalance, BankTransaction, CreateAnswer, Envelope, Payment, PaymentRequest,
+    Settings, SettingsAnswer, TransactionsPage, scalar,
 };
 
 /// The bank's API when the company sets no `api-url`.
@@ -27,11 +28,18 @@ const USER_AGENT: &str = concat!("h2h-privat24/", env!("CARGO_PKG_VERSION"));
 /// JSON's UTF-8.
 const CONTENT_TYPE: &str = "application/json;charset=utf8";
 
+/// Lines asked per statement page (the bank's default is 20, its cap 500,
+/// 100 advised).
+pub const PAGE_SIZE: usize = 100;
+
+/// Pages read when the connector looks for its own payments on the
+/// statement, or for one day's balance.
+const MAX_LOOKUP_PAGES: usize = 200;
+
 /// How `payment/create` ended.
 pub enum Created {
-    /// The bank created the payment, or returned the one it already had
-    /// under that document number.
-    Payment(Payment),
+    /// The bank created the payment (201).
+    Payment(CreateAnswer),
     /// The bank refused this payment (400, 422): its reason.
     Refused {
         /// HTTP status.
@@ -39,6 +47,24 @@ pub enum Created {
         /// The bank's message.
         message: String,
     },
+    /// Surely nothing was created: the request never left, or the bank
+    /// turned it away before handling it (401, 403, 429, 503). Safe to
+    /// send again.
+    NotTaken(Error),
+    /// The bank may have created the payment: the answer never came, or
+    /// it failed while handling the request (500, 502, 504, a body that is
+    /// not the documented one).
+    Unanswered(Error),
+}
+
+/// How `payment/delete` ended.
+pub enum Deleted {
+    /// Deleted (204).
+    Done,
+    /// The bank does not know the payment (404).
+    NotFound,
+    /// The bank keeps it (signed already): its reason.
+    Refused(String),
 }
 
 /// The API of one company: base URL and credentials.
@@ -122,6 +148,30 @@ impl Client {
         Ok(settings)
     }
 
+    /// Every line of `account` booked from `start` to `end` (`dd-MM-yyyy`),
+    /// page after page.
+    pub fn all_transactions(
+        &self,
+        account: &str,
+        start: &str,
+        end: &str,
+    ) -> Result<Vec<BankTransaction>> {
+        let mut lines = Vec::new();
+        let mut follow: Option<String> = None;
+        for _ in 0..MAX_LOOKUP_PAGES {
+            let page = self.transactions(account, start, end, follow.as_deref(), PAGE_SIZE)?;
+            lines.extend(page.transactions.iter().cloned());
+            match page.next_page() {
+                Some(next) if Some(&next) != follow.as_ref() => follow = Some(next),
+                _ => return Ok(lines),
+            }
+        }
+        Err(Error::unavailable(format!(
+            "Privat24 statement of {account} from {start} to {end} has more than \
+             {MAX_LOOKUP_PAGES} pages"
+        )))
+    }
+
     /// One page of lines of `account` booked from `start` to `end`
     /// (`dd-MM-yyyy`), after `follow_id`.
     pub fn transactions(
@@ -148,38 +198,89 @@ impl Client {
         )
     }
 
-    /// Balances of `account` over `start`..`end` (`dd-MM-yyyy`).
-    pub fn balance(&self, account: &str, start: &str, end: &str) -> Result<BalanceAnswer> {
-        fetch(
-            self.request(Method::Get, "/api/statements/balance")
-                .query(&[("acc", account), ("startDate", start), ("endDate", end)]),
-        )
+    /// The balance record of `account` on `day` (`dd-MM-yyyy`). The bank
+    /// answers a range with one record per day (`dpd`), paged; asking for
+    /// one day and reading the record of that day is right either way.
+    pub fn day_balance(&self, account: &str, day: &str) -> Result<BankBalance> {
+        let mut records = Vec::new();
+        let mut follow: Option<String> = None;
+        for _ in 0..MAX_LOOKUP_PAGES {
+            let mut query = vec![("acc", account), ("startDate", day), ("endDate", day)];
+            if let Some(follow) = &follow {
+                query.push(("followId", follow.as_str()));
+            }
+            let page: BalanceAnswer = fetch(
+                self.request(Method::Get, "/api/statements/balance")
+                    .query(&query),
+            )?;
+            records.extend(page.balances);
+            match page.paging.next_page() {
+                Some(next) if Some(&next) != follow.as_ref() => follow = Some(next),
+                _ => return map::day_balance(records, account, day),
+            }
+        }
+        Err(Error::unavailable(format!(
+            "Privat24 balances of {account} on {day} have more than {MAX_LOOKUP_PAGES} pages"
+        )))
     }
 
-    /// Creates a payment, unsigned. The same `document_number` again
-    /// returns the payment the bank already has.
+    /// Creates a payment, unsigned: 201 with its references and `new`.
     pub fn create_payment(&self, payment: &PaymentRequest) -> Result<Created> {
         let body = serde_json::to_vec(payment)
             .map_err(|e| Error::invalid_input(format!("cannot encode the payment: {e}")))?;
-        let response = self
+        let sent = self
             .request(Method::Post, "/api/proxy/payment/create")
             .body(body)
-            .send()?;
-        if matches!(response.status(), 400 | 422) {
-            return Ok(Created::Refused {
+            .send();
+        let response = match sent {
+            Ok(response) => response,
+            Err(
+                error @ (HttpError::Timeout | HttpError::Connection(_) | HttpError::TooLarge(_)),
+            ) => {
+                return Ok(Created::Unanswered(error.into()));
+            }
+            // Not sent, refused by the host, malformed: never reached the bank.
+            Err(error) => return Ok(Created::NotTaken(error.into())),
+        };
+        match response.status() {
+            400 | 422 => Ok(Created::Refused {
                 code: response.status(),
                 message: bank_message(&response),
-            });
+            }),
+            401 | 403 | 429 | 503 => Ok(Created::NotTaken(failure(response))),
+            200..=299 => Ok(match decode::<CreateAnswer>(response) {
+                Ok(answer) => Created::Payment(answer),
+                Err(error) => Created::Unanswered(error),
+            }),
+            _ => Ok(Created::Unanswered(failure(response))),
         }
-        decode(response).map(Created::Payment)
     }
 
-    /// A payment by its reference.
-    pub fn payment(&self, payment_ref: &str) -> Result<Payment> {
-        fetch(
-            self.request(Method::Get, "/api/proxy/payment/get")
-                .query(&[("ref", payment_ref)]),
-        )
+    /// A payment by its reference; none when the bank does not know it.
+    pub fn payment(&self, payment_ref: &str) -> Result<Option<Payment>> {
+        let response = self
+            .request(Method::Get, "/api/proxy/payment/get")
+            .query(&[("ref", payment_ref)])
+            .send()?;
+        if response.status() == 404 {
+            return Ok(None);
+        }
+        decode(response).map(Some)
+    }
+
+    /// Deletes an unsigned payment: `POST payment/delete?ref=` with an
+    /// empty body, 204.
+    pub fn delete_payment(&self, payment_ref: &str) -> Result<Deleted> {
+        let response = self
+            .request(Method::Post, "/api/proxy/payment/delete")
+            .query(&[("ref", payment_ref)])
+            .send()?;
+        match response.status() {
+            200..=299 => Ok(Deleted::Done),
+            404 => Ok(Deleted::NotFound),
+            400 | 409 | 422 => Ok(Deleted::Refused(bank_message(&response))),
+            _ => Err(failure(response)),
+        }
     }
 }
 
@@ -212,6 +313,15 @@ fn decode<T: DeserializeOwned>(response: Response) -> Result<T> {
         return Err(error_for_code(envelope.code(), message));
     }
     response.json()
+}
+
+/// The error a non-2xx answer stands for.
+fn failure(response: Response) -> Error {
+    let status = response.status();
+    match decode::<serde_json::Value>(response) {
+        Err(error) => error,
+        Ok(_) => Error::protocol(format!("Privat24 answered HTTP {status} without an error")),
+    }
 }
 
 /// The error an `ERROR` envelope with `code` stands for.

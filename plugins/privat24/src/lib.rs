@@ -13,16 +13,14 @@ mod map;
 mod model;
 
 use h2h_sdk::bank::{
-    Balance, BatchStatus, Session, SessionRequest, Statement, StatementQuery, TransferBatch,
+    Balance, BatchStatus, Finality, Session, SessionRequest, Statement, StatementQuery,
+    TransferBatch,
 };
 use h2h_sdk::{BankConnector, Error, Lifecycle, Money, Result, Tasks};
 
-use crate::api::{Client, Created};
-use crate::batch::{BatchRecord, TransferRecord};
-use crate::model::{BalanceAnswer, BankBalance, PaymentRequest, field, scalar};
-
-/// Lines asked per statement page (the bank's default is 20, its cap 500).
-const PAGE_SIZE: usize = 100;
+use crate::api::{Client, Created, Deleted, PAGE_SIZE};
+use crate::batch::{BatchRecord, Stage, TransferRecord};
+use crate::model::{BankTransaction, PaymentRequest, field, scalar};
 
 /// Extra requests when the bank names the page just served as the next one
 /// again (it may serve a page twice; the repeat then moves on).
@@ -71,7 +69,7 @@ impl BankConnector for Privat24 {
         }
         let continuation = query.continuation.as_deref();
         let client = Client::from_config()?;
-        client.working_settings()?;
+        let settings = client.working_settings()?;
 
         let mut retries = 0;
         let page = loop {
@@ -89,31 +87,36 @@ impl BankConnector for Privat24 {
             }
         };
 
-        // Balances belong to the whole range: the first page carries them.
+        // Balances belong to the whole range: the first page carries them,
+        // the opening one of the first day and the closing one of the last.
         // A later page asks only when no line names the currency.
         let line_currency = page.transactions.iter().find_map(|t| t.get(field::CCY));
-        let balances = if continuation.is_none() || line_currency.is_none() {
-            Some(client.balance(&account, &start, &end)?)
+        let first = if continuation.is_none() || line_currency.is_none() {
+            Some(client.day_balance(&account, &start)?)
         } else {
             None
         };
-        let balance = balances
+        let currency = first
             .as_ref()
-            .map(|answer| account_balance(answer, &account))
-            .transpose()?;
-        let currency = balance
             .and_then(|b| scalar(&b.currency))
             .or(line_currency)
             .ok_or_else(|| Error::protocol("Privat24 named no currency for the account"))?;
-        let (opening_balance, closing_balance) = match balance {
-            Some(b) if continuation.is_none() => (
-                money(&b.balance_in, &currency, "balanceIn")?,
-                if b.is_final() {
-                    money(&b.balance_out, &currency, "balanceOut")?
+        let (opening_balance, closing_balance) = match &first {
+            Some(first) if continuation.is_none() => {
+                let last = if end == start {
+                    first.clone()
                 } else {
-                    None
-                },
-            ),
+                    client.day_balance(&account, &end)?
+                };
+                (
+                    money(&first.balance_in, &currency, "balanceIn")?,
+                    if last.is_final() {
+                        money(&last.balance_out, &currency, "balanceOut")?
+                    } else {
+                        None
+                    },
+                )
+            }
             _ => (None, None),
         };
 
@@ -123,9 +126,18 @@ impl BankConnector for Privat24 {
             transactions.len(),
             page.transactions.len()
         );
-        let mut statement = Statement::new(query.account, currency);
+        let final_through = settings
+            .date_final_statement
+            .as_deref()
+            .and_then(map::iso_date);
+        let mut statement = Statement::new(query.account.clone(), currency);
         statement.opening_balance = opening_balance;
         statement.closing_balance = closing_balance;
+        statement.finality = match &final_through {
+            Some(day) if query.to.trim() <= day.as_str() => Finality::Final,
+            _ => Finality::Interim,
+        };
+        statement.final_through = final_through;
         statement.transactions = transactions;
         statement.continuation = page.next_page();
         Ok(statement)
@@ -143,8 +155,7 @@ impl BankConnector for Privat24 {
             .as_deref()
             .and_then(map::bank_to_query_date)
             .ok_or_else(|| Error::protocol("Privat24 settings carry no valid `today`"))?;
-        let answer = client.balance(&compact, &today, &today)?;
-        let balance = account_balance(&answer, &compact)?;
+        let balance = client.day_balance(&compact, &today)?;
         let currency = scalar(&balance.currency)
             .ok_or_else(|| Error::protocol("Privat24 named no currency for the account"))?;
         let booked = money(&balance.balance_out, &currency, "balanceOut")?
@@ -153,7 +164,7 @@ impl BankConnector for Privat24 {
             .server_date_time
             .as_deref()
             .and_then(map::kyiv_timestamp)
-            .unwrap_or_else(now);
+            .unwrap_or_else(|| map::utc_timestamp(now_seconds()));
         Ok(Balance {
             account: account.to_owned(),
             booked,
@@ -167,9 +178,12 @@ impl BankConnector for Privat24 {
         let client = Client::from_config()?;
         let ids: Vec<String> = batch.transfers.iter().map(|t| t.id.clone()).collect();
         let account = map::compact_account(&batch.account);
-        let (batch_id, mut record) = batch::claim(&batch.idempotency_key, &account, &ids)?;
+        let created_on = map::utc_date(now_seconds().saturating_sub(DAY_SECONDS));
+        let (batch_id, mut record) =
+            batch::claim(&batch.idempotency_key, &account, &ids, &created_on)?;
 
-        let sent = send_payments(&client, &batch_id, &mut record, payments);
+        let sent = resolve_unanswered(&client, &batch_id, &mut record)
+            .and_then(|()| send_payments(&client, &batch_id, &mut record, payments));
         let saved = batch::save(&batch_id, &record);
         if let Err(error) = sent.and(saved) {
             return Err(once_created(&batch_id, &record, error));
@@ -180,11 +194,7 @@ impl BankConnector for Privat24 {
         );
         Ok(BatchStatus {
             batch_id,
-            transfers: record
-                .transfers
-                .iter()
-                .map(TransferRecord::transfer_status)
-                .collect(),
+            transfers: record.statuses(),
             documents: Vec::new(),
         })
     }
@@ -193,78 +203,221 @@ impl BankConnector for Privat24 {
         let mut record = batch::load(batch_id)?
             .ok_or_else(|| Error::invalid_input(format!("unknown batch `{batch_id}`")))?;
         let client = Client::from_config()?;
-        let mut changed = false;
-        for slot in &mut record.transfers {
-            // Final states never change: no need to ask again.
-            let Some(payment_ref) = slot.payment_ref.clone().filter(|_| !slot.is_final()) else {
-                continue;
-            };
-            let before = slot.clone();
-            slot.seen(&client.payment(&payment_ref)?);
-            changed |= *slot != before;
-        }
-        if changed {
+        let before = record.clone();
+        let asked = find_on_statement(&client, batch_id, &mut record)
+            .and_then(|()| poll_payments(&client, &mut record));
+        if record != before {
             batch::save(batch_id, &record)?;
         }
+        asked?;
         Ok(BatchStatus {
             batch_id: batch_id.to_owned(),
-            transfers: record
-                .transfers
-                .iter()
-                .map(TransferRecord::transfer_status)
-                .collect(),
+            transfers: record.statuses(),
+            documents: Vec::new(),
+        })
+    }
+
+    fn withdraw_batch(batch_id: &str) -> Result<BatchStatus> {
+        let mut record = batch::load(batch_id)?
+            .ok_or_else(|| Error::invalid_input(format!("unknown batch `{batch_id}`")))?;
+        let client = Client::from_config()?;
+        let before = record.clone();
+        let deleted = delete_payments(&client, &mut record);
+        if record != before {
+            batch::save(batch_id, &record)?;
+        }
+        deleted?;
+        h2h_sdk::info!("batch {batch_id}: withdrawn from Privat24");
+        Ok(BatchStatus {
+            batch_id: batch_id.to_owned(),
+            transfers: record.statuses(),
             documents: Vec::new(),
         })
     }
 }
 
-/// Stored progress every this many created payments, so a call cut short
-/// by its deadline does not lose what the bank already holds.
-const SAVE_EVERY: usize = 10;
+const DAY_SECONDS: u64 = 24 * 3600;
 
-/// Sends the payments not sent yet, in batch order, recording each outcome
-/// in `record`. The bank's refusal of one payment (400) rejects that
-/// transfer only; any other error ends the call.
+/// Lines of the batch's account from the day it was created to today.
+fn statement_since(client: &Client, record: &BatchRecord) -> Result<Vec<BankTransaction>> {
+    let settings = client.working_settings()?;
+    let today = settings
+        .today
+        .as_deref()
+        .and_then(map::bank_to_query_date)
+        .ok_or_else(|| Error::protocol("Privat24 settings carry no valid `today`"))?;
+    let start = match record.created_on.as_deref() {
+        Some(day) => map::query_date(day)?,
+        None => today.clone(),
+    };
+    client.all_transactions(&record.account, &start, &today)
+}
+
+/// Creates sent earlier without an answer: found on the statement they are
+/// booked; otherwise the bank may hold an unsigned payment that no public
+/// call finds by its document number, so a person must look instead of
+/// the connector sending it again.
+fn resolve_unanswered(client: &Client, batch_id: &str, record: &mut BatchRecord) -> Result<()> {
+    if !record.transfers.iter().any(|t| t.stage == Stage::Sending) {
+        return Ok(());
+    }
+    let lines = statement_since(client, record)?;
+    for (position, slot) in record.transfers.iter_mut().enumerate() {
+        if slot.stage != Stage::Sending {
+            continue;
+        }
+        let number = batch::document_number(batch_id, position)?;
+        match map::booked_payment(&lines, &number, None) {
+            Some(line) => slot.book(line),
+            None => slot.review(format!(
+                "Privat24 never answered the request that created this payment (document \
+                 number {number}) and no public call finds an unsigned payment by its number, so \
+                 the connector does not send it again: look in Privat24 for a payment with \
+                 document number {number}, then sign or delete it there"
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// Marks executed every payment of the batch the statement books (by its
+/// pack reference or document number). Outside the bank's working phase
+/// the statement is not read; the payments are polled all the same.
+fn find_on_statement(client: &Client, batch_id: &str, record: &mut BatchRecord) -> Result<()> {
+    let open = |t: &TransferRecord| !t.is_final() && t.stage != Stage::Unsent;
+    if !record.transfers.iter().any(open) {
+        return Ok(());
+    }
+    let lines = match statement_since(client, record) {
+        Ok(lines) => lines,
+        Err(error @ Error::Unavailable(_)) => {
+            h2h_sdk::warn!("batch {batch_id}: statement not read: {error:?}");
+            return Ok(());
+        }
+        Err(error) => return Err(error),
+    };
+    for (position, slot) in record.transfers.iter_mut().enumerate() {
+        if !open(slot) {
+            continue;
+        }
+        let number = batch::document_number(batch_id, position)?;
+        if let Some(line) = map::booked_payment(&lines, &number, slot.pack_ref.as_deref()) {
+            slot.book(line);
+        }
+    }
+    Ok(())
+}
+
+/// Asks the bank for each created payment not yet booked.
+fn poll_payments(client: &Client, record: &mut BatchRecord) -> Result<()> {
+    let now = now_seconds();
+    for slot in &mut record.transfers {
+        if slot.stage != Stage::Created {
+            continue;
+        }
+        let Some(payment_ref) = slot.payment_ref.clone() else {
+            continue;
+        };
+        match client.payment(&payment_ref)? {
+            Some(payment) => slot.status_seen(scalar(&payment.payment_status), now),
+            None => slot.review(format!(
+                "Privat24 no longer knows payment {payment_ref} and the statement does not \
+                 book it: it may have been deleted in Privat24; look there"
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// Deletes every payment the bank has not executed; withdraws those never
+/// sent. A payment the bank keeps (signed) keeps its stage, with the bank's
+/// reason.
+fn delete_payments(client: &Client, record: &mut BatchRecord) -> Result<()> {
+    for slot in &mut record.transfers {
+        match slot.stage {
+            Stage::Unsent => slot.withdraw("withdrawn before it was sent to Privat24"),
+            Stage::Sending => slot.review(
+                "withdrawn while Privat24 had not answered its create request: look in \
+                 Privat24 for an unsigned payment with its document number and delete it there"
+                    .to_owned(),
+            ),
+            Stage::Created => {
+                let Some(payment_ref) = slot.payment_ref.clone() else {
+                    continue;
+                };
+                match client.delete_payment(&payment_ref)? {
+                    Deleted::Done => slot.withdraw("deleted in Privat24 before it was signed"),
+                    Deleted::NotFound => slot.review(format!(
+                        "Privat24 no longer knows payment {payment_ref}: it may have been \
+                         deleted or executed; look in Privat24"
+                    )),
+                    Deleted::Refused(reason) => {
+                        slot.message = Some(format!("Privat24 keeps the payment: {reason}"));
+                    }
+                }
+            }
+            Stage::Booked | Stage::Refused | Stage::Withdrawn | Stage::NeedsReview => {}
+        }
+    }
+    Ok(())
+}
+
+/// Sends the payments not sent yet, in batch order. The record is saved
+/// before each create goes out (`sending`) and after its answer, so a call
+/// cut short never forgets a payment the bank may hold. The bank's refusal
+/// of one payment (400) rejects that transfer only; any other error ends
+/// the call.
 fn send_payments(
     client: &Client,
     batch_id: &str,
     record: &mut BatchRecord,
     payments: Vec<PaymentRequest>,
 ) -> Result<()> {
-    let mut created = 0;
     for (position, payment) in payments.into_iter().enumerate() {
-        let Some(slot) = record.transfers.get_mut(position) else {
+        let Some(slot) = record.transfers.get(position) else {
             return Err(Error::protocol(format!(
                 "the stored record of batch {batch_id} is short"
             )));
         };
-        if !slot.is_unsent() {
+        if slot.stage != Stage::Unsent {
             continue;
         }
         let request = PaymentRequest {
             document_number: batch::document_number(batch_id, position)?,
             ..payment
         };
-        match client.create_payment(&request)? {
-            Created::Payment(payment) if map::is_same_payment(&payment, &request) => {
-                slot.seen(&payment);
+        record.transfers[position].stage = Stage::Sending;
+        batch::save(batch_id, record)?;
+        let created = client.create_payment(&request)?;
+        let slot = &mut record.transfers[position];
+        let outcome = match created {
+            Created::Payment(answer) if map::is_same_payment(&answer, &request) => {
+                let status = answer.status();
+                slot.created(answer.payment_ref, scalar(&answer.payment_pack_ref), status);
+                Ok(())
             }
-            Created::Payment(payment) => {
+            Created::Payment(answer) => {
                 let reason = format!(
                     "document number {} is already used at Privat24 by another payment ({})",
-                    request.document_number, payment.payment_ref
+                    request.document_number, answer.payment_ref
                 );
                 h2h_sdk::warn!("{reason}");
                 slot.refuse(reason);
+                Ok(())
             }
             Created::Refused { code, message } => {
                 slot.refuse(format!("Privat24 refused the payment ({code}): {message}"));
+                Ok(())
             }
-        }
-        created += 1;
-        if created % SAVE_EVERY == 0 {
-            batch::save(batch_id, record)?;
-        }
+            Created::NotTaken(error) => {
+                slot.stage = Stage::Unsent;
+                Err(error)
+            }
+            // Stays `sending`: the next submit looks for it first.
+            Created::Unanswered(error) => Err(error),
+        };
+        batch::save(batch_id, record)?;
+        outcome?;
     }
     Ok(())
 }
@@ -278,23 +431,22 @@ fn once_created(batch_id: &str, record: &BatchRecord, error: Error) -> Error {
     let created = record
         .transfers
         .iter()
-        .filter(|t| t.payment_ref.is_some())
+        .filter(|t| !matches!(t.stage, Stage::Unsent | Stage::Refused))
         .count();
     if created == 0 || error.is_retryable() || matches!(error, Error::Protocol(_)) {
         return error;
     }
     Error::unavailable(format!(
-        "{created} of the payments of batch {batch_id} already exist at Privat24; submit the \
-         batch again with the same idempotency key to finish it. The error: {error:?}"
+        "{created} of the payments of batch {batch_id} may already exist at Privat24; submit \
+         the batch again with the same idempotency key to finish it. The error: {error:?}"
     ))
 }
 
-/// The current time, RFC 3339 UTC.
-fn now() -> String {
-    let seconds = std::time::SystemTime::now()
+/// Seconds since the Unix epoch.
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    map::utc_timestamp(seconds)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// A bank balance value as money; none when the bank left it out.
@@ -305,24 +457,6 @@ fn money(value: &serde_json::Value, currency: &str, name: &str) -> Result<Option
     let amount = map::signed_amount(&text)
         .ok_or_else(|| Error::protocol(format!("{name} `{text}` is not a decimal")))?;
     Ok(Some(Money::new(amount, currency)))
-}
-
-/// The balance record of `account`: the one naming it, or the only one.
-fn account_balance<'a>(answer: &'a BalanceAnswer, account: &str) -> Result<&'a BankBalance> {
-    let named = answer
-        .balances
-        .iter()
-        .find(|b| scalar(&b.acc).is_some_and(|acc| map::compact_account(&acc) == account));
-    match (named, answer.balances.as_slice()) {
-        (Some(balance), _) => Ok(balance),
-        (None, [only]) => Ok(only),
-        (None, []) => Err(Error::protocol(format!(
-            "Privat24 returned no balance for {account}"
-        ))),
-        (None, _) => Err(Error::protocol(format!(
-            "Privat24 returned several balances, none for {account}"
-        ))),
-    }
 }
 
 /// The batch's payments (document numbers still empty), checked before

@@ -4,7 +4,7 @@
 use h2h_sdk::bank::{Counterparty, Direction, Transaction, TransferState};
 use h2h_sdk::{Error, Money, Result};
 
-use crate::model::{BankTransaction, Payment, PaymentRequest, field, scalar};
+use crate::model::{BankBalance, BankTransaction, CreateAnswer, PaymentRequest, field, scalar};
 
 /// `YYYY-MM-DD` split into numbers, if it is a valid calendar date.
 fn iso_parts(date: &str) -> Option<(u32, u32, u32)> {
@@ -164,6 +164,11 @@ pub fn utc_timestamp(unix_seconds: u64) -> String {
         rest % 3600 / 60,
         rest % 60
     )
+}
+
+/// Seconds since the Unix epoch as the UTC date, `YYYY-MM-DD`.
+pub fn utc_date(unix_seconds: u64) -> String {
+    utc_timestamp(unix_seconds)[..10].to_owned()
 }
 
 /// A decimal amount split up: sign, integer digits without leading zeros
@@ -385,16 +390,64 @@ pub fn transactions(
     Ok(mapped)
 }
 
-/// A Privat24 payment status as a transfer state: `created` waits for a
-/// signature in Privat24, `signed` and `sent` are on their way, `done` is
-/// booked, `rejected` refused. Anything else is pending.
-pub fn transfer_state(status: &str) -> TransferState {
+/// The status words of a payment that public sources describe: only `new`
+/// (created, waiting for a signature in Privat24). Any other word is
+/// unknown: the payment is pending until the statement shows it booked.
+pub fn known_state(status: &str) -> Option<TransferState> {
     match status.trim().to_ascii_lowercase().as_str() {
-        "created" => TransferState::AwaitingApproval,
-        "signed" | "sent" => TransferState::Accepted,
-        "done" => TransferState::Executed,
-        "rejected" => TransferState::Rejected,
-        _ => TransferState::Pending,
+        "new" => Some(TransferState::AwaitingApproval),
+        _ => None,
+    }
+}
+
+/// The statement line that books our payment: an executed debit whose
+/// `DLR` is the payment's pack reference, or whose `NUM_DOC` is its
+/// document number (a payment created without an answer has no pack
+/// reference yet). Its reference, `REF#REFN`.
+pub fn booked_payment(
+    lines: &[BankTransaction],
+    document_number: &str,
+    pack_ref: Option<&str>,
+) -> Option<String> {
+    lines
+        .iter()
+        .filter(|line| is_booked(line))
+        .filter(|line| {
+            line.get(field::TRANTYPE)
+                .is_some_and(|t| t.eq_ignore_ascii_case("D"))
+        })
+        .find(|line| {
+            let by_pack =
+                pack_ref.is_some_and(|pack| line.get(field::DLR).as_deref() == Some(pack));
+            by_pack || line.get(field::NUM_DOC).as_deref() == Some(document_number)
+        })
+        .and_then(bank_reference)
+}
+
+/// The record of `account` for `day` (`dd-MM-yyyy`) among a balance
+/// answer's records: the one whose `dpd` is that day, else the account's
+/// only record.
+pub fn day_balance(records: Vec<BankBalance>, account: &str, day: &str) -> Result<BankBalance> {
+    let mine: Vec<BankBalance> = records
+        .into_iter()
+        .filter(|b| scalar(&b.acc).is_none_or(|acc| compact_account(&acc) == account))
+        .collect();
+    let of_day = |b: &BankBalance| {
+        scalar(&b.dpd)
+            .and_then(|dpd| bank_to_query_date(&dpd))
+            .is_some_and(|d| d == day)
+    };
+    if let Some(record) = mine.iter().find(|b| of_day(b)) {
+        return Ok(record.clone());
+    }
+    match <[BankBalance; 1]>::try_from(mine) {
+        Ok([only]) => Ok(only),
+        Err(mine) if mine.is_empty() => Err(Error::protocol(format!(
+            "Privat24 returned no balance for {account} on {day}"
+        ))),
+        Err(_) => Err(Error::protocol(format!(
+            "Privat24 returned several balances of {account}, none for {day}"
+        ))),
     }
 }
 
@@ -416,21 +469,20 @@ pub fn compact_account(account: &str) -> String {
         .to_ascii_uppercase()
 }
 
-/// Whether the payment the bank returned for a document number is the one
-/// `request` asked for. The bank answers a repeated document number with
-/// the payment it already has, so a different recipient or amount means
-/// the number was used before by another payment.
-pub fn is_same_payment(payment: &Payment, request: &PaymentRequest) -> bool {
-    let document =
-        scalar(&payment.document_number).is_none_or(|number| number == request.document_number);
-    let data = payment.payment_data.as_ref().is_none_or(|data| {
+/// Whether the payment a create answered with is the one `request` asked
+/// for. No public source says the bank answers a repeated document number
+/// with the payment it already has; if it does, a different document
+/// number, recipient or amount means another payment used the number.
+pub fn is_same_payment(answer: &CreateAnswer, request: &PaymentRequest) -> bool {
+    answer.payment_data.as_ref().is_none_or(|data| {
+        let document =
+            scalar(&data.document_number).is_none_or(|number| number == request.document_number);
         let account = scalar(&data.recipient_account)
             .is_none_or(|account| compact_account(&account) == request.recipient_account);
         let amount = scalar(&data.payment_amount)
             .is_none_or(|amount| same_amount(&amount, &request.payment_amount));
-        account && amount
-    });
-    document && data
+        document && account && amount
+    })
 }
 
 #[cfg(test)]
@@ -656,24 +708,23 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_document_number_is_recognised() {
-        let answer = |number: &str, amount: serde_json::Value| -> Payment {
+    fn a_create_answer_for_another_payment_is_recognised() {
+        let answer = |number: &str, amount: serde_json::Value| -> CreateAnswer {
             serde_json::from_value(json!({
-                "payment_ref": "SIMW70LOL4S8CNAQ",
-                "document_number": number,
-                "payment_status": "signed",
-                "payment_status_text": "Підписано",
+                "payment_ref": "1123828417658092296",
+                "payment_pack_ref": "PP1234567890",
                 "payment_data": {
+                    "document_number": number,
                     "recipient_account": "UA903052992990004149123456789",
-                    "payment_amount": amount
+                    "payment_amount": amount,
+                    "payment_status": "new"
                 }
             }))
-            .expect("a payment")
+            .expect("a create answer")
         };
-        assert!(is_same_payment(
-            &answer("K3J9X0QZ00", json!("1500.00")),
-            &request()
-        ));
+        let same = answer("K3J9X0QZ00", json!("1500.00"));
+        assert_eq!(same.status().as_deref(), Some("new"));
+        assert!(is_same_payment(&same, &request()));
         assert!(is_same_payment(
             &answer("K3J9X0QZ00", json!(1500)),
             &request()
@@ -689,18 +740,62 @@ mod tests {
     }
 
     #[test]
-    fn payment_statuses() {
+    fn only_new_is_a_known_payment_status() {
         assert!(matches!(
-            transfer_state("created"),
-            TransferState::AwaitingApproval
+            known_state("new"),
+            Some(TransferState::AwaitingApproval)
         ));
-        assert!(matches!(transfer_state("signed"), TransferState::Accepted));
-        assert!(matches!(transfer_state("sent"), TransferState::Accepted));
-        assert!(matches!(transfer_state("DONE"), TransferState::Executed));
         assert!(matches!(
-            transfer_state("rejected"),
-            TransferState::Rejected
+            known_state(" NEW "),
+            Some(TransferState::AwaitingApproval)
         ));
-        assert!(matches!(transfer_state("???"), TransferState::Pending));
+        for unknown in ["created", "signed", "sent", "done", "rejected", ""] {
+            assert!(known_state(unknown).is_none(), "{unknown}");
+        }
+    }
+
+    #[test]
+    fn our_payment_is_found_on_the_statement_by_pack_or_document_number() {
+        let lines = vec![
+            line(json!({"REF": "A", "REFN": "1", "TRANTYPE": "C", "NUM_DOC": "K3J9X0QZ00"})),
+            line(
+                json!({"REF": "B", "REFN": "1", "TRANTYPE": "D", "NUM_DOC": "K3J9X0QZ00", "PR_PR": "p"}),
+            ),
+            line(json!({"REF": "C", "REFN": "2", "TRANTYPE": "D", "NUM_DOC": "17", "DLR": "PP1"})),
+            line(json!({"REF": "D", "REFN": "1", "TRANTYPE": "D", "NUM_DOC": "K3J9X0QZ00"})),
+        ];
+        // A credit or a line still in progress is not our executed payment.
+        assert_eq!(
+            booked_payment(&lines, "K3J9X0QZ00", None).as_deref(),
+            Some("D#1")
+        );
+        assert_eq!(
+            booked_payment(&lines, "NOPE", Some("PP1")).as_deref(),
+            Some("C#2")
+        );
+        assert_eq!(booked_payment(&lines, "NOPE", Some("PP2")), None);
+    }
+
+    #[test]
+    fn the_balance_of_a_day_is_the_record_of_that_day() {
+        let record = |acc: &str, dpd: &str, out: &str| -> BankBalance {
+            serde_json::from_value(json!({"acc": acc, "currency": "UAH", "balanceIn": "0",
+                                          "balanceOut": out, "dpd": dpd}))
+            .expect("a record")
+        };
+        let acc = "UA213223130000026007233566001";
+        let records = vec![
+            record(acc, "20.11.2026 00:00:00", "10.00"),
+            record(acc, "21.11.2026 00:00:00", "20.00"),
+            record("UA000", "22.11.2026 00:00:00", "30.00"),
+        ];
+        let day = day_balance(records.clone(), acc, "21-11-2026").expect("the day");
+        assert_eq!(scalar(&day.balance_out).as_deref(), Some("20.00"));
+        // Several records, none of the day: no guessing.
+        assert!(day_balance(records.clone(), acc, "22-11-2026").is_err());
+        // One record of the account: it is the answer, whatever its dpd.
+        let only = day_balance(records[1..].to_vec(), acc, "25-11-2026").expect("only");
+        assert_eq!(scalar(&only.balance_out).as_deref(), Some("20.00"));
+        assert!(day_balance(Vec::new(), acc, "21-11-2026").is_err());
     }
 }

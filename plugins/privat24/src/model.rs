@@ -86,20 +86,42 @@ pub struct Settings {
     /// balances); honoured like a phase other than `WRK`.
     #[serde(default)]
     pub work_balance: Option<String>,
+    /// The last day whose statement is final, `dd.MM.yyyy HH:mm:ss`.
+    #[serde(default)]
+    pub date_final_statement: Option<String>,
 }
 
 /// The phase in which statements are complete and may be fetched.
 pub const WORKING_PHASE: &str = "WRK";
 
-/// `GET /api/statements/transactions`: one page.
-#[derive(Debug, Deserialize)]
-pub struct TransactionsPage {
+/// How a paged answer names its next page (statements and balances).
+#[derive(Debug, Default, Deserialize)]
+pub struct Paging {
     /// Whether another page follows.
     #[serde(default)]
     pub exist_next_page: Value,
     /// The position after this page, for `followId`.
     #[serde(default)]
     pub next_page_id: Value,
+}
+
+impl Paging {
+    /// `next_page_id` when `exist_next_page` is true.
+    pub fn next_page(&self) -> Option<String> {
+        if flag(&self.exist_next_page) {
+            scalar(&self.next_page_id)
+        } else {
+            None
+        }
+    }
+}
+
+/// `GET /api/statements/transactions`: one page.
+#[derive(Debug, Deserialize)]
+pub struct TransactionsPage {
+    /// The next page, if any.
+    #[serde(flatten)]
+    pub paging: Paging,
     /// The page's lines.
     #[serde(default)]
     pub transactions: Vec<BankTransaction>,
@@ -108,11 +130,7 @@ pub struct TransactionsPage {
 impl TransactionsPage {
     /// `next_page_id` when `exist_next_page` is true.
     pub fn next_page(&self) -> Option<String> {
-        if flag(&self.exist_next_page) {
-            scalar(&self.next_page_id)
-        } else {
-            None
-        }
+        self.paging.next_page()
     }
 }
 
@@ -156,22 +174,27 @@ pub mod field {
     pub const AUT_CNTR_CRF: &str = "AUT_CNTR_CRF";
     /// Document number (the payer's own).
     pub const NUM_DOC: &str = "NUM_DOC";
+    /// A payment created through the API: its `payment_pack_ref`.
+    pub const DLR: &str = "DLR";
     /// `r` real, `i` informational.
     pub const FL_REAL: &str = "FL_REAL";
-    /// `r` done, `p` in progress, `t` rejected.
+    /// `r` done, `p` in progress, `t` reversed, `n` rejected.
     pub const PR_PR: &str = "PR_PR";
 }
 
-/// `GET /api/statements/balance`.
+/// `GET /api/statements/balance`: one page.
 #[derive(Debug, Deserialize)]
 pub struct BalanceAnswer {
-    /// One record per account.
+    /// The next page, if any.
+    #[serde(flatten)]
+    pub paging: Paging,
+    /// One record per account and day.
     #[serde(default)]
     pub balances: Vec<BankBalance>,
 }
 
-/// The balance of one account over a date range.
-#[derive(Debug, Deserialize)]
+/// The balance of one account on one day.
+#[derive(Debug, Clone, Deserialize)]
 pub struct BankBalance {
     /// Account number.
     #[serde(default)]
@@ -179,15 +202,18 @@ pub struct BankBalance {
     /// Currency, ISO 4217.
     #[serde(default)]
     pub currency: Value,
-    /// Balance at the start of `startDate`.
+    /// Balance at the start of the day.
     #[serde(rename = "balanceIn", default)]
     pub balance_in: Value,
-    /// Balance at the end of `endDate`.
+    /// Balance at the end of the day.
     #[serde(rename = "balanceOut", default)]
     pub balance_out: Value,
-    /// True when `balanceOut` is final (the range ended before today).
+    /// True when `balanceOut` is final (the day is closed).
     #[serde(default)]
     pub is_final_bal: Value,
+    /// The day the record is for, `dd.MM.yyyy HH:mm:ss`.
+    #[serde(default)]
+    pub dpd: Value,
 }
 
 impl BankBalance {
@@ -222,32 +248,52 @@ pub struct PaymentRequest {
     pub payment_accept_date: Option<String>,
 }
 
-/// A payment, as `payment/create` and `payment/get` return it.
+/// The answer to `payment/create` (HTTP 201): the payment's references and
+/// the request as the bank keeps it, with its status.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Payment {
-    /// The bank's reference.
+pub struct CreateAnswer {
+    /// The bank's reference, for `payment/get` and `payment/delete`.
     pub payment_ref: String,
-    /// The document number the payment was created with.
+    /// The pack's reference: the executed line's `DLR` on the statement.
     #[serde(default)]
-    pub document_number: Value,
-    /// Where it stands: `created`, `signed`, `sent`, `done`, `rejected`.
-    #[serde(default)]
-    pub payment_status: Value,
-    /// The same, for people.
-    #[serde(default)]
-    pub payment_status_text: Option<String>,
+    pub payment_pack_ref: Value,
     /// The request as the bank keeps it.
     #[serde(default)]
     pub payment_data: Option<PaymentData>,
 }
 
-/// The parts of a stored payment request this connector compares.
+impl CreateAnswer {
+    /// The status the bank gave the new payment (`new`).
+    pub fn status(&self) -> Option<String> {
+        self.payment_data
+            .as_ref()
+            .and_then(|data| scalar(&data.payment_status))
+    }
+}
+
+/// The parts of a stored payment request this connector reads.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PaymentData {
+    /// The document number the payment was created with.
+    #[serde(default)]
+    pub document_number: Value,
     /// Recipient IBAN.
     #[serde(default)]
     pub recipient_account: Value,
     /// Amount, a string or a number.
     #[serde(default)]
     pub payment_amount: Value,
+    /// `new` when just created.
+    #[serde(default)]
+    pub payment_status: Value,
+}
+
+/// A payment, as `payment/get` returns it (also its references, document
+/// number, amount and signature levels, which this connector does not read).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Payment {
+    /// Where it stands: `new` waits for a signature; later words are not
+    /// public.
+    #[serde(default)]
+    pub payment_status: Value,
 }

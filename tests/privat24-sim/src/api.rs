@@ -1,6 +1,8 @@
 //! The bank's API under `/api`: statements (settings, transactions,
-//! balance) and payments (create, get). Every request passes the gate
-//! (request log, delay, rate limit, planned failures), then token auth.
+//! balance) and payments (create, get, delete). Every request passes the
+//! gate (request log, delay, rate limit, planned failures), then token
+//! auth. The README names the public source of each shape, or marks it
+//! assumed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,10 +24,10 @@ use serde_json::{Value, json};
 use crate::data::ua_iban_is_valid;
 use crate::faults::{Verdict, WORKING_PHASE};
 use crate::model::{
-    DATE_TIME_FMT, Direction, Merchant, Money, PaymentRequest, PaymentView, QUERY_DATE_FMT,
-    equivalent,
+    CreatedPayment, DATE_TIME_FMT, Direction, Merchant, Money, PaymentAnswer, PaymentRequest,
+    QUERY_DATE_FMT, equivalent,
 };
-use crate::state::{Book, Shared, lock, signed};
+use crate::state::{Book, DeleteRefusal, Shared, lock, signed};
 
 type Sh = Arc<Shared>;
 
@@ -78,6 +80,7 @@ pub(crate) fn router(shared: Sh) -> Router {
         .route("/statements/balance", get(balance))
         .route("/proxy/payment/create", post(create_payment))
         .route("/proxy/payment/get", get(get_payment))
+        .route("/proxy/payment/delete", post(delete_payment))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(shared.clone(), gate));
@@ -113,7 +116,15 @@ async fn gate(State(sh): State<Sh>, req: Request, next: Next) -> Response {
     }
     let verdict = lock(&sh.faults).admit(Instant::now());
     let response = match verdict {
-        Verdict::Pass => next.run(req).await,
+        Verdict::Pass => {
+            let response = next.run(req).await;
+            // The work is done; only the answer is late.
+            let answer_delay_ms = lock(&sh.faults).settings.answer_delay_ms;
+            if answer_delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(answer_delay_ms)).await;
+            }
+            response
+        }
         Verdict::RateLimited { retry_after_secs } => {
             let mut r =
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests").into_response();
@@ -152,6 +163,10 @@ async fn in_cp1251(response: Response) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "body lost").into_response();
     };
+    // Nothing to encode (204 No Content): no charset to name either.
+    if bytes.is_empty() {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    }
     let text = String::from_utf8_lossy(&bytes);
     let (encoded, _, _) = encoding_rs::WINDOWS_1251.encode(&text);
     parts.headers.insert(
@@ -223,7 +238,9 @@ async fn settings(State(sh): State<Sh>, Authed(_): Authed) -> Json<Value> {
     let today = sh.today;
     let lastday = previous_working_day(today);
     let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let final_statement = today.and_hms_opt(5, 0, 0).unwrap_or_default();
+    // The last day whose statement is final: `lastday`, as in the
+    // documented example (`lastday` and `date_final_statement` both
+    // "01.04.2026 00:00:00" on `today` "02.04.2026 00:00:00").
     Json(json!({
         "status": "SUCCESS",
         "type": "settings",
@@ -233,7 +250,7 @@ async fn settings(State(sh): State<Sh>, Authed(_): Authed) -> Json<Value> {
             "lastday": midnight(lastday).format(DATE_TIME_FMT).to_string(),
             "work_balance": if work_balance { "Y" } else { "N" },
             "server_date_time": sh.now().format(DATE_TIME_FMT).to_string(),
-            "date_final_statement": final_statement.format(DATE_TIME_FMT).to_string(),
+            "date_final_statement": midnight(lastday).format(DATE_TIME_FMT).to_string(),
         }
     }))
 }
@@ -397,6 +414,29 @@ async fn transactions(
     })))
 }
 
+/// A position in the per-day balance list, as `next_page_id` /
+/// `followId` carry it: the index of the next day to serve, counted from
+/// `startDate`. Opaque to clients: `B` + the index in decimal.
+fn encode_balance_cursor(index: u64) -> String {
+    format!("B{index}")
+}
+
+fn decode_balance_cursor(s: &str, days: u64) -> Result<u64, ApiError> {
+    let bad = || ApiError::bad_request(format!("Invalid followId {s:?}"));
+    let digits = s.strip_prefix('B').ok_or_else(bad)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let index: u64 = digits.parse().map_err(|_| bad())?;
+    if index > days {
+        return Err(bad());
+    }
+    Ok(index)
+}
+
+/// One record per day from `startDate` to `endDate`, keyed by `dpd`
+/// (the day at midnight), paged like transactions. The per-day keying is
+/// how two production clients read a date-range answer (see README).
 async fn balance(
     State(sh): State<Sh>,
     Authed(b): Authed,
@@ -405,41 +445,53 @@ async fn balance(
     let q = query(q)?;
     require_working_phase(&sh)?;
     let (start, end) = date_range(&sh, &q)?;
+    let limit = parse_limit(q.limit.as_deref())?;
+    // `end >= start`, so the difference is not negative.
+    let days = u64::try_from((end - start).num_days()).unwrap_or(0) + 1;
+    let from = q
+        .follow_id
+        .as_deref()
+        .map(|f| decode_balance_cursor(f, days))
+        .transpose()?
+        .unwrap_or(0);
+    let to = from.saturating_add(limit as u64).min(days);
+    let final_day = previous_working_day(sh.today);
+
     let books = sh.books();
     let book = &books.books[b];
     let m = &book.merchant;
     check_account(m, q.acc.as_deref())?;
 
-    let moving: Vec<_> = book
-        .between(start, end)
-        .into_iter()
-        .filter(|t| t.moves_balance())
-        .collect();
-    let turnover = |d: Direction| -> Money {
-        moving
-            .iter()
-            .filter(|t| t.direction == d)
-            .map(|t| t.amount)
-            .sum()
-    };
-    let credits = turnover(Direction::Credit);
-    let debits = turnover(Direction::Debit);
-    let balance_in = book.balance_before(start);
-    let balance_out = balance_in + moving.iter().copied().map(signed).sum::<Money>();
-    // Last movement up to the end of the range, not just inside it.
-    let last_movement = book
-        .transactions
-        .iter()
-        .filter(|t| t.date <= end && t.moves_balance())
-        .map(|t| t.date.and_time(t.time).format(DATE_TIME_FMT).to_string())
-        .next_back()
-        .unwrap_or_default();
     let eq = |v: Money| equivalent(v, &m.currency).to_string();
-    Ok(Json(json!({
-        "status": "SUCCESS",
-        "type": "balances",
-        "exist_next_page": false,
-        "balances": [{
+    let page_days: Vec<NaiveDate> = start
+        .iter_days()
+        .skip(usize::try_from(from).unwrap_or(usize::MAX))
+        .take(usize::try_from(to - from).unwrap_or(0))
+        .collect();
+    let mut running = page_days
+        .first()
+        .map_or(Money::ZERO, |d| book.balance_before(*d));
+    let mut records = Vec::with_capacity(page_days.len());
+    for day in page_days {
+        let moving: Vec<_> = book
+            .between(day, day)
+            .into_iter()
+            .filter(|t| t.moves_balance())
+            .collect();
+        let turnover = |d: Direction| -> Money {
+            moving
+                .iter()
+                .filter(|t| t.direction == d)
+                .map(|t| t.amount)
+                .sum()
+        };
+        let credits = turnover(Direction::Credit);
+        let debits = turnover(Direction::Debit);
+        let balance_in = running;
+        let balance_out = balance_in + moving.iter().copied().map(signed).sum::<Money>();
+        running = balance_out;
+        let dpd = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+        records.push(json!({
             "acc": m.account,
             "currency": m.currency,
             "balanceIn": balance_in.to_string(),
@@ -450,7 +502,7 @@ async fn balance(
             "turnoverDebtEq": eq(debits),
             "turnoverCred": credits.to_string(),
             "turnoverCredEq": eq(credits),
-            "dpd": last_movement,
+            "dpd": dpd.format(DATE_TIME_FMT).to_string(),
             "nameACC": m.name,
             "state": "a",
             "atp": "D",
@@ -458,8 +510,15 @@ async fn balance(
             "date_open_acc_reg": "15.01.2019 00:00:00",
             "date_open_acc_sys": "15.01.2019 00:00:00",
             "date_close_acc": "01.01.1900 00:00:00",
-            "is_final_bal": end < sh.today,
-        }]
+            "is_final_bal": day <= final_day,
+        }));
+    }
+    Ok(Json(json!({
+        "status": "SUCCESS",
+        "type": "balances",
+        "exist_next_page": to < days,
+        "next_page_id": encode_balance_cursor(to),
+        "balances": records,
     })))
 }
 
@@ -514,21 +573,24 @@ fn validate_payment(r: &PaymentRequest, m: &Merchant) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Creates an unsigned payment. The same `document_number` again returns
-/// the existing payment unchanged, so a client may retry a create whose
-/// answer it never saw.
+/// Creates an unsigned payment (status `new`) and answers 201. A
+/// repeated `document_number` makes another payment, unless the switch
+/// `deduplicate_document_numbers` is on: then the existing one comes back,
+/// in the same shape.
 async fn create_payment(
     State(sh): State<Sh>,
     Authed(b): Authed,
     body: Bytes,
-) -> Result<Json<PaymentView>, ApiError> {
+) -> Result<(StatusCode, Json<CreatedPayment>), ApiError> {
     let request: PaymentRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("Malformed payment: {e}")))?;
+    let deduplicate = lock(&sh.faults).settings.deduplicate_document_numbers;
     let now = sh.now();
     let mut books = sh.books();
     validate_payment(&request, &books.books[b].merchant)?;
-    let (view, _created) = books.create_payment(b, request, now);
-    Ok(Json(view))
+    let (i, _created) = books.create_payment(b, request, now, deduplicate);
+    let answer = books.books[b].payments[i].created_answer();
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -537,22 +599,48 @@ struct PaymentQuery {
     reference: Option<String>,
 }
 
+/// The `ref` query parameter, required.
+fn payment_ref(q: Result<Query<PaymentQuery>, QueryRejection>) -> Result<String, ApiError> {
+    query(q)?
+        .reference
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| ApiError::bad_request("ref is required"))
+}
+
+fn payment_not_found(reference: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("Payment {reference} not found"),
+    )
+}
+
 async fn get_payment(
     State(sh): State<Sh>,
     Authed(b): Authed,
     q: Result<Query<PaymentQuery>, QueryRejection>,
-) -> Result<Json<PaymentView>, ApiError> {
-    let reference = query(q)?
-        .reference
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| ApiError::bad_request("ref is required"))?;
+) -> Result<Json<PaymentAnswer>, ApiError> {
+    let reference = payment_ref(q)?;
     let books = sh.books();
     // Another merchant's payment is as unknown as a missing one.
     match books.payment(&reference) {
-        Some((pb, i)) if pb == b => Ok(Json(books.books[pb].payments[i].view())),
-        _ => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("Payment {reference} not found"),
-        )),
+        Some((pb, i)) if pb == b => Ok(Json(books.books[pb].payments[i].answer())),
+        _ => Err(payment_not_found(&reference)),
+    }
+}
+
+/// `POST /api/proxy/payment/delete?ref=…`, body ignored: a `new` payment
+/// is deleted (204, no body); afterwards it is unknown.
+async fn delete_payment(
+    State(sh): State<Sh>,
+    Authed(b): Authed,
+    q: Result<Query<PaymentQuery>, QueryRejection>,
+) -> Result<StatusCode, ApiError> {
+    let reference = payment_ref(q)?;
+    match sh.books().delete_payment(b, &reference) {
+        Ok(_) => Ok(StatusCode::NO_CONTENT),
+        Err(DeleteRefusal::Unknown) => Err(payment_not_found(&reference)),
+        Err(DeleteRefusal::NoLongerNew(status)) => Err(ApiError::bad_request(format!(
+            "Payment {reference} is {status} and can no longer be deleted"
+        ))),
     }
 }

@@ -64,9 +64,14 @@ pub(crate) fn router(shared: Sh) -> Router {
         .route("/__control/faults", get(faults))
         .route("/__control/faults/fail_next", post(fail_next))
         .route("/__control/faults/delay", post(delay))
+        .route("/__control/faults/delay_answer", post(delay_answer))
         .route("/__control/faults/rate_limit", post(rate_limit))
         .route("/__control/faults/phase", post(phase))
         .route("/__control/faults/duplicate_pages", post(duplicate_pages))
+        .route(
+            "/__control/faults/deduplicate_document_numbers",
+            post(deduplicate_document_numbers),
+        )
         .route("/__control/reset", post(reset))
         .route("/__control/requests", get(requests).delete(clear_requests))
         .route(
@@ -116,6 +121,11 @@ async fn delay(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
     Ok(Json(switches(&sh).delay(Duration::from_millis(ms))))
 }
 
+async fn delay_answer(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
+    let Delay { ms } = body(&b)?;
+    Ok(Json(switches(&sh).delay_answer(Duration::from_millis(ms))))
+}
+
 #[derive(Deserialize)]
 struct RateLimit {
     per_sec: u32,
@@ -147,6 +157,11 @@ struct Toggle {
 async fn duplicate_pages(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
     let Toggle { enabled } = body(&b)?;
     Ok(Json(switches(&sh).duplicate_pages(enabled)))
+}
+
+async fn deduplicate_document_numbers(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
+    let Toggle { enabled } = body(&b)?;
+    Ok(Json(switches(&sh).deduplicate_document_numbers(enabled)))
 }
 
 /// Faults off and the request log emptied; statements and payments stay.

@@ -23,6 +23,10 @@ pub struct FaultSettings {
     pub fail_status: u16,
     /// Added before every API answer.
     pub delay_ms: u64,
+    /// Added after the bank has done the work and before it answers: the
+    /// request takes effect (a payment is created), the answer comes late.
+    #[serde(default)]
+    pub answer_delay_ms: u64,
     /// API requests allowed in any one-second window; `None` is unlimited.
     pub rate_limit_per_sec: Option<u32>,
     /// `settings.phase`; statements are served only in `WRK`.
@@ -37,6 +41,11 @@ pub struct FaultSettings {
     /// `settings.work_balance` is `Y`: the bank asks clients not to call.
     #[serde(default)]
     pub work_balance: bool,
+    /// `payment/create` with a document number the merchant has used
+    /// before returns the existing payment instead of making a new one.
+    /// Off by default: nothing public says the bank does this.
+    #[serde(default)]
+    pub deduplicate_document_numbers: bool,
 }
 
 impl Default for FaultSettings {
@@ -45,11 +54,13 @@ impl Default for FaultSettings {
             fail_next: 0,
             fail_status: 500,
             delay_ms: 0,
+            answer_delay_ms: 0,
             rate_limit_per_sec: None,
             phase: WORKING_PHASE.into(),
             duplicate_pages: false,
             utf8_without_charset: false,
             work_balance: false,
+            deduplicate_document_numbers: false,
         }
     }
 }
@@ -201,6 +212,14 @@ impl Faults {
         self.edit(|s| s.delay_ms = ms)
     }
 
+    /// Every API request that passes the gate is carried out, then its
+    /// answer waits this long: a client that times out meanwhile has lost
+    /// the answer to a request the bank did act on.
+    pub fn delay_answer(&self, delay: Duration) -> FaultSettings {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.edit(|s| s.answer_delay_ms = ms)
+    }
+
     /// At most `per_sec` API requests in any second; beyond it 429 with
     /// `Retry-After`. 0 turns the limit off.
     pub fn rate_limit(&self, per_sec: u32) -> FaultSettings {
@@ -234,6 +253,14 @@ impl Faults {
     /// `settings.work_balance` answers `Y` (or `N`).
     pub fn work_balance(&self, on: bool) -> FaultSettings {
         self.edit(|s| s.work_balance = on)
+    }
+
+    /// `payment/create` with a document number the merchant used before
+    /// answers 201 with the existing payment (its current status) instead
+    /// of creating another. Not the bank's documented behaviour: for
+    /// clients that rely on it, and to test that a client does not.
+    pub fn deduplicate_document_numbers(&self, on: bool) -> FaultSettings {
+        self.edit(|s| s.deduplicate_document_numbers = on)
     }
 
     /// All switches off, phase `WRK`.

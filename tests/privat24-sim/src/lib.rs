@@ -3,8 +3,10 @@
 //!
 //! It serves the bank's statement and payment endpoints over loopback HTTP
 //! with deterministic, realistic data, plus fault switches (failures,
-//! delays, rate limits, phases, duplicated pages) settable from Rust and
-//! over a control API under `/__control`.
+//! delays, late answers, rate limits, phases, duplicated pages, document
+//! number deduplication) settable from Rust and over a control API under
+//! `/__control`. Its README names the public source of every endpoint and
+//! field it models, and marks the rest as assumed.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), h2h_privat24_sim::SimError> {
@@ -312,14 +314,15 @@ impl SimHandle {
             .collect())
     }
 
-    /// A payment made through the API.
+    /// A payment made through the API; `None` for an unknown reference or
+    /// one the client deleted.
     pub fn payment(&self, reference: &str) -> Option<PaymentView> {
         let books = self.shared.books();
         let (b, i) = books.payment(reference)?;
         Some(books.books[b].payments[i].view())
     }
 
-    /// A merchant's payments, oldest first.
+    /// A merchant's payments, oldest first (deleted ones are gone).
     pub fn payments(&self, merchant_id: &str) -> Result<Vec<PaymentView>, SimError> {
         let books = self.shared.books();
         let b = &books.books[books.by_id(merchant_id)?];

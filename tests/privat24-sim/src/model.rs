@@ -247,8 +247,11 @@ pub enum TxStatus {
     /// `p`: in progress.
     #[serde(rename = "p")]
     InProgress,
-    /// `t`: rejected.
+    /// `t`: reversed (storno).
     #[serde(rename = "t")]
+    Reversed,
+    /// `n`: rejected.
+    #[serde(rename = "n")]
     Rejected,
 }
 
@@ -258,7 +261,8 @@ impl TxStatus {
         match self {
             TxStatus::Done => "r",
             TxStatus::InProgress => "p",
-            TxStatus::Rejected => "t",
+            TxStatus::Reversed => "t",
+            TxStatus::Rejected => "n",
         }
     }
 }
@@ -591,38 +595,45 @@ impl NewTransaction {
     }
 }
 
-/// Where a payment made through the API stands. The bank creates payments
-/// unsigned; a person signs them in Privat24, then the bank sends and
-/// settles (or rejects) them.
+/// Where a payment made through the API stands, as `payment_status`
+/// names it.
+///
+/// Only `new` is public: the bank creates payments unsigned, with status
+/// `new` (sashalenz/privat24-business-api `tests/Feature/PaymentsTest.php`,
+/// `src/ApiModels/Payments.php`, `src/ResponseData/Payments/GetPaymentResponse.php`,
+/// which says the full vocabulary is not published). The later words
+/// `signed`, `sent`, `done` and `rejected` are ASSUMED: the simulator's own
+/// vocabulary, which no public source names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PaymentStatus {
-    /// Created, waiting for a signature.
-    Created,
-    /// Signed, waiting to be sent.
+    /// `new` (documented): created, waiting for a signature; until signed
+    /// it can be deleted.
+    New,
+    /// `signed` (assumed word): signed, waiting to be sent.
     Signed,
-    /// Sent, being processed.
+    /// `sent` (assumed word): sent, being processed.
     Sent,
-    /// Settled: it is on the statement as a debit.
+    /// `done` (assumed word): settled; it is on the statement as a debit.
     Done,
-    /// Rejected by the bank.
+    /// `rejected` (assumed word): rejected by the bank.
     Rejected,
 }
 
 impl PaymentStatus {
     /// All statuses, in order.
     pub const ALL: [PaymentStatus; 5] = [
-        PaymentStatus::Created,
+        PaymentStatus::New,
         PaymentStatus::Signed,
         PaymentStatus::Sent,
         PaymentStatus::Done,
         PaymentStatus::Rejected,
     ];
 
-    /// The wire name.
+    /// The wire word (`new` is documented, the others assumed).
     pub fn as_str(self) -> &'static str {
         match self {
-            PaymentStatus::Created => "created",
+            PaymentStatus::New => "new",
             PaymentStatus::Signed => "signed",
             PaymentStatus::Sent => "sent",
             PaymentStatus::Done => "done",
@@ -630,10 +641,10 @@ impl PaymentStatus {
         }
     }
 
-    /// A human description, in Ukrainian as the bank writes them.
+    /// A human description, in Ukrainian (the simulator's own wording).
     pub fn description(self) -> &'static str {
         match self {
-            PaymentStatus::Created => "Створено, очікує підпису",
+            PaymentStatus::New => "Створено, очікує підпису",
             PaymentStatus::Signed => "Підписано",
             PaymentStatus::Sent => "Відправлено в банк",
             PaymentStatus::Done => "Проведено",
@@ -646,10 +657,24 @@ impl PaymentStatus {
         matches!(self, PaymentStatus::Done | PaymentStatus::Rejected)
     }
 
+    /// Whether the client may still delete it: only while `new`, that is
+    /// unsigned (sashalenz/privat24-business-api `src/ApiModels/Payments.php`).
+    pub fn can_be_deleted(self) -> bool {
+        self == PaymentStatus::New
+    }
+
+    /// Whether reaching this status means someone signed the payment.
+    pub(crate) fn is_signed(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Signed | PaymentStatus::Sent | PaymentStatus::Done
+        )
+    }
+
     /// The step the bank takes next on its own.
     pub(crate) fn next(self) -> Option<PaymentStatus> {
         match self {
-            PaymentStatus::Created => Some(PaymentStatus::Signed),
+            PaymentStatus::New => Some(PaymentStatus::Signed),
             PaymentStatus::Signed => Some(PaymentStatus::Sent),
             PaymentStatus::Sent => Some(PaymentStatus::Done),
             PaymentStatus::Done | PaymentStatus::Rejected => None,
@@ -658,7 +683,7 @@ impl PaymentStatus {
 
     fn rank(self) -> u8 {
         match self {
-            PaymentStatus::Created => 0,
+            PaymentStatus::New => 0,
             PaymentStatus::Signed => 1,
             PaymentStatus::Sent => 2,
             PaymentStatus::Done | PaymentStatus::Rejected => 3,
@@ -689,10 +714,13 @@ impl FromStr for PaymentStatus {
 }
 
 /// The body of `POST /api/proxy/payment/create`. Unknown fields are
-/// ignored, as the bank accepts many optional ones.
+/// ignored, as the bank accepts many optional ones. Serialised, it is the
+/// `payment_data` of the create answer (amount as a string, `"1500.00"`;
+/// absent optional fields left out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentRequest {
-    /// The client's document number: also the idempotency key.
+    /// The client's document number. Not a key: a repeated number makes a
+    /// new payment unless the `deduplicate_document_numbers` switch is on.
     pub document_number: String,
     /// Recipient IBAN.
     pub recipient_account: String,
@@ -724,9 +752,10 @@ pub struct PaymentRequest {
     pub payment_accept_date: Option<String>,
 }
 
-/// A payment as `GET /api/proxy/payment/get` returns it. Its status is
-/// `payment_status`, not `status`, which answers reserve for
-/// `SUCCESS`/`ERROR`.
+/// A payment as the simulator's control side shows it
+/// ([`crate::SimHandle::payment`], `GET /__control/payments`): richer than
+/// the bank's answers, for tests. Its status is `payment_status`, not
+/// `status`, which answers reserve for `SUCCESS`/`ERROR`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentView {
     /// The bank's reference for the payment.
@@ -748,6 +777,64 @@ pub struct PaymentView {
     pub transaction_id: Option<String>,
     /// The request as the bank keeps it.
     pub payment_data: PaymentRequest,
+}
+
+/// The answer to `POST /api/proxy/payment/create` (HTTP 201):
+/// `payment_ref` and `payment_pack_ref` (sashalenz/privat24-business-api
+/// `tests/Feature/PaymentsTest.php`) and `payment_data` with the stored
+/// request and its `payment_status` (shared research notes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct CreatedPayment {
+    pub(crate) payment_ref: String,
+    pub(crate) payment_pack_ref: String,
+    pub(crate) payment_data: CreatedPaymentData,
+}
+
+/// `payment_data` of [`CreatedPayment`]: the request's fields, plus
+/// `payment_status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct CreatedPaymentData {
+    #[serde(flatten)]
+    pub(crate) request: PaymentRequest,
+    pub(crate) payment_status: PaymentStatus,
+}
+
+/// The answer to `GET /api/proxy/payment/get`, in the shape of
+/// sashalenz/privat24-business-api `tests/Feature/PaymentsTest.php`
+/// (`payment_pack_ref` added: assumed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct PaymentAnswer {
+    pub(crate) payment_ref: String,
+    pub(crate) payment_pack_ref: String,
+    pub(crate) payment_status: PaymentStatus,
+    pub(crate) document_number: String,
+    pub(crate) payment_amount: Money,
+    pub(crate) level_sign: LevelSign,
+    pub(crate) fields_for_sign: FieldsForSign,
+}
+
+/// `level_sign`: which signatures the payment has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub(crate) struct LevelSign {
+    #[serde(rename = "1_sign_level")]
+    pub(crate) first: bool,
+    #[serde(rename = "2_sign_level")]
+    pub(crate) second: bool,
+}
+
+/// `fields_for_sign`: what a signature covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct FieldsForSign {
+    pub(crate) version: &'static str,
+    pub(crate) fields: [&'static str; 1],
+}
+
+impl FieldsForSign {
+    /// The values of the public example.
+    pub(crate) const DOCUMENTED: FieldsForSign = FieldsForSign {
+        version: "v3.5.0",
+        fields: ["payment_ref"],
+    };
 }
 
 #[cfg(test)]
@@ -795,12 +882,92 @@ mod tests {
     #[test]
     fn payment_status_moves_only_forward() {
         use PaymentStatus::*;
-        assert!(Created.can_move_to(Signed));
-        assert!(Created.can_move_to(Done));
+        assert!(New.can_move_to(Signed));
+        assert!(New.can_move_to(Done));
+        assert!(New.can_move_to(Rejected));
         assert!(Sent.can_move_to(Rejected));
-        assert!(!Signed.can_move_to(Created));
+        assert!(!Signed.can_move_to(New));
         assert!(!Done.can_move_to(Rejected));
         assert!(!Rejected.can_move_to(Done));
         assert_eq!("sent".parse::<PaymentStatus>(), Ok(Sent));
+    }
+
+    #[test]
+    fn a_new_payment_is_new_on_the_wire_and_only_it_can_be_deleted() {
+        use PaymentStatus::*;
+        assert_eq!(New.as_str(), "new");
+        assert_eq!(serde_json::to_value(New).unwrap(), "new");
+        assert_eq!("new".parse::<PaymentStatus>(), Ok(New));
+        assert!("created".parse::<PaymentStatus>().is_err());
+        assert_eq!(New.description(), "Створено, очікує підпису");
+        let deletable: Vec<_> = PaymentStatus::ALL
+            .into_iter()
+            .filter(|s| s.can_be_deleted())
+            .collect();
+        assert_eq!(deletable, [New]);
+    }
+
+    #[test]
+    fn payment_answers_have_the_documented_shape() {
+        let request: PaymentRequest = serde_json::from_value(serde_json::json!({
+            "document_number": "7",
+            "recipient_account": "UA903052992990004149123456789",
+            "recipient_nceo": "41234567",
+            "payment_naming": "ТОВ \"АГРОТЕХ\"",
+            "payment_amount": 1500,
+            "payment_destination": "Оплата",
+            "payer_account": "UA213223130000026007233566001",
+            "unknown": "ignored",
+        }))
+        .unwrap();
+        let created = CreatedPayment {
+            payment_ref: "R".into(),
+            payment_pack_ref: "P".into(),
+            payment_data: CreatedPaymentData {
+                request,
+                payment_status: PaymentStatus::New,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&created).unwrap(),
+            serde_json::json!({
+                "payment_ref": "R",
+                "payment_pack_ref": "P",
+                "payment_data": {
+                    "document_number": "7",
+                    "recipient_account": "UA903052992990004149123456789",
+                    "recipient_nceo": "41234567",
+                    "payment_naming": "ТОВ \"АГРОТЕХ\"",
+                    "payment_amount": "1500.00",
+                    "payment_destination": "Оплата",
+                    "payer_account": "UA213223130000026007233566001",
+                    "payment_status": "new",
+                }
+            })
+        );
+        let answer = PaymentAnswer {
+            payment_ref: "R".into(),
+            payment_pack_ref: "P".into(),
+            payment_status: PaymentStatus::Signed,
+            document_number: "7".into(),
+            payment_amount: Money::new(1, 2),
+            level_sign: LevelSign {
+                first: true,
+                second: false,
+            },
+            fields_for_sign: FieldsForSign::DOCUMENTED,
+        };
+        assert_eq!(
+            serde_json::to_value(&answer).unwrap(),
+            serde_json::json!({
+                "payment_ref": "R",
+                "payment_pack_ref": "P",
+                "payment_status": "signed",
+                "document_number": "7",
+                "payment_amount": "1.02",
+                "level_sign": {"1_sign_level": true, "2_sign_level": false},
+                "fields_for_sign": {"version": "v3.5.0", "fields": ["payment_ref"]},
+            })
+        );
     }
 }

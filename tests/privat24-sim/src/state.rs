@@ -11,8 +11,9 @@ use crate::SimError;
 use crate::data::{self, IdSource, Rng};
 use crate::faults::{FaultState, RequestLog};
 use crate::model::{
-    Counterparty, DATE_TIME_FMT, Direction, Merchant, Money, NewTransaction, PaymentRequest,
-    PaymentStatus, PaymentView, Transaction, TxStatus,
+    Counterparty, CreatedPayment, CreatedPaymentData, DATE_TIME_FMT, Direction, FieldsForSign,
+    LevelSign, Merchant, Money, NewTransaction, PaymentAnswer, PaymentRequest, PaymentStatus,
+    PaymentView, Transaction, TxStatus,
 };
 
 /// A poisoned lock only means another request panicked mid-way; the data
@@ -28,8 +29,9 @@ pub enum Progression {
     /// moves them: tests decide exactly when.
     #[default]
     Manual,
-    /// Each non-final payment takes one step (`created` → `signed` →
-    /// `sent` → `done`) every `step`, as if someone signed it in Privat24.
+    /// Each non-final payment takes one step (`new` → `signed` → `sent` →
+    /// `done`; the words after `new` are assumed) every `step`, as if
+    /// someone signed it in Privat24.
     Auto {
         /// Time per step.
         step: Duration,
@@ -73,6 +75,9 @@ pub(crate) struct Payment {
     pub(crate) pack_reference: String,
     pub(crate) request: PaymentRequest,
     pub(crate) status: PaymentStatus,
+    /// Whether it was ever signed (`level_sign.1_sign_level`); stays true
+    /// if it is rejected afterwards.
+    pub(crate) signed: bool,
     pub(crate) created: NaiveDateTime,
     pub(crate) status_changed: NaiveDateTime,
     /// When the status last changed, for automatic progression.
@@ -94,6 +99,43 @@ impl Payment {
             payment_data: self.request.clone(),
         }
     }
+
+    /// The answer to `payment/create`.
+    pub(crate) fn created_answer(&self) -> CreatedPayment {
+        CreatedPayment {
+            payment_ref: self.reference.clone(),
+            payment_pack_ref: self.pack_reference.clone(),
+            payment_data: CreatedPaymentData {
+                request: self.request.clone(),
+                payment_status: self.status,
+            },
+        }
+    }
+
+    /// The answer to `payment/get`.
+    pub(crate) fn answer(&self) -> PaymentAnswer {
+        PaymentAnswer {
+            payment_ref: self.reference.clone(),
+            payment_pack_ref: self.pack_reference.clone(),
+            payment_status: self.status,
+            document_number: self.request.document_number.clone(),
+            payment_amount: self.request.payment_amount,
+            level_sign: LevelSign {
+                first: self.signed,
+                second: false,
+            },
+            fields_for_sign: FieldsForSign::DOCUMENTED,
+        }
+    }
+}
+
+/// Why a payment could not be deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DeleteRefusal {
+    /// No such payment for this merchant.
+    Unknown,
+    /// It has left `new`.
+    NoLongerNew(PaymentStatus),
 }
 
 /// One merchant's account.
@@ -223,21 +265,25 @@ impl Books {
         tx
     }
 
-    /// Creates a payment, or returns the merchant's existing one with the
-    /// same document number (`false`): a client retrying after a timeout
-    /// must not pay twice.
+    /// Creates a payment and returns its index in the book, with `true`.
+    /// A repeated document number makes a new payment, as nothing public
+    /// says otherwise; with `deduplicate` (the fault switch
+    /// `deduplicate_document_numbers`) the merchant's existing payment with
+    /// that number is returned instead, with `false`.
     pub(crate) fn create_payment(
         &mut self,
         book: usize,
         request: PaymentRequest,
         now: NaiveDateTime,
-    ) -> (PaymentView, bool) {
-        if let Some(p) = self.books[book]
-            .payments
-            .iter()
-            .find(|p| p.request.document_number == request.document_number)
+        deduplicate: bool,
+    ) -> (usize, bool) {
+        if deduplicate
+            && let Some(i) = self.books[book]
+                .payments
+                .iter()
+                .position(|p| p.request.document_number == request.document_number)
         {
-            return (p.view(), false);
+            return (i, false);
         }
         let reference = loop {
             let candidate = format!("SIM{}", self.rng.alnum(13));
@@ -250,15 +296,35 @@ impl Books {
             reference,
             pack_reference,
             request,
-            status: PaymentStatus::Created,
+            status: PaymentStatus::New,
+            signed: false,
             created: now,
             status_changed: now,
             since: Instant::now(),
             transaction_id: None,
         };
-        let view = payment.view();
-        self.books[book].payments.push(payment);
-        (view, true)
+        let payments = &mut self.books[book].payments;
+        payments.push(payment);
+        (payments.len() - 1, true)
+    }
+
+    /// Deletes one of `book`'s payments while it is `new`: it is gone, so
+    /// `payment/get` no longer knows it and it never progresses.
+    pub(crate) fn delete_payment(
+        &mut self,
+        book: usize,
+        reference: &str,
+    ) -> Result<PaymentView, DeleteRefusal> {
+        let payments = &mut self.books[book].payments;
+        let i = payments
+            .iter()
+            .position(|p| p.reference == reference)
+            .ok_or(DeleteRefusal::Unknown)?;
+        let status = payments[i].status;
+        if !status.can_be_deleted() {
+            return Err(DeleteRefusal::NoLongerNew(status));
+        }
+        Ok(payments.remove(i).view())
     }
 
     /// (book, index) of a payment.
@@ -302,6 +368,7 @@ impl Books {
     ) {
         let p = &mut self.books[b].payments[i];
         p.status = to;
+        p.signed |= to.is_signed();
         p.status_changed = now;
         p.since = since;
         if to == PaymentStatus::Done {

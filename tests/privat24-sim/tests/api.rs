@@ -91,6 +91,47 @@ impl Bank {
         (status, r.json().await.unwrap())
     }
 
+    /// `POST /api/proxy/payment/delete?ref=…` with an empty body, as the
+    /// documented client sends it; status and raw body.
+    async fn delete(&self, token: &str, reference: &str) -> (StatusCode, Vec<u8>) {
+        let r = self
+            .http
+            .post(self.url(&format!("/api/proxy/payment/delete?ref={reference}")))
+            .header("token", token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.bytes().await.unwrap().to_vec())
+    }
+
+    /// GET with another token; status and JSON body.
+    async fn get_as(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .header("token", token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap())
+    }
+
+    /// POST with another token; status and JSON body.
+    async fn post_as(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .header("token", token)
+            .body(serde_json::to_vec(body).unwrap())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap())
+    }
+
     fn statement(&self) -> Vec<StatementTransaction> {
         self.running.handle.transactions(MERCHANT_ID).unwrap()
     }
@@ -139,6 +180,22 @@ fn assert_bank_error(status: StatusCode, body: &Value, expected: StatusCode) {
 fn money(v: &Value) -> Money {
     v.as_str().unwrap().parse().unwrap()
 }
+
+fn bank_error(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap()
+}
+
+fn other_merchant() -> Merchant {
+    Merchant::new(
+        OTHER_MERCHANT_ID,
+        OTHER_TOKEN,
+        "UA473052990000026007233566002",
+        "UAH",
+    )
+}
+
+const OTHER_MERCHANT_ID: &str = "test-merchant-2";
+const OTHER_TOKEN: &str = "test-token-2";
 
 fn range_query(start: NaiveDate, end: NaiveDate) -> String {
     format!(
@@ -205,7 +262,10 @@ async fn settings_report_the_phase_and_statements_need_wrk() {
         "Monday's last day is Friday"
     );
     assert_eq!(s["work_balance"], "N");
-    assert_eq!(s["date_final_statement"], "23.11.2026 05:00:00");
+    // The last final statement is lastday's, at midnight, as in the
+    // documented example: today's is not final yet.
+    assert_eq!(s["date_final_statement"], "20.11.2026 00:00:00");
+    assert_eq!(s["date_final_statement"], s["lastday"]);
     let server_time = s["server_date_time"].as_str().unwrap();
     assert!(server_time.starts_with("23.11.2026 "), "{server_time}");
     assert_eq!(server_time.len(), "dd.MM.yyyy HH:mm:ss".len());
@@ -475,6 +535,7 @@ async fn balance_is_consistent_with_transactions() {
     )
     .await;
     let h = &bank.running.handle;
+    // Thursday to Saturday; lastday is Friday.
     let start = today() - Days::new(4);
     let end = today() - Days::new(2);
     // Listed, but moving no money: informational and unfinished lines.
@@ -489,7 +550,7 @@ async fn balance_is_consistent_with_transactions() {
     )
     .unwrap();
 
-    let balance = |s: NaiveDate, e: NaiveDate| {
+    let balances = |s: NaiveDate, e: NaiveDate| {
         let bank = &bank;
         async move {
             let (status, body) = bank
@@ -499,15 +560,11 @@ async fn balance_is_consistent_with_transactions() {
             assert_eq!(body["status"], "SUCCESS");
             assert_eq!(body["type"], "balances");
             assert_eq!(body["exist_next_page"], false);
-            let list = body["balances"].as_array().unwrap();
-            assert_eq!(list.len(), 1);
-            list[0].clone()
+            body["balances"].as_array().unwrap().clone()
         }
     };
-    let b = balance(start, end).await;
-    assert_eq!(b["acc"], ACCOUNT);
-    assert_eq!(b["currency"], "UAH");
-    assert_eq!(b["is_final_bal"], true);
+    let records = balances(start, end).await;
+    assert_eq!(records.len(), 3, "one record per day");
 
     let served = bank
         .walk(&format!("{}&limit=500", range_query(start, end)))
@@ -515,25 +572,6 @@ async fn balance_is_consistent_with_transactions() {
         .concat();
     assert!(served.iter().any(|t| t.fl_real == "i"));
     assert!(served.iter().any(|t| t.pr_pr == "p"));
-    let moving = served.iter().filter(|t| t.fl_real == "r" && t.pr_pr == "r");
-    let (mut cred, mut debt) = (Money::ZERO, Money::ZERO);
-    for t in moving {
-        if t.is_credit() {
-            cred += t.amount().unwrap();
-        } else {
-            debt += t.amount().unwrap();
-        }
-    }
-    assert_eq!(money(&b["turnoverCred"]), cred);
-    assert_eq!(money(&b["turnoverDebt"]), debt);
-    assert_eq!(
-        money(&b["balanceOut"]),
-        money(&b["balanceIn"]) + cred - debt
-    );
-    assert_eq!(
-        b["balanceOutEq"], b["balanceOut"],
-        "UAH is its own equivalent"
-    );
 
     // The opening balance plus everything before the range.
     let before: Money = bank
@@ -545,12 +583,212 @@ async fn balance_is_consistent_with_transactions() {
             if t.is_credit() { a } else { Money::ZERO - a }
         })
         .sum();
-    assert_eq!(money(&b["balanceIn"]), Money::new(100_000, 0) + before);
+    let mut expected_in = Money::new(100_000, 0) + before;
+    for (i, b) in records.iter().enumerate() {
+        let day = start + Days::new(i as u64);
+        assert_eq!(b["acc"], ACCOUNT);
+        assert_eq!(b["currency"], "UAH");
+        assert_eq!(b["dpd"], format!("{} 00:00:00", day.format("%d.%m.%Y")));
+        assert_eq!(b["is_final_bal"], day <= today() - Days::new(3), "{day}");
+        let (mut cred, mut debt) = (Money::ZERO, Money::ZERO);
+        for t in served
+            .iter()
+            .filter(|t| t.date() == Some(day) && t.fl_real == "r" && t.pr_pr == "r")
+        {
+            if t.is_credit() {
+                cred += t.amount().unwrap();
+            } else {
+                debt += t.amount().unwrap();
+            }
+        }
+        assert_eq!(money(&b["balanceIn"]), expected_in, "{day}");
+        assert_eq!(money(&b["turnoverCred"]), cred, "{day}");
+        assert_eq!(money(&b["turnoverDebt"]), debt, "{day}");
+        assert_eq!(money(&b["balanceOut"]), expected_in + cred - debt, "{day}");
+        assert_eq!(
+            b["balanceOutEq"], b["balanceOut"],
+            "UAH is its own equivalent"
+        );
+        expected_in = expected_in + cred - debt;
+    }
 
     // Ranges chain: one ends where the next begins.
-    let next = balance(end + Days::new(1), today()).await;
-    assert_eq!(next["balanceIn"], b["balanceOut"]);
-    assert_eq!(next["is_final_bal"], false);
+    let next = balances(end + Days::new(1), today()).await;
+    assert_eq!(next.len(), 2);
+    assert_eq!(next[0]["balanceIn"], records[2]["balanceOut"]);
+    assert_eq!(next[0]["is_final_bal"], false);
+    assert_eq!(next[1]["dpd"], "23.11.2026 00:00:00");
+}
+
+#[tokio::test]
+async fn balances_come_one_record_per_day_with_exact_sums() {
+    let bank = Bank::with(
+        Simulator::builder()
+            .merchant(merchant())
+            .days(0)
+            .opening_balance(Money::new(1_000, 0)),
+    )
+    .await;
+    let h = &bank.running.handle;
+    let d0 = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+    let d1 = NaiveDate::from_ymd_opt(2026, 11, 17).unwrap();
+    let d2 = NaiveDate::from_ymd_opt(2026, 11, 18).unwrap();
+    let d3 = NaiveDate::from_ymd_opt(2026, 11, 19).unwrap();
+    for tx in [
+        NewTransaction::credit(Money::new(50, 0), d0, "Раніше"),
+        NewTransaction::credit(Money::new(100, 0), d1, "Оплата"),
+        NewTransaction::debit(Money::new(30, 50), d1, "Комісія"),
+        NewTransaction::credit(Money::new(999, 0), d2, "Інформаційний").informational(),
+        NewTransaction::credit(Money::new(200, 0), d3, "Оплата 2"),
+    ] {
+        h.add_transaction(MERCHANT_ID, tx).unwrap();
+    }
+    let (status, body) = bank
+        .get(&format!("/api/statements/balance?{}", range_query(d1, d3)))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["exist_next_page"], false);
+    let got: Vec<_> = body["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["dpd"].as_str().unwrap().to_string(),
+                b["balanceIn"].as_str().unwrap().to_string(),
+                b["turnoverCred"].as_str().unwrap().to_string(),
+                b["turnoverDebt"].as_str().unwrap().to_string(),
+                b["balanceOut"].as_str().unwrap().to_string(),
+                b["is_final_bal"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let row = |dpd: &str, i: &str, c: &str, d: &str, o: &str| {
+        (
+            dpd.to_string(),
+            i.to_string(),
+            c.to_string(),
+            d.to_string(),
+            o.to_string(),
+            true,
+        )
+    };
+    assert_eq!(
+        got,
+        [
+            row(
+                "17.11.2026 00:00:00",
+                "1050.00",
+                "100.00",
+                "30.50",
+                "1119.50"
+            ),
+            row("18.11.2026 00:00:00", "1119.50", "0.00", "0.00", "1119.50"),
+            row(
+                "19.11.2026 00:00:00",
+                "1119.50",
+                "200.00",
+                "0.00",
+                "1319.50"
+            ),
+        ]
+    );
+
+    // endDate defaults to today: Thursday to Monday, five days; only the
+    // days up to lastday (Friday) are final.
+    let (_, body) = bank
+        .get(&format!(
+            "/api/statements/balance?acc={ACCOUNT}&startDate={}",
+            query_date(d3)
+        ))
+        .await;
+    let finals: Vec<_> = body["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["dpd"].as_str().unwrap()[..10].to_string(),
+                b["is_final_bal"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        finals,
+        [
+            ("19.11.2026".to_string(), true),
+            ("20.11.2026".to_string(), true),
+            ("21.11.2026".to_string(), false),
+            ("22.11.2026".to_string(), false),
+            ("23.11.2026".to_string(), false),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn balances_are_paged_like_transactions() {
+    let bank = Bank::start(5).await;
+    let start = today() - Days::new(2);
+    let base = format!("/api/statements/balance?{}", range_query(start, today()));
+    let (_, whole) = bank.get(&base).await;
+    let whole = whole["balances"].as_array().unwrap().clone();
+    assert_eq!(whole.len(), 3);
+
+    // limit=1: three pages of one record each, following next_page_id.
+    let mut pages = Vec::new();
+    let mut follow: Option<String> = None;
+    loop {
+        let mut path = format!("{base}&limit=1");
+        if let Some(f) = &follow {
+            path.push_str(&format!("&followId={f}"));
+        }
+        let (status, body) = bank.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page = body["balances"].as_array().unwrap().clone();
+        assert_eq!(page.len(), 1, "{body}");
+        pages.push(page[0].clone());
+        assert!(body["next_page_id"].is_string(), "{body}");
+        if !body["exist_next_page"].as_bool().unwrap() {
+            break;
+        }
+        assert!(pages.len() < 3, "{body}");
+        follow = Some(body["next_page_id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(pages, whole, "the pages together are the whole answer");
+    let log = bank.running.handle.requests();
+    assert_eq!(log.len(), 4);
+    assert!(log[1].param("followId").is_none());
+    assert!(log[2..].iter().all(|r| r.param("followId").is_some()));
+
+    // limit=2: two and one.
+    let (_, first) = bank.get(&format!("{base}&limit=2")).await;
+    assert_eq!(first["balances"].as_array().unwrap().len(), 2);
+    assert_eq!(first["exist_next_page"], true);
+    let next = first["next_page_id"].as_str().unwrap();
+    let (_, second) = bank.get(&format!("{base}&limit=2&followId={next}")).await;
+    assert_eq!(second["balances"].as_array().unwrap()[..], whole[2..]);
+    assert_eq!(second["exist_next_page"], false);
+
+    // The position after the last day is an empty last page.
+    let end = second["next_page_id"].as_str().unwrap();
+    let (status, after) = bank.get(&format!("{base}&followId={end}")).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(after["balances"], json!([]));
+    assert_eq!(after["exist_next_page"], false);
+
+    for bad in [
+        "followId=nonsense",
+        "followId=P1",
+        "followId=B",
+        "followId=B-1",
+        "followId=B%2B1",
+        "followId=B4",
+        "limit=0",
+        "limit=abc",
+    ] {
+        let (status, body) = bank.get(&format!("{base}&{bad}")).await;
+        assert_bank_error(status, &body, StatusCode::BAD_REQUEST);
+    }
 }
 
 #[tokio::test]
@@ -630,6 +868,26 @@ async fn delay_makes_a_short_timeout_client_time_out() {
     assert!(started.elapsed() >= Duration::from_millis(800));
 
     faults.delay(Duration::ZERO);
+    // A late answer: the bank acts, the client never hears.
+    assert_eq!(
+        faults
+            .delay_answer(Duration::from_millis(800))
+            .answer_delay_ms,
+        800
+    );
+    let err = impatient
+        .post(bank.url("/api/proxy/payment/create"))
+        .header("token", TOKEN)
+        .body(serde_json::to_vec(&payment_body("L-1", "7.00")).unwrap())
+        .send()
+        .await
+        .expect_err("the answer comes after the client's timeout");
+    assert!(err.is_timeout(), "{err}");
+    let payments = bank.running.handle.payments(MERCHANT_ID).unwrap();
+    assert_eq!(payments.len(), 1, "the payment was created all the same");
+    assert_eq!(payments[0].document_number, "L-1");
+    assert_eq!(faults.reset().answer_delay_ms, 0);
+
     let r = impatient
         .get(&url)
         .header("token", TOKEN)
@@ -699,22 +957,23 @@ fn payment_body(doc: &str, amount: &str) -> Value {
 }
 
 #[tokio::test]
-async fn a_payment_moves_from_created_to_done_and_reaches_the_statement() {
+async fn a_payment_moves_from_new_to_done_and_reaches_the_statement() {
     let bank = Bank::start(1).await;
     let h = &bank.running.handle;
-    let (status, created) = bank
-        .post(
-            "/api/proxy/payment/create",
-            &payment_body("1001", "1500.00"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{created}");
+    let mut request = payment_body("1001", "1500.00");
+    request["payment_accept_date"] = json!("24.11.2026");
+    let (status, created) = bank.post("/api/proxy/payment/create", &request).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
     let reference = created["payment_ref"].as_str().unwrap().to_string();
     let pack = created["payment_pack_ref"].as_str().unwrap().to_string();
     assert!(!reference.is_empty() && !pack.is_empty());
-    assert_eq!(created["payment_status"], "created");
-    assert_eq!(created["document_number"], "1001");
-    assert_eq!(created["payment_data"]["payment_amount"], "1500.00");
+    // The refs, and the request as sent, with its status.
+    let mut data = request.clone();
+    data["payment_status"] = json!("new");
+    assert_eq!(
+        created,
+        json!({"payment_ref": reference, "payment_pack_ref": pack, "payment_data": data})
+    );
 
     let get = |r: String| {
         let bank = &bank;
@@ -724,12 +983,21 @@ async fn a_payment_moves_from_created_to_done_and_reaches_the_statement() {
             body
         }
     };
-    assert_eq!(get(reference.clone()).await["payment_status"], "created");
+    let answer = |status: &str, signed: bool| {
+        json!({
+            "payment_ref": reference,
+            "payment_pack_ref": pack,
+            "payment_status": status,
+            "document_number": "1001",
+            "payment_amount": "1500.00",
+            "level_sign": {"1_sign_level": signed, "2_sign_level": false},
+            "fields_for_sign": {"version": "v3.5.0", "fields": ["payment_ref"]},
+        })
+    };
+    assert_eq!(get(reference.clone()).await, answer("new", false));
     for next in [PaymentStatus::Signed, PaymentStatus::Sent] {
         h.set_payment_status(&reference, next).unwrap();
-        let body = get(reference.clone()).await;
-        assert_eq!(body["payment_status"], next.as_str());
-        assert_eq!(body["payment_status_text"], next.description());
+        assert_eq!(get(reference.clone()).await, answer(next.as_str(), true));
     }
     assert!(
         h.transactions(MERCHANT_ID)
@@ -740,9 +1008,12 @@ async fn a_payment_moves_from_created_to_done_and_reaches_the_statement() {
 
     h.set_payment_status(&reference, PaymentStatus::Done)
         .unwrap();
-    let done = get(reference.clone()).await;
-    assert_eq!(done["payment_status"], "done");
-    let tx_id = done["transaction_id"].as_str().unwrap();
+    assert_eq!(get(reference.clone()).await, answer("done", true));
+    // The richer view stays on the simulator's side.
+    let view = h.payment(&reference).unwrap();
+    assert_eq!(view.payment_status, PaymentStatus::Done);
+    assert_eq!(view.payment_status_text, "Проведено");
+    let tx_id = view.transaction_id.unwrap();
     let (_, body) = bank
         .get(&format!(
             "/api/statements/transactions?{}",
@@ -777,7 +1048,7 @@ async fn payments_progress_on_their_own_when_automatic() {
             .merchant(merchant())
             .days(0)
             .progression(Progression::Auto {
-                step: Duration::from_millis(300),
+                step: Duration::from_millis(500),
             }),
     )
     .await;
@@ -785,30 +1056,87 @@ async fn payments_progress_on_their_own_when_automatic() {
         .post("/api/proxy/payment/create", &payment_body("A-1", "10.00"))
         .await;
     let reference = created["payment_ref"].as_str().unwrap();
-    assert_eq!(created["payment_status"], "created");
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(created["payment_data"]["payment_status"], "new");
+    // Deleted while new: it never progresses, and books nothing.
+    let (_, doomed) = bank
+        .post("/api/proxy/payment/create", &payment_body("A-2", "20.00"))
+        .await;
+    let doomed = doomed["payment_ref"].as_str().unwrap();
+    let (status, _) = bank.delete(TOKEN, doomed).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     let (_, body) = bank
         .get(&format!("/api/proxy/payment/get?ref={reference}"))
         .await;
     assert_eq!(body["payment_status"], "done", "{body}");
+    assert_eq!(body["level_sign"]["1_sign_level"], true);
     assert_eq!(bank.statement().len(), 1, "its debit is booked");
+    assert_eq!(bank.statement()[0].sum, "10.00");
+    assert!(bank.running.handle.payment(doomed).is_none());
+    // Signed on its own by now: too late to delete.
+    let (status, body) = bank.delete(TOKEN, reference).await;
+    assert_bank_error(status, &bank_error(&body), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
-async fn creating_the_same_document_number_again_returns_the_first_payment() {
-    let other = Merchant::new(
-        "test-merchant-2",
-        "test-token-2",
-        "UA473052990000026007233566002",
-        "UAH",
-    );
+async fn a_repeated_document_number_makes_a_new_payment() {
     let bank = Bank::with(
         Simulator::builder()
             .merchant(merchant())
-            .merchant(other)
+            .merchant(other_merchant())
             .days(0),
     )
     .await;
+    assert!(
+        !bank
+            .running
+            .handle
+            .faults()
+            .settings()
+            .deduplicate_document_numbers
+    );
+    let (s1, first) = bank
+        .post("/api/proxy/payment/create", &payment_body("2001", "100.00"))
+        .await;
+    let (s2, again) = bank
+        .post("/api/proxy/payment/create", &payment_body("2001", "999.00"))
+        .await;
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_ne!(again["payment_ref"], first["payment_ref"]);
+    assert_eq!(again["payment_data"]["payment_amount"], "999.00");
+    assert_eq!(again["payment_data"]["payment_status"], "new");
+    let payments = bank.running.handle.payments(MERCHANT_ID).unwrap();
+    assert_eq!(payments.len(), 2);
+    assert!(payments.iter().all(|p| p.document_number == "2001"));
+
+    // Payments are private to their merchant.
+    let (status, body) = bank
+        .get_as(
+            OTHER_TOKEN,
+            &format!(
+                "/api/proxy/payment/get?ref={}",
+                first["payment_ref"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_bank_error(status, &body, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn deduplicating_document_numbers_is_a_switch() {
+    let bank = Bank::with(
+        Simulator::builder()
+            .merchant(merchant())
+            .merchant(other_merchant())
+            .days(0),
+    )
+    .await;
+    let h = &bank.running.handle;
+    assert!(
+        h.faults()
+            .deduplicate_document_numbers(true)
+            .deduplicate_document_numbers
+    );
     let (s1, first) = bank
         .post("/api/proxy/payment/create", &payment_body("2001", "100.00"))
         .await;
@@ -816,38 +1144,169 @@ async fn creating_the_same_document_number_again_returns_the_first_payment() {
     let (s2, again) = bank
         .post("/api/proxy/payment/create", &payment_body("2001", "999.00"))
         .await;
-    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
     assert_eq!(again, first);
     assert_eq!(again["payment_data"]["payment_amount"], "100.00");
+    // With its current status.
+    let reference = first["payment_ref"].as_str().unwrap();
+    h.set_payment_status(reference, PaymentStatus::Signed)
+        .unwrap();
+    let (_, signed) = bank
+        .post("/api/proxy/payment/create", &payment_body("2001", "100.00"))
+        .await;
+    assert_eq!(signed["payment_ref"], first["payment_ref"]);
+    assert_eq!(signed["payment_data"]["payment_status"], "signed");
     let (_, different) = bank
         .post("/api/proxy/payment/create", &payment_body("2002", "100.00"))
         .await;
     assert_ne!(different["payment_ref"], first["payment_ref"]);
-    assert_eq!(bank.running.handle.payments(MERCHANT_ID).unwrap().len(), 2);
+    assert_eq!(h.payments(MERCHANT_ID).unwrap().len(), 2);
 
-    // Document numbers are per merchant; payments are private to theirs.
-    let r = bank
-        .http
-        .post(bank.url("/api/proxy/payment/create"))
-        .header("token", "test-token-2")
-        .body(serde_json::to_vec(&payment_body("2001", "100.00")).unwrap())
-        .send()
-        .await
-        .unwrap();
-    let theirs: Value = r.json().await.unwrap();
+    // Document numbers are per merchant.
+    let mut their_body = payment_body("2001", "100.00");
+    their_body["payer_account"] = json!(other_merchant().account);
+    let (status, theirs) = bank
+        .post_as(OTHER_TOKEN, "/api/proxy/payment/create", &their_body)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{theirs}");
     assert_ne!(theirs["payment_ref"], first["payment_ref"]);
+
+    // Off again: the documented behaviour.
+    assert!(
+        !h.faults()
+            .deduplicate_document_numbers(false)
+            .deduplicate_document_numbers
+    );
+    let (_, fresh) = bank
+        .post("/api/proxy/payment/create", &payment_body("2001", "100.00"))
+        .await;
+    assert_ne!(fresh["payment_ref"], first["payment_ref"]);
+    assert_eq!(h.payments(MERCHANT_ID).unwrap().len(), 3);
+    // Reset turns it off too.
+    h.faults().deduplicate_document_numbers(true);
+    assert!(!h.faults().reset().deduplicate_document_numbers);
+}
+
+#[tokio::test]
+async fn a_new_payment_can_be_deleted_and_is_then_unknown() {
+    let bank = Bank::with(
+        Simulator::builder()
+            .merchant(merchant())
+            .merchant(other_merchant())
+            .days(0),
+    )
+    .await;
+    let h = &bank.running.handle;
+    let create = |doc: &'static str| {
+        let bank = &bank;
+        async move {
+            let (status, body) = bank
+                .post("/api/proxy/payment/create", &payment_body(doc, "5.00"))
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["payment_ref"].as_str().unwrap().to_string()
+        }
+    };
+    let a = create("3101").await;
+    let b = create("3102").await;
+    let c = create("3103").await;
+
+    // Another merchant's payment is unknown to them.
+    let (status, body) = bank.delete(OTHER_TOKEN, &a).await;
+    let body = bank_error(&body);
+    assert_bank_error(status, &body, StatusCode::NOT_FOUND);
+    assert_eq!(body["message"], format!("Payment {a} not found"));
+
+    // 204, no body; afterwards unknown.
+    let (status, body) = bank.delete(TOKEN, &a).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(body.is_empty());
+    let (status, body) = bank.get(&format!("/api/proxy/payment/get?ref={a}")).await;
+    assert_bank_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = bank.delete(TOKEN, &a).await;
+    assert_bank_error(status, &bank_error(&body), StatusCode::NOT_FOUND);
+    assert!(h.payment(&a).is_none());
+    assert_eq!(h.payments(MERCHANT_ID).unwrap().len(), 2);
+    assert!(matches!(
+        h.set_payment_status(&a, PaymentStatus::Signed),
+        Err(SimError::UnknownPayment(_))
+    ));
+
+    // Signed: too late.
+    h.set_payment_status(&b, PaymentStatus::Signed).unwrap();
+    let (status, body) = bank.delete(TOKEN, &b).await;
+    let body = bank_error(&body);
+    assert_bank_error(status, &body, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["message"],
+        format!("Payment {b} is signed and can no longer be deleted")
+    );
+    let (status, _) = bank.get(&format!("/api/proxy/payment/get?ref={b}")).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Rejected without a signature: unsigned, but no longer new.
+    h.set_payment_status(&c, PaymentStatus::Rejected).unwrap();
+    let (_, got) = bank.get(&format!("/api/proxy/payment/get?ref={c}")).await;
+    assert_eq!(got["payment_status"], "rejected");
+    assert_eq!(got["level_sign"]["1_sign_level"], false);
+    let (status, body) = bank.delete(TOKEN, &c).await;
+    let body = bank_error(&body);
+    assert_bank_error(status, &body, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["message"],
+        format!("Payment {c} is rejected and can no longer be deleted")
+    );
+
+    // Unknown, missing or empty ref; the wrong method.
+    let (status, body) = bank.delete(TOKEN, "SIMNOPE").await;
+    assert_bank_error(status, &bank_error(&body), StatusCode::NOT_FOUND);
+    for path in [
+        "/api/proxy/payment/delete",
+        "/api/proxy/payment/delete?ref=",
+    ] {
+        let (status, body) = bank.post(path, &json!({})).await;
+        assert_bank_error(status, &body, StatusCode::BAD_REQUEST);
+    }
+    let (status, body) = bank
+        .get(&format!("/api/proxy/payment/delete?ref={b}"))
+        .await;
+    assert_bank_error(status, &body, StatusCode::METHOD_NOT_ALLOWED);
+
+    // The body is ignored; without a charset the 204 stays empty, with no
+    // content type to name.
+    let d = create("3104").await;
     let r = bank
         .http
-        .get(bank.url(&format!(
-            "/api/proxy/payment/get?ref={}",
-            first["payment_ref"].as_str().unwrap()
-        )))
-        .header("token", "test-token-2")
+        .post(bank.url(&format!("/api/proxy/payment/delete?ref={d}")))
+        .header("token", TOKEN)
+        .header("content-type", "application/json")
+        .body("{\"anything\": true}")
         .send()
         .await
         .unwrap();
-    let status = r.status();
-    assert_bank_error(status, &r.json().await.unwrap(), StatusCode::NOT_FOUND);
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(r.headers().get("content-type").is_none());
+    assert!(r.bytes().await.unwrap().is_empty());
+    assert!(h.payment(&d).is_none());
+
+    // It passes the gate like any other route.
+    let e = create("3105").await;
+    h.faults().fail_next(1, 503).unwrap();
+    let (status, body) = bank.delete(TOKEN, &e).await;
+    assert_bank_error(status, &bank_error(&body), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(h.payment(&e).is_some());
+    let (status, body) = bank.delete("wrong", &e).await;
+    assert_bank_error(status, &bank_error(&body), StatusCode::UNAUTHORIZED);
+    let deletes: Vec<_> = h
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/proxy/payment/delete")
+        .collect();
+    assert_eq!(
+        deletes.last().unwrap().param("ref").as_deref(),
+        Some(e.as_str())
+    );
+    assert_eq!(deletes.last().unwrap().status, Some(401));
 }
 
 #[tokio::test]
@@ -907,7 +1366,7 @@ async fn malformed_requests_get_the_banks_error_json() {
     let mut numeric = payment_body("3003", "1.00");
     numeric["payment_amount"] = json!(12.5);
     let (status, body) = bank.post("/api/proxy/payment/create", &numeric).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["payment_data"]["payment_amount"], "12.50");
 
     let (status, body) = bank.get("/api/proxy/payment/get").await;
@@ -958,6 +1417,12 @@ async fn the_control_api_drives_the_simulator() {
     for (path, body, field, value) in [
         ("delay", json!({"ms": 5}), "delay_ms", json!(5)),
         (
+            "delay_answer",
+            json!({"ms": 5}),
+            "answer_delay_ms",
+            json!(5),
+        ),
+        (
             "rate_limit",
             json!({"per_sec": 100}),
             "rate_limit_per_sec",
@@ -973,6 +1438,12 @@ async fn the_control_api_drives_the_simulator() {
             "duplicate_pages",
             json!({"enabled": true}),
             "duplicate_pages",
+            json!(true),
+        ),
+        (
+            "deduplicate_document_numbers",
+            json!({"enabled": true}),
+            "deduplicate_document_numbers",
             json!(true),
         ),
     ] {
@@ -1002,8 +1473,10 @@ async fn the_control_api_drives_the_simulator() {
     let (_, s) = control(Method::POST, "/__control/reset", None).await;
     assert_eq!(s["phase"], "WRK");
     assert_eq!(s["delay_ms"], 0);
+    assert_eq!(s["answer_delay_ms"], 0);
     assert_eq!(s["rate_limit_per_sec"], Value::Null);
     assert_eq!(s["duplicate_pages"], false);
+    assert_eq!(s["deduplicate_document_numbers"], false);
     assert!(bank.running.handle.requests().is_empty());
 
     // Booking a line.
@@ -1043,7 +1516,7 @@ async fn the_control_api_drives_the_simulator() {
     let (status, view) = control(Method::POST, &path, Some(json!({"status": "signed"}))).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["payment_status"], "signed");
-    let (status, _) = control(Method::POST, &path, Some(json!({"status": "created"}))).await;
+    let (status, _) = control(Method::POST, &path, Some(json!({"status": "new"}))).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let (_, list) = control(Method::GET, "/__control/payments", None).await;
     assert_eq!(list[0]["payment_status"], "signed");

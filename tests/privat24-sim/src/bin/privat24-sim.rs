@@ -26,7 +26,7 @@ struct Args {
     /// The bank's business day, dd.MM.yyyy (default: the local date).
     #[arg(long, value_parser = parse_today)]
     today: Option<NaiveDate>,
-    /// Seconds per payment status step (created → signed → sent → done);
+    /// Seconds per payment status step (new → signed → sent → done);
     /// 0 moves payments only through the control API.
     #[arg(long, default_value_t = 10)]
     payment_step_secs: u64,
