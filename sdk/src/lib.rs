@@ -40,6 +40,9 @@ pub use log::Level;
 
 #[cfg(feature = "bank")]
 pub use bank::BankConnector;
+/// MT940/MT942 statement parser (the `mt940` feature): see [`h2h_mt940`].
+#[cfg(feature = "mt940")]
+pub use h2h_mt940 as mt940;
 #[cfg(feature = "pos")]
 pub use pos::PosConnector;
 
