@@ -12,6 +12,7 @@ pub mod registry;
 pub mod runtime;
 pub mod scheduler;
 pub mod serve;
+pub mod sessions;
 pub mod settlements;
 pub mod vault;
 pub mod wit;

@@ -33,6 +33,7 @@ pub mod http;
 pub mod pos;
 pub mod signing;
 pub mod storage;
+pub mod time;
 
 pub use error::{Error, Result};
 pub use lifecycle::{Lifecycle, Tasks};

@@ -25,6 +25,7 @@ mod webhooks;
 
 pub use api_keys::{ApiKey, CreatedKey, Role};
 pub use audit::AuditEntry;
+pub(crate) use audit::record as record_audit;
 pub use companies::Company;
 pub use erp_users::{ErpUserAccess, ErpUserInfo, GrantedPermission, split_permission};
 pub use error::AdminError;
@@ -69,9 +70,14 @@ impl Actor {
         Self(format!("api:{key_name}"))
     }
 
-    /// The host itself (automatic recovery).
+    /// The host itself (automatic recovery, the session bot).
     pub fn host() -> Self {
         Self("host".to_owned())
+    }
+
+    /// An ERP user, acting through the ERP API.
+    pub fn erp(user: &str) -> Self {
+        Self(format!("erp:{user}"))
     }
 
     /// The name as written to the audit log.

@@ -88,6 +88,25 @@ impl Admin {
         Ok(listings)
     }
 
+    /// The plugins `token` is granted to.
+    pub async fn token_grantees(&self, token: &str) -> Result<Vec<String>, AdminError> {
+        pkcs11::get_token(&self.db, token).await?;
+        Ok(pkcs11::grantees(&self.db, token).await?)
+    }
+
+    /// Forgets the wrong PINs the host counted on `token`, so users may try
+    /// again (once they know the right PIN: a real card locks soon after).
+    pub async fn reset_wrong_pins(&self, actor: &Actor, token: &str) -> Result<i64, AdminError> {
+        let result = TokenService::new(self.db.clone(), None)
+            .reset_wrong_pins(token)
+            .await
+            .map_err(AdminError::from);
+        self.audited(actor, "token.reset-pins", token, result, |count| {
+            format!("{count} wrong PINs forgotten")
+        })
+        .await
+    }
+
     /// Lets `plugin` sign with `token`. The plugin must be installed and
     /// its manifest declare `capabilities.signing = true`.
     pub async fn grant_signing(

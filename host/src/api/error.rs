@@ -187,3 +187,28 @@ impl From<crate::scheduler::SchedulerError> for ApiError {
         }
     }
 }
+
+/// A token error with a fitting status: 401 wrong PIN, 423 locked, ...
+impl From<crate::pkcs11::TokenError> for ApiError {
+    fn from(e: crate::pkcs11::TokenError) -> Self {
+        use crate::pkcs11::TokenError;
+        let status = match &e {
+            TokenError::WrongPin { .. } => StatusCode::UNAUTHORIZED,
+            TokenError::PinLocked { .. } | TokenError::PinAttemptsExhausted { .. } => {
+                StatusCode::LOCKED
+            }
+            TokenError::SessionOpen { .. } => StatusCode::CONFLICT,
+            TokenError::UnknownToken(_) | TokenError::UnknownCompany(_) => StatusCode::NOT_FOUND,
+            TokenError::TokenBusy { .. } => StatusCode::CONFLICT,
+            TokenError::TokenNotPresent { .. } | TokenError::SlotNotFound { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            e if e.is_client_error() => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %e, "signing session operation failed");
+        }
+        ApiError::new(status, e.kind(), e.to_string())
+    }
+}

@@ -11,7 +11,6 @@ mod erp;
 pub mod error;
 pub mod gate;
 mod health;
-mod signing;
 
 use std::sync::Arc;
 
@@ -52,6 +51,8 @@ pub struct AppState {
     pub scheduler: Scheduler,
     /// Signing tokens and the ERP users' signing sessions.
     pub tokens: Arc<crate::pkcs11::TokenService>,
+    /// Bank sessions.
+    pub sessions: crate::sessions::BankSessions,
 }
 
 /// The document's frame; the paths come from the routers.
@@ -70,6 +71,10 @@ pub struct AppState {
         (name = "accounts", description = "Bank accounts and their transactions"),
         (name = "receivables", description = "Open receivables and matching"),
         (name = "events", description = "The events feed"),
+        (name = "transfers", description = "The transfer waiting room and batches"),
+        (name = "statements", description = "Statement sync"),
+        (name = "bank-sessions", description = "Bank sessions: open, sign, refresh, close"),
+        (name = "signing", description = "Logging in to PKCS#11 tokens for a company"),
         (name = "admin", description = "The admin API (admin keys)"),
     )
 )]
@@ -168,14 +173,12 @@ pub fn openapi() -> OpenApi {
 /// Every route of the host.
 pub fn router(state: AppState) -> Router {
     let admin = admin_routes().layer(middleware::from_fn_with_state(state.clone(), auth::admin));
-    // The ERP resources need `X-H2H-User`; the signing routes (which name
-    // the user in their body) do not, yet.
+    // Every ERP route acts for a user named in `X-H2H-User`.
     let erp = erp::routes()
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::erp_user,
         ))
-        .merge(OpenApiRouter::from(signing::routes()))
         .layer(middleware::from_fn_with_state(state.clone(), auth::erp))
         .layer(middleware::from_fn_with_state(
             state.gate.clone(),

@@ -2,7 +2,8 @@
 //! install beside the manifest's own (runner `host`): what the platform
 //! promises connector authors, so the manifest reserves their names. Each
 //! is run by the domain module that owns it, which registers its runner
-//! with the scheduler (`settlements::sync::StatementSync`).
+//! with the scheduler (`settlements::sync::StatementSync`,
+//! `sessions::SessionBot`).
 
 use crate::runtime::World;
 
@@ -27,8 +28,16 @@ pub const STATEMENT_SYNC: HostTaskSpec = HostTaskSpec {
     description: "Fetch statements of the company's accounts (run by the host)",
 };
 
+/// The bot that keeps bank sessions alive every bank connector gets.
+pub const SESSION_REFRESH: HostTaskSpec = HostTaskSpec {
+    world: World::BankConnector,
+    name: "bank-session-bot",
+    default_cron: "*/20 * * * * *",
+    description: "Refresh bank sessions before they expire and reopen dropped ones (run by the host)",
+};
+
 /// Every host task.
-pub const HOST_TASKS: [HostTaskSpec; 1] = [STATEMENT_SYNC];
+pub const HOST_TASKS: [HostTaskSpec; 2] = [STATEMENT_SYNC, SESSION_REFRESH];
 
 /// The host tasks declared for plugins of `world`.
 pub fn for_world(world: World) -> impl Iterator<Item = HostTaskSpec> {

@@ -331,11 +331,14 @@ impl Manifest {
                     format!("`{name}` is not a slug or is declared twice"),
                 ));
             }
-            if super::host_tasks::for_world(world).any(|t| t.name == name) {
+            if let Some(host_task) = super::host_tasks::for_world(world).find(|t| t.name == name) {
                 return Err(fail(
                     t.name.span(),
                     "tasks.name",
-                    format!("`{name}` is the host's own statement sync; choose another name"),
+                    format!(
+                        "`{name}` is a task the host runs itself ({}); choose another name",
+                        host_task.description
+                    ),
                 ));
             }
             croner::Cron::new(t.cron.get_ref())

@@ -53,6 +53,31 @@ pub enum TokenError {
         /// What the token says about the tries left.
         tries: TriesLeft,
     },
+    /// The host stopped sending PINs: this many were wrong in a row, and a
+    /// real card locks after a few more.
+    #[error(
+        "token `{token}`: {count} wrong PINs in a row; the host sends no more before the card \
+         would lock; an admin resets the count with `h2h token reset-pins {token}` once the \
+         right PIN is known"
+    )]
+    PinAttemptsExhausted {
+        /// The token name.
+        token: String,
+        /// Wrong PINs in a row.
+        count: i64,
+    },
+    /// A signing session of this company is open on the token: a new PIN
+    /// is not tried over it (a wrong one would log out a working session).
+    #[error(
+        "token `{token}`: company `{company}` already has a signing session on it; close it \
+         before logging in again"
+    )]
+    SessionOpen {
+        /// The token name.
+        token: String,
+        /// The company.
+        company: String,
+    },
     /// The token's user PIN is locked; no PIN was sent.
     #[error(
         "token `{token}`: PIN locked; unblock it with the token's administration tool before signing"
@@ -173,6 +198,8 @@ impl TokenError {
             TokenError::TokenNotPresent { .. } => "token_not_present",
             TokenError::WrongPin { .. } => "wrong_pin",
             TokenError::PinLocked { .. } => "pin_locked",
+            TokenError::PinAttemptsExhausted { .. } => "pin_attempts_exhausted",
+            TokenError::SessionOpen { .. } => "signing_session_open",
             TokenError::SavedPinRejected { .. } => "saved_pin_rejected",
             TokenError::SessionRequired { .. } => "session_required",
             TokenError::CompanyRequired => "company_required",

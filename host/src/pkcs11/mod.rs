@@ -75,6 +75,10 @@ pub struct Closed {
     pub forgot_pin: bool,
 }
 
+/// Wrong PINs in a row after which the host sends no more: real cards
+/// (Certum, KIR) lock after three.
+pub const MAX_WRONG_PINS: i64 = 2;
+
 impl TokenService {
     /// Tokens registered in `db`; saved PINs sealed with `vault` (without
     /// one, PINs cannot be saved).
@@ -108,10 +112,13 @@ impl TokenService {
             (vault, _) => vault,
         };
         let _opening = self.opening.lock().await;
-        // The token keeps one login: log the old session out so this PIN
-        // is really checked.
-        if let Some(old) = self.forget(company, token, None) {
-            blocking(move || old.logout()).await?;
+        // The token keeps one login; trying another PIN would mean logging
+        // out a working session first, and a wrong one would leave none.
+        if self.get(company, token).is_some() {
+            return Err(TokenError::SessionOpen {
+                token: token.to_owned(),
+                company: company.to_owned(),
+            });
         }
         let (result, pin) = self.login(&record, company, pin, save, user).await?;
         let open = match result {
@@ -222,6 +229,14 @@ impl TokenService {
         })
     }
 
+    /// Forgets the wrong PINs counted on `token` (an admin, once the right
+    /// PIN is known).
+    pub async fn reset_wrong_pins(&self, token: &str) -> Result<i64, TokenError> {
+        let count = store::wrong_pins(&self.db, token).await?;
+        store::count_pin(&self.db, token, false).await?;
+        Ok(count)
+    }
+
     /// The tokens an admin granted `plugin`, by name.
     pub async fn granted_tokens(&self, plugin: &str) -> Result<Vec<String>, TokenError> {
         store::granted_tokens(&self.db, plugin).await
@@ -270,9 +285,40 @@ impl TokenService {
         }
     }
 
-    /// Loads the module and logs in, off the async threads. The PIN comes
-    /// back for the vault.
+    /// Logs in, counting wrong PINs in a row per token (in the database, so
+    /// every host process counts the same card); refused without sending
+    /// the PIN once [`MAX_WRONG_PINS`] were wrong. The PIN comes back for
+    /// the vault.
     async fn login(
+        &self,
+        record: &TokenRecord,
+        company: &str,
+        pin: SecretString,
+        saved: bool,
+        opened_by: &str,
+    ) -> Result<(Result<OpenSession, TokenError>, SecretString), TokenError> {
+        let count = store::wrong_pins(&self.db, &record.name).await?;
+        if count >= MAX_WRONG_PINS {
+            return Err(TokenError::PinAttemptsExhausted {
+                token: record.name.clone(),
+                count,
+            });
+        }
+        let (result, pin) = self
+            .login_once(record, company, pin, saved, opened_by)
+            .await?;
+        match &result {
+            Ok(_) => store::count_pin(&self.db, &record.name, false).await?,
+            Err(TokenError::WrongPin { .. }) => {
+                store::count_pin(&self.db, &record.name, true).await?;
+            }
+            Err(_) => {}
+        }
+        Ok((result, pin))
+    }
+
+    /// Loads the module and logs in, off the async threads.
+    async fn login_once(
         &self,
         record: &TokenRecord,
         company: &str,

@@ -173,3 +173,25 @@ fn to_i64(slot: u64) -> i64 {
     // Slot ids are small in practice; a huge one still round-trips as bits.
     i64::from_ne_bytes(slot.to_ne_bytes())
 }
+
+/// Wrong PINs in a row on `token`.
+pub(crate) async fn wrong_pins(db: &Database, token: &str) -> Result<i64, TokenError> {
+    let row = sqlx::query("SELECT wrong_pins FROM signing_tokens WHERE name = $1")
+        .bind(token)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or_else(|| TokenError::UnknownToken(token.to_owned()))?;
+    Ok(row.try_get("wrong_pins")?)
+}
+
+/// One more wrong PIN on `token` (`wrong`), or a right one that ends the
+/// run (`!wrong`).
+pub(crate) async fn count_pin(db: &Database, token: &str, wrong: bool) -> Result<(), TokenError> {
+    let sql = if wrong {
+        "UPDATE signing_tokens SET wrong_pins = wrong_pins + 1 WHERE name = $1"
+    } else {
+        "UPDATE signing_tokens SET wrong_pins = 0 WHERE name = $1"
+    };
+    sqlx::query(sql).bind(token).execute(db.pool()).await?;
+    Ok(())
+}

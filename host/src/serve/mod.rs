@@ -88,6 +88,7 @@ pub async fn start(
         gate,
         scheduler,
         tokens: host.tokens.clone(),
+        sessions: host.sessions(),
     };
     let app = api::router(state);
     let listener = tokio::net::TcpListener::bind(listen)

@@ -12,6 +12,7 @@ use crate::kv::SqlKv;
 use crate::registry::Registry;
 use crate::runtime::{Limits, Runtime, RuntimeConfig, StartError};
 use crate::scheduler::{RunGate, Scheduler};
+use crate::sessions::{BankSessions, SessionBot};
 use crate::settlements::sync::StatementSync;
 use crate::vault::{KeySource, Vault, VaultError};
 
@@ -131,7 +132,8 @@ impl Host {
     }
 
     /// A scheduler calling plugins from `registry`, with the domain's host
-    /// tasks registered (the statement sync), as `h2h serve` runs one.
+    /// tasks registered (the statement sync, the session bot), as `h2h
+    /// serve` runs one.
     /// `owner` names the process; see [`Scheduler::new`].
     pub fn scheduler(
         &self,
@@ -141,7 +143,18 @@ impl Host {
         stale_after: Duration,
     ) -> Scheduler {
         let sync = StatementSync::new(self.db.clone(), registry.clone(), self.admin.clone());
+        let bot = SessionBot::new(self.sessions(), registry.clone(), self.admin.clone());
         Scheduler::new(self.admin.clone(), registry, gate, owner, stale_after)
             .with_host_task(Arc::new(sync))
+            .with_host_task(Arc::new(bot))
+    }
+
+    /// The bank sessions of this host's database.
+    pub fn sessions(&self) -> BankSessions {
+        BankSessions::new(
+            self.db.clone(),
+            self.admin.vault().clone(),
+            self.tokens.clone(),
+        )
     }
 }

@@ -40,6 +40,20 @@ pub(super) async fn append(
     Ok(())
 }
 
+/// Appends one event for `company` on its own (a domain outside
+/// settlements telling the ERP something, e.g. a bank session that failed).
+pub async fn publish(
+    db: &crate::db::Database,
+    company: &str,
+    kind: &str,
+    payload: &Value,
+) -> Result<(), SettlementsError> {
+    let mut tx = db.pool().begin().await?;
+    append(&mut tx, company, kind, payload).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 impl Settlements {
     /// Events after the cursor `after` (0: from the start), at most `limit`,
     /// of one company or all.

@@ -81,6 +81,8 @@ pub enum EntryKind {
     TlsIdentity,
     /// A PKCS#11 token PIN a user asked to save.
     Pin,
+    /// A bank session's secret (the bank's token).
+    BankSession,
 }
 
 impl EntryKind {
@@ -90,6 +92,7 @@ impl EntryKind {
             EntryKind::Secret => "secret",
             EntryKind::TlsIdentity => "tls-identity",
             EntryKind::Pin => "pin",
+            EntryKind::BankSession => "bank-session",
         }
     }
 
@@ -98,6 +101,7 @@ impl EntryKind {
             "secret" => Some(EntryKind::Secret),
             "tls-identity" => Some(EntryKind::TlsIdentity),
             "pin" => Some(EntryKind::Pin),
+            "bank-session" => Some(EntryKind::BankSession),
             _ => None,
         }
     }
@@ -131,6 +135,11 @@ impl EntryId {
     /// The saved PIN of a token for a company.
     pub fn pin(company: &str, token: &str) -> Self {
         Self::new(EntryKind::Pin, company, token, "")
+    }
+
+    /// The secret of bank session `id` of a plugin for a company.
+    pub fn bank_session(company: &str, plugin: &str, id: i64) -> Self {
+        Self::new(EntryKind::BankSession, company, plugin, &id.to_string())
     }
 
     fn new(kind: EntryKind, company: &str, owner: &str, name: &str) -> Self {

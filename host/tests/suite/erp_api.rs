@@ -39,6 +39,19 @@ const ERP_ROUTES: &[(&str, &str)] = &[
     ("post", "/erp/v1/batches/{id}/refresh"),
     ("post", "/erp/v1/batches/{id}/withdraw"),
     ("post", "/erp/v1/batches/{id}/submit"),
+    ("post", "/erp/v1/bank-sessions"),
+    ("get", "/erp/v1/bank-sessions"),
+    ("get", "/erp/v1/bank-sessions/{id}"),
+    ("delete", "/erp/v1/bank-sessions/{id}"),
+    ("post", "/erp/v1/bank-sessions/{id}/signature"),
+    ("post", "/erp/v1/bank-sessions/{id}/refresh"),
+    (
+        "put",
+        "/erp/v1/companies/{company}/bank-sessions/default-user",
+    ),
+    ("post", "/erp/v1/signing/sessions"),
+    ("get", "/erp/v1/signing/sessions"),
+    ("delete", "/erp/v1/signing/sessions/{company}/{token}"),
 ];
 
 /// The admin routes for ERP users and webhooks.

@@ -24,6 +24,7 @@ mod served;
 mod softhsm;
 
 mod admin_config_api;
+mod bank_sessions;
 mod cache;
 mod erp_api;
 mod grants;

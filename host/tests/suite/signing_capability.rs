@@ -19,7 +19,7 @@ use h2h_host::pkcs11::{SlotSelector, TokenError, TokenService};
 use h2h_host::runtime::{CallContext, Plugin};
 use h2h_host::vault::EntryId;
 use h2h_test_plugins::{MINIMAL, WELL_BEHAVED};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -120,7 +120,7 @@ fn unhex(text: &Value) -> Vec<u8> {
 
 /// Verifies `signature` over `data` with the certificate's public key, by
 /// the RustCrypto verifiers (not the host's code).
-fn verify(cert: &softhsm::Cert, mechanism: &str, data: &[u8], signature: &[u8]) -> bool {
+pub(crate) fn verify(cert: &softhsm::Cert, mechanism: &str, data: &[u8], signature: &[u8]) -> bool {
     use p256::ecdsa::signature::Verifier as _;
     use rsa::pkcs8::DecodePublicKey as _;
     match mechanism {
@@ -408,7 +408,7 @@ async fn without_a_session_the_plugin_is_told_a_session_is_required() {
 // ---------------------------------------------------------------- PINs
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_pin_is_refused_and_softhsm_never_locks() {
+async fn wrong_pins_are_counted_and_the_host_stops_before_a_card_would_lock() {
     let Some(hsm) = softhsm() else { return };
     let fx = host(hsm, "wrong-pin").await;
     let tokens = &fx.host.tokens;
@@ -430,20 +430,53 @@ async fn a_wrong_pin_is_refused_and_softhsm_never_locks() {
     );
     assert!(tokens.sessions(None).is_empty());
 
-    // SoftHSM2 has no retry counter: a dozen more wrong PINs are each just
-    // wrong, and the right one still opens the session.
-    for _ in 0..12 {
-        let again = tokens
-            .open_session("acme", "wrong-pin", pin("1111-wrong"), false, "anna")
+    // SoftHSM2 keeps no retry counter, so the host counts: after two wrong
+    // PINs in a row it sends none, not even the right one, until an admin
+    // says the right PIN is known. A real card would lock at the third.
+    let second = tokens
+        .open_session("acme", "wrong-pin", pin("1111-wrong"), false, "anna")
+        .await
+        .expect_err("wrong PIN");
+    assert!(matches!(second, TokenError::WrongPin { .. }), "{second}");
+    for attempt in [pin("2222-wrong"), pin(PIN)] {
+        let stopped = tokens
+            .open_session("acme", "wrong-pin", attempt, false, "anna")
             .await
-            .expect_err("wrong PIN");
-        assert!(matches!(again, TokenError::WrongPin { .. }), "{again}");
+            .expect_err("stopped");
+        assert_eq!(stopped.kind(), "pin_attempts_exhausted");
+        assert_eq!(
+            stopped.to_string(),
+            "token `wrong-pin`: 2 wrong PINs in a row; the host sends no more before the card \
+             would lock; an admin resets the count with `h2h token reset-pins wrong-pin` once the \
+             right PIN is known"
+        );
     }
+    assert_eq!(
+        fx.host
+            .admin
+            .reset_wrong_pins(&fx.actor, "wrong-pin")
+            .await
+            .expect("reset"),
+        2
+    );
     let info = tokens
         .open_session("acme", "wrong-pin", pin(PIN), false, "anna")
         .await
         .expect("right PIN");
     assert_eq!(info.token_label, "wrong-pin");
+
+    // A working session is never logged out by another try: refused as it
+    // is, the session still signs.
+    let again = tokens
+        .open_session("acme", "wrong-pin", pin("3333-wrong"), false, "anna")
+        .await
+        .expect_err("a session is open");
+    assert_eq!(again.kind(), "signing_session_open");
+    assert_eq!(tokens.sessions(Some("acme")).len(), 1);
+    tokens
+        .certificates("acme", "wrong-pin")
+        .await
+        .expect("still logged in");
     fx.finish().await;
 }
 
@@ -553,12 +586,37 @@ async fn without_save_nothing_is_kept_and_closing_forgets_the_pin() {
     assert!(!info.saved);
     assert!(pin_rows(&fx).await.is_empty());
 
-    // Saved, then reopened without save: the saved PIN goes.
+    // While it is open, no second login replaces it.
+    let again = tokens
+        .open_session("acme", "unsaved", pin(PIN), true, "anna")
+        .await
+        .expect_err("open already");
+    assert_eq!(again.kind(), "signing_session_open");
+    assert!(pin_rows(&fx).await.is_empty());
+    tokens
+        .close_session("acme", "unsaved")
+        .await
+        .expect("close");
+
+    // Saved; after a restart (no session in memory) opened without save:
+    // the saved PIN goes.
     open(tokens, "unsaved", true).await;
     assert_eq!(pin_rows(&fx).await.len(), 1);
-    open(tokens, "unsaved", false).await;
+    let restarted = TokenService::new(
+        fx.host.db.clone(),
+        Some(fx.host.admin.vault().vault().clone()),
+    );
+    open(&restarted, "unsaved", false).await;
     assert!(pin_rows(&fx).await.is_empty());
-    assert_eq!(tokens.sessions(Some("acme")).len(), 1);
+    assert_eq!(restarted.sessions(Some("acme")).len(), 1);
+    restarted
+        .close_session("acme", "unsaved")
+        .await
+        .expect("close");
+    tokens
+        .close_session("acme", "unsaved")
+        .await
+        .expect("close");
 
     open(tokens, "unsaved", true).await;
     let closed = tokens
@@ -602,71 +660,132 @@ async fn one_token_serves_one_companys_login_at_a_time() {
 // ---------------------------------------------------------------- ERP API
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_erp_api_opens_lists_and_closes_sessions() {
+async fn the_erp_api_opens_lists_and_closes_sessions_for_users_who_may() {
     let Some(hsm) = softhsm() else { return };
     let fx = host(hsm, "api").await;
+    fx.company("globex").await;
+    let extra = "[capabilities]\nsigning = true\nhttp = [\"https://bank.example\"]\n\n\
+                 [[permissions]]\nname = \"log-in\"\ndescription = \"Log in.\"\n\
+                 operations = [\"open-session\"]\n";
+    fx.install_with(
+        "well-behaved",
+        &manifest("well-behaved", "1.0.0", extra),
+        WELL_BEHAVED,
+    )
+    .await;
+    let admin = &fx.host.admin;
+    for (user, company, may) in [
+        ("anna", "acme", true),
+        ("bob", "acme", false),
+        ("carl", "globex", true),
+    ] {
+        admin
+            .add_erp_user(&fx.actor, user, user, None)
+            .await
+            .expect("user");
+        admin
+            .grant_company(&fx.actor, user, company, false)
+            .await
+            .expect("company");
+        if may {
+            admin
+                .grant_permission(&fx.actor, user, "well-behaved", "log-in")
+                .await
+                .expect("permission");
+        }
+    }
     let api = Served::start(&fx).await;
-    let base = format!("{}/erp/v1/signing/sessions", api.base);
-    let client = &api.client;
-    let key = &api.erp_key;
-    let post = |body: Value| client.post(&base).bearer_auth(key).json(&body).send();
+    let call = |user: &'static str, method: Method, path: &str, body: Option<Value>| {
+        let api = &api;
+        let path = path.to_owned();
+        async move { api.erp(method, &path, Some(user), body).await }
+    };
+    let login = |pin: &str| json!({"company": "acme", "token": "api", "pin": pin, "save": true});
 
-    let wrong = post(json!({"company": "acme", "token": "api", "pin": "0000-wrong", "save": true, "user": "anna"}))
+    // Without a user, the routes are closed like every ERP route.
+    let (status, _) = api
+        .erp(Method::GET, "/signing/sessions?company=acme", None, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Not granted to any plugin yet: nobody may log in to it.
+    let (status, body) = call("anna", Method::POST, "/signing/sessions", Some(login(PIN))).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_granted")),
+        "{body}"
+    );
+    admin
+        .grant_signing(&fx.actor, "api", "well-behaved")
         .await
-        .expect("call");
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let body: Value = wrong.json().await.expect("json");
-    assert_eq!(body["code"], "wrong_pin");
+        .expect("grant");
+    // bob reads acme but may not log in; carl may log in, not for acme.
+    for user in ["bob", "carl"] {
+        let (status, body) = call(user, Method::POST, "/signing/sessions", Some(login(PIN))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{user}: {body}");
+    }
+
+    let (status, body) = call(
+        "anna",
+        Method::POST,
+        "/signing/sessions",
+        Some(login("0000-wrong")),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("wrong_pin"))
+    );
     assert!(!body.to_string().contains("0000-wrong"), "{body}");
 
-    let opened =
-        post(json!({"company": "acme", "token": "api", "pin": PIN, "save": true, "user": "anna"}))
-            .await
-            .expect("call");
-    assert_eq!(opened.status(), StatusCode::CREATED);
-    let body: Value = opened.json().await.expect("json");
+    let (status, body) = call("anna", Method::POST, "/signing/sessions", Some(login(PIN))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let slot = body["slot"].as_u64().expect("slot");
     assert_eq!(
         body,
         json!({"company": "acme", "token": "api", "slot": slot, "token_label": "api", "saved": true})
     );
+    // Another try over the working session is refused and logs nothing out.
+    let (status, body) = call(
+        "anna",
+        Method::POST,
+        "/signing/sessions",
+        Some(login("1111-wrong")),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("signing_session_open"))
+    );
 
-    let listed: Value = client
-        .get(format!("{base}?company=acme"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .expect("call")
-        .json()
-        .await
-        .expect("json");
+    let (status, listed) = call("bob", Method::GET, "/signing/sessions?company=acme", None).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     assert_eq!(listed[0]["opened_by"], "anna");
     assert!(!listed.to_string().contains(PIN));
+    let (status, _) = call("carl", Method::GET, "/signing/sessions?company=acme", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call("carl", Method::DELETE, "/signing/sessions/acme/api", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "carl cannot log acme out");
 
-    let unknown = post(json!({"company": "acme", "token": "nope", "pin": PIN, "user": "anna"}))
-        .await
-        .expect("call");
-    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    let body: Value = unknown.json().await.expect("json");
+    let (status, body) = call(
+        "anna",
+        Method::POST,
+        "/signing/sessions",
+        Some(json!({"company": "acme", "token": "nope", "pin": PIN})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
         body,
         json!({"code": "unknown_token", "message": "token `nope` is not registered"})
     );
 
-    let closed = client
-        .delete(format!("{base}/acme/api"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .expect("call");
-    assert_eq!(closed.status(), StatusCode::OK);
-    let body: Value = closed.json().await.expect("json");
+    let (status, body) = call("anna", Method::DELETE, "/signing/sessions/acme/api", None).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"closed": true, "forgot_pin": true}));
 
     // The locked token, registered here under another name.
-    fx.host
-        .admin
+    admin
         .register_token(
             &fx.actor,
             "locked-too",
@@ -675,13 +794,21 @@ async fn the_erp_api_opens_lists_and_closes_sessions() {
         )
         .await
         .expect("registers");
-    let locked =
-        post(json!({"company": "acme", "token": "locked-too", "pin": PIN, "user": "anna"}))
-            .await
-            .expect("call");
-    assert_eq!(locked.status(), StatusCode::LOCKED);
-    let body: Value = locked.json().await.expect("json");
-    assert_eq!(body["code"], "pin_locked");
+    admin
+        .grant_signing(&fx.actor, "locked-too", "well-behaved")
+        .await
+        .expect("grant");
+    let (status, body) = call(
+        "anna",
+        Method::POST,
+        "/signing/sessions",
+        Some(json!({"company": "acme", "token": "locked-too", "pin": PIN})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::LOCKED, Some("pin_locked"))
+    );
 
     api.stop().await;
     fx.finish().await;

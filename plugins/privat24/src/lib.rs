@@ -164,7 +164,7 @@ impl BankConnector for Privat24 {
             .server_date_time
             .as_deref()
             .and_then(map::kyiv_timestamp)
-            .unwrap_or_else(|| map::utc_timestamp(now_seconds()));
+            .unwrap_or_else(|| h2h_sdk::time::rfc3339(h2h_sdk::time::now_unix()));
         Ok(Balance {
             account: account.to_owned(),
             booked,
@@ -178,7 +178,7 @@ impl BankConnector for Privat24 {
         let client = Client::from_config()?;
         let ids: Vec<String> = batch.transfers.iter().map(|t| t.id.clone()).collect();
         let account = map::compact_account(&batch.account);
-        let created_on = map::utc_date(now_seconds().saturating_sub(DAY_SECONDS));
+        let created_on = map::utc_date(h2h_sdk::time::now_unix().saturating_sub(DAY_SECONDS));
         let (batch_id, mut record) =
             batch::claim(&batch.idempotency_key, &account, &ids, &created_on)?;
 
@@ -310,7 +310,7 @@ fn find_on_statement(client: &Client, batch_id: &str, record: &mut BatchRecord) 
 
 /// Asks the bank for each created payment not yet booked.
 fn poll_payments(client: &Client, record: &mut BatchRecord) -> Result<()> {
-    let now = now_seconds();
+    let now = h2h_sdk::time::now_unix();
     for slot in &mut record.transfers {
         if slot.stage != Stage::Created {
             continue;
@@ -440,13 +440,6 @@ fn once_created(batch_id: &str, record: &BatchRecord, error: Error) -> Error {
         "{created} of the payments of batch {batch_id} may already exist at Privat24; submit \
          the batch again with the same idempotency key to finish it. The error: {error:?}"
     ))
-}
-
-/// Seconds since the Unix epoch.
-fn now_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// A bank balance value as money; none when the bank left it out.

@@ -95,20 +95,6 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The civil date of a day number since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// The day number of the last Sunday of `month`.
 fn last_sunday(year: i64, month: i64) -> i64 {
     let last = days_from_civil(year, month + 1, 1) - 1;
@@ -153,22 +139,9 @@ pub fn kyiv_timestamp(bank_time: &str) -> Option<String> {
     ))
 }
 
-/// Seconds since the Unix epoch as an RFC 3339 UTC timestamp.
-pub fn utc_timestamp(unix_seconds: u64) -> String {
-    let seconds = i64::try_from(unix_seconds).unwrap_or(i64::MAX / 2);
-    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
-    let rest = seconds.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
 /// Seconds since the Unix epoch as the UTC date, `YYYY-MM-DD`.
 pub fn utc_date(unix_seconds: u64) -> String {
-    utc_timestamp(unix_seconds)[..10].to_owned()
+    h2h_sdk::time::rfc3339(unix_seconds)[..10].to_owned()
 }
 
 /// A decimal amount split up: sign, integer digits without leading zeros
@@ -534,9 +507,9 @@ mod tests {
     }
 
     #[test]
-    fn utc_timestamps() {
-        assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
-        assert_eq!(utc_timestamp(1_795_425_476), "2026-11-23T09:17:56Z");
+    fn utc_dates() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(1_795_425_476), "2026-11-23");
     }
 
     #[test]

@@ -11,6 +11,8 @@ mod companies;
 mod events;
 mod plugins;
 mod receivables;
+mod sessions;
+mod signing;
 mod sync;
 mod transfers;
 
@@ -33,6 +35,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(receivables::routes())
         .merge(events::routes())
         .merge(transfers::routes())
+        .merge(sessions::routes())
+        .merge(signing::routes())
         .merge(sync::routes());
     for item in router.get_openapi_mut().paths.paths.values_mut() {
         document_common(item);

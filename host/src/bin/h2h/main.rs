@@ -78,6 +78,9 @@ enum Command {
     /// PKCS#11 signing tokens and which plugins may sign with them.
     #[command(subcommand)]
     Token(commands::TokenCommand),
+    /// Bank sessions the host keeps for ERP users.
+    #[command(subcommand)]
+    Session(commands::SessionCommand),
     /// Companies (head offices and branches).
     #[command(subcommand)]
     Company(commands::CompanyCommand),
@@ -136,6 +139,8 @@ fn error_code(error: &anyhow::Error) -> &'static str {
     } else if let Some(e) = error.downcast_ref::<h2h_host::vault::VaultError>() {
         e.kind()
     } else if let Some(e) = error.downcast_ref::<h2h_host::pkcs11::TokenError>() {
+        e.kind()
+    } else if let Some(e) = error.downcast_ref::<h2h_host::sessions::SessionError>() {
         e.kind()
     } else if error.downcast_ref::<std::io::Error>().is_some() {
         "io_error"

@@ -40,6 +40,9 @@ pub const TOKENS: &[&str] = &[
     "admin-postgres",
     "probe",
     "served",
+    "bank-api",
+    "bank-bot-sqlite",
+    "bank-bot-postgres",
 ];
 
 /// The token whose flags say its user PIN is locked.

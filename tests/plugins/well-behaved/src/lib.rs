@@ -1,11 +1,14 @@
 //! A well-behaved test connector that exercises every host capability the
 //! host tests check: storage, config, logging, HTTP (denied without a grant,
 //! and any request a test describes in company settings with `fetch`), and
-//! signing (`sign`: list the certificates, sign with them).
+//! signing (`sign`: list the certificates, sign with them), and a bank's
+//! session protocol (`sessions`).
+
+mod sessions;
 
 use h2h_sdk::bank::{
-    Balance, BatchStatus, Direction, Session, SessionRequest, Statement, StatementQuery,
-    Transaction, TransferBatch, TransferState, TransferStatus,
+    Balance, BatchStatus, ChallengeSignature, Direction, Session, SessionRequest, Statement,
+    StatementQuery, Transaction, TransferBatch, TransferState, TransferStatus,
 };
 use h2h_sdk::{
     BankConnector, Error, Lifecycle, Money, Result, Tasks, config, http, signing, storage,
@@ -304,17 +307,15 @@ fn transaction(
 
 impl BankConnector for WellBehaved {
     fn open_session(request: SessionRequest) -> Result<Session> {
-        Ok(Session::active(
-            format!("session-{}", request.bank_user_id),
-            request.bank_user_id,
-        ))
+        sessions::open(request)
+    }
+
+    fn complete_session(session_id: &str, signature: ChallengeSignature) -> Result<Session> {
+        sessions::complete(session_id, signature)
     }
 
     fn refresh_session(session_id: &str) -> Result<Session> {
-        Ok(Session::active(
-            session_id,
-            session_id.trim_start_matches("session-"),
-        ))
+        sessions::refresh(session_id)
     }
 
     fn close_session(_session_id: &str) -> Result<()> {

@@ -6,6 +6,7 @@ mod erp_user;
 mod grant;
 mod host;
 mod plugin;
+mod session;
 mod task;
 mod token;
 
@@ -14,6 +15,7 @@ pub use erp_user::{ErpUserCommand, WebhookCommand};
 pub use grant::GrantCommand;
 pub use host::{ApiKeyCommand, LicenseCommand, PublisherCommand, ServiceModeCommand};
 pub use plugin::PluginCommand;
+pub use session::SessionCommand;
 pub use task::TaskCommand;
 pub use token::TokenCommand;
 
@@ -72,6 +74,7 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         Command::Webhook(command) => erp_user::webhook(&open(&cli).await?, command, out).await,
         Command::Task(command) => task::run(&open(&cli).await?, command, out).await,
         Command::Token(command) => token::run(&open(&cli).await?, command, out).await,
+        Command::Session(command) => session::run(&open(&cli).await?, command, out).await,
         Command::Company(command) => company::company(&open(&cli).await?, command, out).await,
         Command::Settings(command) => company::settings(&open(&cli).await?, command, out).await,
         Command::TlsIdentity(command) => {

@@ -1,5 +1,5 @@
 //! `h2h token`: PKCS#11 signing tokens: register, list, grant to a plugin,
-//! revoke.
+//! revoke, forget wrong PINs.
 
 use clap::Subcommand;
 use h2h_host::pkcs11::SlotSelector;
@@ -40,6 +40,12 @@ pub enum TokenCommand {
         token: String,
         /// The plugin id.
         plugin: String,
+    },
+    /// Forgets the wrong PINs counted on a token, so users may try again
+    /// (the host stops after 2 in a row, before a real card locks).
+    ResetPins {
+        /// The token name.
+        token: String,
     },
 }
 
@@ -130,6 +136,12 @@ pub async fn run(host: &Host, command: &TokenCommand, out: Output) -> anyhow::Re
                 } else {
                     format!("{} was not granted token `{}`", c.plugin, c.token)
                 }
+            })
+        }
+        TokenCommand::ResetPins { token } => {
+            let count = host.admin.reset_wrong_pins(&actor(), token).await?;
+            out.show(&count, |n| {
+                format!("token `{token}`: {n} wrong PINs forgotten; users may log in again")
             })
         }
     }

@@ -1,0 +1,214 @@
+//! Keeping sessions: refresh (and the poll of a pending confirmation),
+//! close, and the session a connector call runs with.
+
+use secrecy::SecretString;
+use serde_json::json;
+
+use super::{BankSession, BankSessions, Connectors, SessionError, store};
+use crate::admin::Actor;
+use crate::runtime::model::ConnectorError;
+use crate::runtime::model::bank::{SessionContext, SessionState};
+use crate::runtime::{CallContext, CallError};
+use crate::vault::EntryId;
+
+impl BankSessions {
+    /// Refreshes session `id` (`bank.refresh-session`), acting for `user`
+    /// (none: the bot, for the user who opened it). A session waiting for a
+    /// mobile confirmation is polled the same way. A failure is recorded
+    /// (failures in a row, last error) and becomes a `bank_session.failed`
+    /// event; a connector that says the session is gone ends it `expired`.
+    pub async fn refresh(
+        &self,
+        connectors: Connectors<'_>,
+        id: i64,
+        user: Option<&str>,
+    ) -> Result<BankSession, SessionError> {
+        let current = self.get(id).await?;
+        let actor = user.map_or_else(Actor::host, Actor::erp);
+        let refreshed = self.refresh_once(connectors, &current, user).await;
+        let shown = refreshed.as_ref().unwrap_or(&current);
+        self.audit(&actor, "bank-session.refresh", shown, &refreshed)
+            .await;
+        refreshed
+    }
+
+    async fn refresh_once(
+        &self,
+        connectors: Connectors<'_>,
+        current: &BankSession,
+        user: Option<&str>,
+    ) -> Result<BankSession, SessionError> {
+        if !matches!(
+            current.state,
+            SessionState::Active | SessionState::PendingConfirmation
+        ) {
+            return Err(SessionError::State {
+                id: current.id,
+                state: current.state_name(),
+                why: "only an active or pending session can be refreshed; open a new one",
+            });
+        }
+        let ctx = self.context_for(connectors, current, user).await?;
+        let loaded = connectors.registry.get(&current.plugin).await?;
+        let handle = store::connector_id(&self.db, current.id).await?;
+        let by = user.unwrap_or(&current.opened_by);
+        match loaded.plugin.refresh_session(ctx, &handle).await {
+            Ok(session) => {
+                let updated = store::apply(&self.db, &self.vault, current, &session, by).await?;
+                if updated.state != current.state {
+                    self.announce(&updated, "bank_session.changed", None).await;
+                }
+                Ok(updated)
+            }
+            Err(e) => {
+                let message = e.to_string();
+                store::record_failure(&self.db, current.id, &message).await?;
+                let gone = matches!(
+                    &e,
+                    CallError::Connector {
+                        error: ConnectorError::SessionRequired(_),
+                        ..
+                    }
+                );
+                let failed = if gone {
+                    store::end(
+                        &self.db,
+                        &self.vault,
+                        current,
+                        SessionState::Expired,
+                        Some(&message),
+                    )
+                    .await?
+                } else {
+                    self.get(current.id).await?
+                };
+                self.announce(&failed, "bank_session.failed", Some(&message))
+                    .await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Closes session `id`, done by `actor` (an ERP user, or an admin on
+    /// the command line): the connector's `close-session` (acting for the
+    /// session's opener) while the bank still holds it, then closed here
+    /// whatever the bank said (its answer is kept as the last error), and
+    /// the secret forgotten.
+    pub async fn close(
+        &self,
+        connectors: Connectors<'_>,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<BankSession, SessionError> {
+        let current = self.get(id).await?;
+        let closed = self.close_once(connectors, &current).await;
+        let shown = closed.as_ref().unwrap_or(&current);
+        self.audit(actor, "bank-session.close", shown, &closed)
+            .await;
+        closed
+    }
+
+    async fn close_once(
+        &self,
+        connectors: Connectors<'_>,
+        current: &BankSession,
+    ) -> Result<BankSession, SessionError> {
+        let at_bank = matches!(
+            current.state,
+            SessionState::Active
+                | SessionState::PendingConfirmation
+                | SessionState::AwaitingSignature
+        );
+        let mut error = None;
+        if at_bank {
+            let ctx = self.context_for(connectors, current, None).await?;
+            let loaded = connectors.registry.get(&current.plugin).await?;
+            let handle = store::connector_id(&self.db, current.id).await?;
+            if let Err(e) = loaded.plugin.close_session(ctx, &handle).await {
+                tracing::warn!(session = current.id, error = %e, "the bank did not close the session");
+                error = Some(format!("closed here; the bank answered: {e}"));
+            }
+        }
+        store::end(
+            &self.db,
+            &self.vault,
+            current,
+            SessionState::Closed,
+            error.as_deref(),
+        )
+        .await
+    }
+
+    /// Gives `ctx` the session its call runs with: the newest active
+    /// session of `plugin` for the call's company opened by the call's
+    /// user, or by the company's default authorizing user when the call
+    /// names none. Without one, the call runs without a session (and a
+    /// connector that needs one answers `session-required`).
+    pub async fn attach(&self, ctx: &mut CallContext, plugin: &str) -> Result<(), SessionError> {
+        let Some(company) = ctx.company_id.clone() else {
+            return Ok(());
+        };
+        let user = match &ctx.user {
+            Some(user) => Some(user.clone()),
+            None => self.default_user(&company, plugin).await?,
+        };
+        let Some(user) = user else {
+            return Ok(());
+        };
+        if let Some(session) = store::active_of(&self.db, plugin, &company, &user).await? {
+            ctx.session = Some(self.session_context(&session).await?);
+        }
+        Ok(())
+    }
+
+    /// The call context of a call about `session`, acting for `user` (none:
+    /// its opener), with the session and its secret.
+    pub(super) async fn context_for(
+        &self,
+        connectors: Connectors<'_>,
+        session: &BankSession,
+        user: Option<&str>,
+    ) -> Result<CallContext, SessionError> {
+        let user = user.unwrap_or(&session.opened_by);
+        let mut ctx = connectors
+            .admin
+            .call_context(Some(&session.company), &session.plugin, Some(user))
+            .await?;
+        ctx.session = Some(self.session_context(session).await?);
+        Ok(ctx)
+    }
+
+    async fn session_context(&self, session: &BankSession) -> Result<SessionContext, SessionError> {
+        let entry = EntryId::bank_session(&session.company, &session.plugin, session.id);
+        let secret = self
+            .vault
+            .get(&entry)
+            .await?
+            .map(|bytes| SecretString::from(String::from_utf8_lossy(&bytes).into_owned()));
+        Ok(SessionContext {
+            id: store::connector_id(&self.db, session.id).await?,
+            bank_user_id: session.bank_user_id.clone(),
+            company_ids: session.company_ids.clone(),
+            secret,
+        })
+    }
+
+    /// Tells the company's ERP what happened to a session (the events
+    /// feed and its webhook). A failure to write is logged: the session
+    /// itself is already stored.
+    pub(super) async fn announce(&self, session: &BankSession, kind: &str, error: Option<&str>) {
+        let payload = json!({
+            "session": session.id,
+            "plugin": session.plugin,
+            "bank_user_id": session.bank_user_id,
+            "state": session.state_name(),
+            "failures": session.failures,
+            "error": error,
+        });
+        if let Err(e) =
+            crate::settlements::publish_event(&self.db, &session.company, kind, &payload).await
+        {
+            tracing::error!(session = session.id, error = %e, "cannot record a bank session event");
+        }
+    }
+}
