@@ -35,12 +35,20 @@ impl Erp<'_> {
     }
 
     async fn queue(&self, id: &str, amount: &str, title: &str) {
-        let transfer = json!({
+        self.queue_on(id, amount, title, None).await;
+    }
+
+    /// Queues a transfer, to be executed on `date` (`YYYY-MM-DD`) if given.
+    async fn queue_on(&self, id: &str, amount: &str, title: &str, date: Option<&str>) {
+        let mut transfer = json!({
             "company": "acme", "id": id, "account": "acme-uah", "amount": amount,
             "currency": "UAH", "counterparty_account": ua_iban("305299", "26002000000002"),
             "counterparty_name": "ТОВ Постачальник", "counterparty_address": "12345678",
             "title": title,
         });
+        if let Some(date) = date {
+            transfer["execution_date"] = json!(date);
+        }
         let (status, body) = self.call(Method::POST, "/transfers", Some(transfer)).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
@@ -198,10 +206,26 @@ async fn privat24_payments_are_created_found_and_withdrawn(backend: TestBackend)
 
     // Withdrawn: the unsigned payment is deleted at the bank; a signed one
     // stays, with the bank's reason.
-    erp.queue("GAS-11", "99.00", "Газ за листопад").await;
+    let tomorrow = Utc::now().date_naive() + Days::new(1);
+    erp.queue_on(
+        "GAS-11",
+        "99.00",
+        "Газ за листопад",
+        Some(&tomorrow.to_string()),
+    )
+    .await;
     erp.queue("WATER-11", "45.50", "Вода за листопад").await;
     let second = erp.export().await;
     let water = payment_of(&bank, "45.50");
+    // The execution date is the debit date, `payment_date`; the crediting
+    // date (`payment_accept_date`) is the bank's.
+    let gas = payment_of(&bank, "99.00");
+    assert_eq!(
+        gas.payment_data.payment_date,
+        Some(tomorrow.format("%d.%m.%Y").to_string())
+    );
+    assert_eq!(gas.payment_data.payment_accept_date, None);
+    assert_eq!(water.payment_data.payment_date, None);
     bank.set_payment_status(&water.payment_ref, PaymentStatus::Signed)
         .expect("signed");
     let (status, withdrawn) = erp.batch_call(&second, "withdraw").await;

@@ -507,7 +507,7 @@ fn prepare(batch: &TransferBatch) -> Result<Vec<PaymentRequest>> {
         if transfer.title.trim().is_empty() {
             return Err(invalid("no title"));
         }
-        let payment_accept_date = transfer
+        let payment_date = transfer
             .execution_date
             .as_deref()
             .map(map::body_date)
@@ -521,7 +521,7 @@ fn prepare(batch: &TransferBatch) -> Result<Vec<PaymentRequest>> {
             payment_destination: transfer.title.trim().to_owned(),
             payment_ccy: currency,
             payer_account: payer_account.clone(),
-            payment_accept_date,
+            payment_date,
         });
     }
     Ok(payments)

@@ -676,7 +676,7 @@ mod tests {
             payment_destination: "Оплата".into(),
             payment_ccy: "UAH".into(),
             payer_account: "UA213223130000026007233566001".into(),
-            payment_accept_date: None,
+            payment_date: None,
         }
     }
 

@@ -243,9 +243,10 @@ pub struct PaymentRequest {
     pub payment_ccy: String,
     /// Payer IBAN.
     pub payer_account: String,
-    /// Value (execution) date, `dd.MM.yyyy`.
+    /// The debit date, `dd.MM.yyyy` (`payment_accept_date` would be the
+    /// crediting date).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub payment_accept_date: Option<String>,
+    pub payment_date: Option<String>,
 }
 
 /// The answer to `payment/create` (HTTP 201): the payment's references and
