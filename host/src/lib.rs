@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod capabilities;
 pub mod db;
+pub mod feed;
 pub mod kv;
 pub mod packages;
 pub mod pkcs11;

@@ -6,10 +6,11 @@ use serde_json::json;
 
 use super::{BankSession, BankSessions, Connectors, SessionError, store};
 use crate::admin::Actor;
+use crate::db::Database;
 use crate::runtime::model::ConnectorError;
 use crate::runtime::model::bank::{SessionContext, SessionState};
 use crate::runtime::{CallContext, CallError};
-use crate::vault::EntryId;
+use crate::vault::{EntryId, VaultStore};
 
 impl BankSessions {
     /// Refreshes session `id` (`bank.refresh-session`), acting for `user`
@@ -139,26 +140,9 @@ impl BankSessions {
         .await
     }
 
-    /// Gives `ctx` the session its call runs with: the newest active
-    /// session of `plugin` for the call's company opened by the call's
-    /// user, or by the company's default authorizing user when the call
-    /// names none. Without one, the call runs without a session (and a
-    /// connector that needs one answers `session-required`).
+    /// Gives `ctx` the session its call runs with (see [`attach`]).
     pub async fn attach(&self, ctx: &mut CallContext, plugin: &str) -> Result<(), SessionError> {
-        let Some(company) = ctx.company_id.clone() else {
-            return Ok(());
-        };
-        let user = match &ctx.user {
-            Some(user) => Some(user.clone()),
-            None => self.default_user(&company, plugin).await?,
-        };
-        let Some(user) = user else {
-            return Ok(());
-        };
-        if let Some(session) = store::active_of(&self.db, plugin, &company, &user).await? {
-            ctx.session = Some(self.session_context(&session).await?);
-        }
-        Ok(())
+        attach(&self.db, &self.vault, ctx, plugin).await
     }
 
     /// The call context of a call about `session`, acting for `user` (none:
@@ -179,18 +163,7 @@ impl BankSessions {
     }
 
     async fn session_context(&self, session: &BankSession) -> Result<SessionContext, SessionError> {
-        let entry = EntryId::bank_session(&session.company, &session.plugin, session.id);
-        let secret = self
-            .vault
-            .get(&entry)
-            .await?
-            .map(|bytes| SecretString::from(String::from_utf8_lossy(&bytes).into_owned()));
-        Ok(SessionContext {
-            id: store::connector_id(&self.db, session.id).await?,
-            bank_user_id: session.bank_user_id.clone(),
-            company_ids: session.company_ids.clone(),
-            secret,
-        })
+        session_context(&self.db, &self.vault, session).await
     }
 
     /// Tells the company's ERP what happened to a session (the events
@@ -205,10 +178,54 @@ impl BankSessions {
             "failures": session.failures,
             "error": error,
         });
-        if let Err(e) =
-            crate::settlements::publish_event(&self.db, &session.company, kind, &payload).await
-        {
+        if let Err(e) = crate::feed::publish(&self.db, &session.company, kind, &payload).await {
             tracing::error!(session = session.id, error = %e, "cannot record a bank session event");
         }
     }
+}
+
+/// Gives `ctx` the session its call runs with: the newest active session
+/// of `plugin` for the call's company opened by the call's user, or by the
+/// company's default authorizing user when the call names none (scheduled
+/// work). Without one the call runs without a session, and a connector
+/// that needs one answers `session-required`.
+pub async fn attach(
+    db: &Database,
+    vault: &VaultStore,
+    ctx: &mut CallContext,
+    plugin: &str,
+) -> Result<(), SessionError> {
+    let Some(company) = ctx.company_id.clone() else {
+        return Ok(());
+    };
+    let user = match &ctx.user {
+        Some(user) => Some(user.clone()),
+        None => store::default_user(db, &company, plugin).await?,
+    };
+    let Some(user) = user else {
+        return Ok(());
+    };
+    if let Some(session) = store::active_of(db, plugin, &company, &user).await? {
+        ctx.session = Some(session_context(db, vault, &session).await?);
+    }
+    Ok(())
+}
+
+/// The session as a call sees it, with its secret unsealed.
+async fn session_context(
+    db: &Database,
+    vault: &VaultStore,
+    session: &BankSession,
+) -> Result<SessionContext, SessionError> {
+    let entry = EntryId::bank_session(&session.company, &session.plugin, session.id);
+    let secret = vault
+        .get(&entry)
+        .await?
+        .map(|bytes| SecretString::from(String::from_utf8_lossy(&bytes).into_owned()));
+    Ok(SessionContext {
+        id: store::connector_id(db, session.id).await?,
+        bank_user_id: session.bank_user_id.clone(),
+        company_ids: session.company_ids.clone(),
+        secret,
+    })
 }

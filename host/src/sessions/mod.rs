@@ -23,6 +23,7 @@ mod store;
 
 pub use bot::KeepReport;
 pub use bot::{REFRESH_TASK, SessionBot};
+pub use keep::attach;
 pub use open::{HostSigning, OpenRequest};
 pub use store::method_from as login_method;
 
@@ -34,8 +35,8 @@ use crate::admin::{Actor, Admin, AdminError};
 use crate::db::Database;
 use crate::pkcs11::{TokenError, TokenService};
 use crate::registry::{Registry, UnavailableError};
-use crate::runtime::CallError;
 use crate::runtime::model::bank::{LoginMethod, SessionState};
+use crate::runtime::{CallContext, CallError};
 use crate::vault::{VaultError, VaultStore};
 
 /// A bank session as the host keeps it. Never carries the secret.
@@ -170,6 +171,20 @@ impl SessionError {
             SessionError::Corrupt(_) => "corrupt",
         }
     }
+}
+
+/// The call context of a bank call for `company`: its settings, secrets
+/// and TLS identities, and the bank session it runs with ([`attach`]).
+pub async fn call_context(
+    admin: &Admin,
+    db: &Database,
+    company: &str,
+    plugin: &str,
+    user: Option<&str>,
+) -> Result<CallContext, SessionError> {
+    let mut ctx = admin.call_context(Some(company), plugin, user).await?;
+    attach(db, admin.vault(), &mut ctx, plugin).await?;
+    Ok(ctx)
 }
 
 /// Bank sessions over the host database.

@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::Row;
 
 use super::{Settlements, SettlementsError};
-use crate::db::{format_millis, now_millis};
+use crate::db::format_millis;
 
 /// One event.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -22,37 +22,7 @@ pub struct Event {
     pub at: String,
 }
 
-pub(super) async fn append(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    company: &str,
-    kind: &str,
-    payload: &Value,
-) -> Result<(), SettlementsError> {
-    sqlx::query(
-        "INSERT INTO events (company_id, kind, payload, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(company)
-    .bind(kind)
-    .bind(payload.to_string())
-    .bind(now_millis())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Appends one event for `company` on its own (a domain outside
-/// settlements telling the ERP something, e.g. a bank session that failed).
-pub async fn publish(
-    db: &crate::db::Database,
-    company: &str,
-    kind: &str,
-    payload: &Value,
-) -> Result<(), SettlementsError> {
-    let mut tx = db.pool().begin().await?;
-    append(&mut tx, company, kind, payload).await?;
-    tx.commit().await?;
-    Ok(())
-}
+pub(super) use crate::feed::append;
 
 impl Settlements {
     /// Events after the cursor `after` (0: from the start), at most `limit`,

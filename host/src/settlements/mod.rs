@@ -24,7 +24,7 @@ pub mod transfers;
 pub mod webhooks;
 
 pub use accounts::BankAccount;
-pub use events::{Event, publish as publish_event};
+pub use events::Event;
 pub use queries::{
     EventPage, MAX_LIMIT, MatchedPayment, NotifiedEvent, StoredTransaction, TransactionFilter,
     TransactionPage,

@@ -297,5 +297,5 @@ async fn apply(
         "payment.review"
     };
     let event = json!({ "payment": payment, "invoices": invoices, "reason": reason });
-    events::append(tx, company, kind, &event).await
+    Ok(events::append(tx, company, kind, &event).await?)
 }

@@ -26,6 +26,7 @@ use crate::registry::{Registry, UnavailableError};
 use crate::runtime::CallError;
 use crate::runtime::model::{self, bank};
 use crate::scheduler::HostTask;
+use crate::sessions::{self, SessionError};
 
 /// The host task every bank connector gets.
 pub const SYNC_TASK: &str = STATEMENT_SYNC.name;
@@ -68,6 +69,9 @@ pub enum SyncError {
     /// Settings or vault could not give the call context.
     #[error(transparent)]
     Admin(#[from] AdminError),
+    /// The call's bank session could not be read.
+    #[error(transparent)]
+    Session(#[from] SessionError),
     /// Storing failed.
     #[error(transparent)]
     Settlements(#[from] SettlementsError),
@@ -88,6 +92,7 @@ impl SyncError {
             SyncError::BadStatement { .. } => "bad_statement",
             SyncError::TooManyPages(_) => "too_many_pages",
             SyncError::Admin(e) => e.kind(),
+            SyncError::Session(e) => e.kind(),
             SyncError::Settlements(e) => e.kind(),
         }
     }
@@ -238,9 +243,9 @@ impl Settlements {
                 to: to.to_string(),
                 continuation: continuation.take(),
             };
-            let ctx = admin
-                .call_context(Some(&account.company), &account.plugin, user)
-                .await?;
+            let ctx =
+                sessions::call_context(admin, &self.db, &account.company, &account.plugin, user)
+                    .await?;
             let page = loaded
                 .plugin
                 .fetch_statement(ctx, &query)
@@ -275,8 +280,7 @@ impl Settlements {
                 _ => break,
             }
         }
-        let ctx = admin
-            .call_context(Some(&account.company), &account.plugin, user)
+        let ctx = sessions::call_context(admin, &self.db, &account.company, &account.plugin, user)
             .await?;
         let balance = loaded
             .plugin

@@ -34,6 +34,7 @@ fn plugin_manifest() -> String {
         "confirm-result",
         "session-drop",
         "refresh-fail",
+        "needs-session",
     ] {
         extra.push_str(&format!(
             "\n[[settings]]\nname = \"{setting}\"\ntype = \"string\"\ndescription = \"Test.\"\n"
@@ -744,3 +745,56 @@ async fn an_admin_lists_and_closes_sessions_on_the_command_line(backend: TestBac
 }
 
 on_both_databases!(an_admin_lists_and_closes_sessions_on_the_command_line);
+
+/// A statement sync, as the schedule runs it (no user): with the default
+/// authorizing user's session, or refused as `session-required`.
+async fn scheduled_work_runs_with_the_default_users_session(backend: TestBackend) {
+    let Some(fx) = set_up(backend).await else {
+        return;
+    };
+    setting(&fx, "needs-session", "yes").await;
+    let settlements = h2h_host::settlements::Settlements::new(fx.host.db.clone());
+    settlements
+        .add_account(&h2h_host::settlements::BankAccount {
+            id: "acme-main".to_owned(),
+            company: "acme".to_owned(),
+            plugin: PLUGIN.to_owned(),
+            iban: "PL61109010140000071219812874".to_owned(),
+            currency: "PLN".to_owned(),
+            name: "ACME main".to_owned(),
+        })
+        .await
+        .expect("account");
+    let registry = fx.host.registry();
+    let today = chrono::Utc::now().date_naive();
+    let sync = || settlements.sync_account(&registry, &fx.host.admin, "acme-main", today, None);
+    let refused = sync().await.expect_err("no session");
+    assert!(
+        refused
+            .to_string()
+            .contains("statements need a bank session"),
+        "{refused}"
+    );
+
+    let via = Connectors {
+        registry: &registry,
+        admin: &fx.host.admin,
+    };
+    fx.host
+        .sessions()
+        .open(via, "anna", request(LoginMethod::StoredCredentials))
+        .await
+        .expect("open");
+    let still = sync().await.expect_err("anna is not the default user yet");
+    assert!(still.to_string().contains("session"), "{still}");
+    fx.host
+        .sessions()
+        .set_default_user("acme", PLUGIN, "anna")
+        .await
+        .expect("default");
+    let report = sync().await.expect("synced with anna's session");
+    assert!(report.new > 0, "{report:?}");
+    fx.finish().await;
+}
+
+on_both_databases!(scheduled_work_runs_with_the_default_users_session);

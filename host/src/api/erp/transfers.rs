@@ -40,6 +40,7 @@ impl From<TransferError> for ApiError {
             TransferError::Unavailable(e) => e.into(),
             TransferError::Admin(e) => e.into(),
             TransferError::Call(e) => e.into(),
+            TransferError::Session(e) => e.into(),
             e => {
                 let status = match &e {
                     TransferError::InvalidInput(_) => StatusCode::BAD_REQUEST,

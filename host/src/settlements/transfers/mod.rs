@@ -100,6 +100,9 @@ pub enum TransferError {
     /// The connector call failed (status refresh).
     #[error(transparent)]
     Call(#[from] CallError),
+    /// The call's bank session could not be read.
+    #[error(transparent)]
+    Session(#[from] crate::sessions::SessionError),
     /// Stored data could not be read back.
     #[error("stored transfer data is damaged: {0}")]
     Corrupt(String),
@@ -124,6 +127,7 @@ impl TransferError {
             TransferError::Unavailable(_) => "plugin_unavailable",
             TransferError::Admin(e) => e.kind(),
             TransferError::Call(_) => "plugin_call_failed",
+            TransferError::Session(e) => e.kind(),
             TransferError::Corrupt(_) => "corrupt_data",
             TransferError::Database(_) => "database_error",
         }

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::db::now_millis;
 use crate::runtime::model::bank as wire;
+use crate::sessions;
 use crate::settlements::events;
 
 fn from_bank(state: wire::TransferState) -> TransferStatus {
@@ -176,10 +177,14 @@ impl Transfers {
             }
         };
         let loaded = connectors.registry.get(&batch.plugin).await?;
-        let ctx = connectors
-            .admin
-            .call_context(Some(&batch.company), &batch.plugin, user)
-            .await?;
+        let ctx = sessions::call_context(
+            connectors.admin,
+            &self.db,
+            &batch.company,
+            &batch.plugin,
+            user,
+        )
+        .await?;
         let status = match call {
             BankCall::Status => loaded.plugin.get_batch_status(ctx, &bank_batch_id).await?,
             BankCall::Withdraw => loaded.plugin.withdraw_batch(ctx, &bank_batch_id).await?,

@@ -25,6 +25,7 @@ use crate::db::now_millis;
 use crate::runtime::CallError;
 use crate::runtime::model::bank as wire;
 use crate::runtime::model::{ConnectorError, Money};
+use crate::sessions;
 use crate::settlements::{Settlements, events};
 
 /// A batch left in `submitting` this long (its process died mid-call) may
@@ -140,10 +141,14 @@ impl Transfers {
         let wire = self.wire_batch(&batch).await?;
         let prepared = async {
             let loaded = connectors.registry.get(&batch.plugin).await?;
-            let ctx = connectors
-                .admin
-                .call_context(Some(&batch.company), &batch.plugin, user)
-                .await?;
+            let ctx = sessions::call_context(
+                connectors.admin,
+                &self.db,
+                &batch.company,
+                &batch.plugin,
+                user,
+            )
+            .await?;
             Ok::<_, TransferError>((loaded, ctx))
         }
         .await;

@@ -324,6 +324,7 @@ impl BankConnector for WellBehaved {
 
     fn fetch_statement(query: StatementQuery) -> Result<Statement> {
         config::require_setting("context-id")?;
+        sessions::require_when_asked()?;
         let mut credit = transaction(
             "ref-1",
             &query.from,

@@ -14,7 +14,8 @@
 //! next one and checks the host passed the current one back. Expiry is
 //! 600 s ahead, refresh every 60 s, as PKO BP does. `session-drop` = `yes`
 //! makes a refresh find the session gone; `refresh-fail` = `yes` makes it
-//! fail as if the bank were down.
+//! fail as if the bank were down. With `needs-session` = `yes`, statements
+//! need an active session's token.
 
 use h2h_sdk::bank::{
     Challenge, ChallengeSignature, LoginMethod, Session, SessionRequest, SessionState,
@@ -165,4 +166,19 @@ fn session_user(session_id: &str) -> String {
         .strip_prefix("s-")
         .and_then(|rest| rest.rsplit_once('-'))
         .map_or_else(String::new, |(user, _)| user.to_owned())
+}
+
+/// With `needs-session` = `yes`: the call must run with a session whose
+/// token this bank issued, as PKO's statement download does.
+pub fn require_when_asked() -> Result<()> {
+    if config::setting("needs-session").as_deref() != Some("yes") {
+        return Ok(());
+    }
+    let token = config::invocation().session.and_then(|s| s.secret);
+    match token {
+        Some(token) if token.starts_with("token-") => Ok(()),
+        _ => Err(Error::session_required(
+            "statements need a bank session; log in first",
+        )),
+    }
 }
