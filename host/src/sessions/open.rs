@@ -87,6 +87,11 @@ impl BankSessions {
             )),
             None => None,
         };
+        if request.method != LoginMethod::Signature && signing.is_some() {
+            return Err(SessionError::InvalidInput(
+                "`sign_with` applies to a signature login only".to_owned(),
+            ));
+        }
         if request.method == LoginMethod::Signature
             && signing.is_none()
             && request.certificate.is_none()

@@ -212,7 +212,8 @@ pub(super) async fn bot_companies(
         .collect()
 }
 
-/// The newest active session of `plugin` for `company` opened by `user`.
+/// The newest active session of `plugin` for `company` opened by `user`
+/// that has not run past its expiry.
 pub(super) async fn active_of(
     db: &Database,
     plugin: &str,
@@ -221,11 +222,13 @@ pub(super) async fn active_of(
 ) -> Result<Option<BankSession>, SessionError> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM bank_sessions WHERE plugin_id = $1 AND company_id = $2 \
-           AND opened_by = $3 AND state = 'active' ORDER BY id DESC LIMIT 1"
+           AND opened_by = $3 AND state = 'active' \
+           AND (expires_at IS NULL OR expires_at > $4) ORDER BY id DESC LIMIT 1"
     ))
     .bind(plugin)
     .bind(company)
     .bind(user)
+    .bind(now_millis())
     .fetch_optional(db.pool())
     .await?;
     row.as_ref().map(session_from).transpose()

@@ -365,6 +365,25 @@ async fn the_workstation_signs_the_challenge(backend: TestBackend) {
         .await
         .expect_err("no key and no certificate");
     assert_eq!(refused.kind(), "invalid_input");
+    let mixed = sessions
+        .open(
+            via,
+            "anna",
+            OpenRequest {
+                host_signing: Some(HostSigning {
+                    key: "bank-api:01".to_owned(),
+                    pin: None,
+                    save_pin: false,
+                }),
+                ..request(LoginMethod::MobileConfirmation)
+            },
+        )
+        .await
+        .expect_err("a key for a mobile login");
+    assert_eq!(
+        mixed.to_string(),
+        "`sign_with` applies to a signature login only"
+    );
 
     let waiting = sessions
         .open(
@@ -680,6 +699,22 @@ async fn calls_run_with_the_users_or_the_default_users_session(backend: TestBack
         .await
         .expect("default");
     assert_eq!(context(None).await, anna, "scheduled work uses anna's");
+    // Past its expiry a session serves no call, whatever its state says.
+    sqlx::query("UPDATE bank_sessions SET expires_at = 1 WHERE id = $1")
+        .bind(opened.id)
+        .execute(fx.host.db.pool())
+        .await
+        .expect("expire");
+    assert_eq!(
+        context(None).await,
+        None,
+        "an expired session is no session"
+    );
+    sqlx::query("UPDATE bank_sessions SET expires_at = NULL WHERE id = $1")
+        .bind(opened.id)
+        .execute(fx.host.db.pool())
+        .await
+        .expect("unexpire");
     sessions
         .close(via, &h2h_host::admin::Actor::erp("anna"), opened.id)
         .await
