@@ -11,7 +11,8 @@
 //! A plugin's manifest may declare permissions that guard operations
 //! (`[[permissions]] operations = [...]`); [`Admin::authorize`] lets a user
 //! ask for a guarded operation only when they hold one of the permissions
-//! guarding it. Operations no permission guards need company access only.
+//! guarding it. Operations no permission guards need company access only,
+//! except those that move money, which nobody may then do.
 
 use serde::Serialize;
 use sqlx::Row;
@@ -474,6 +475,8 @@ impl Admin {
     /// access to the company ([`AdminError::NoCompanyAccess`]), and — when
     /// `plugin` is given and its manifest declares permissions guarding
     /// `operation` — holds one of them ([`AdminError::PermissionRequired`]).
+    /// An operation that moves money is refused when the plugin declares no
+    /// permission guarding it ([`AdminError::Unguarded`]).
     ///
     /// [`Operation::CompanyData`] is guarded by company access alone.
     pub async fn authorize(
@@ -500,6 +503,7 @@ impl Admin {
         let Some(plugin) = plugin.filter(|_| operation.is_guardable()) else {
             return Ok(());
         };
+        let moves_money = operation.moves_money();
         let operation = operation.to_string();
         let rows =
             sqlx::query("SELECT name, operations FROM plugin_permissions WHERE plugin_id = $1")
@@ -514,6 +518,12 @@ impl Admin {
             }
         }
         if guarding.is_empty() {
+            if moves_money {
+                return Err(AdminError::Unguarded {
+                    plugin: plugin.to_owned(),
+                    operation,
+                });
+            }
             return Ok(());
         }
         guarding.sort();

@@ -184,6 +184,18 @@ pub enum AdminError {
         /// The guarding permissions, joined with ` or `.
         needed: String,
     },
+    /// The operation moves money and the plugin declares no permission
+    /// guarding it: nobody may do it (money never moves by default).
+    #[error(
+        "{plugin} declares no permission guarding `{operation}`, and money moves only with a \
+         permission an admin grants: no ERP user may do it through {plugin}"
+    )]
+    Unguarded {
+        /// The plugin.
+        plugin: String,
+        /// The operation asked for.
+        operation: String,
+    },
     /// The plugin declares no such permission.
     #[error("{plugin} declares no permission `{name}`; it declares: {declared}")]
     UnknownPermission {
@@ -249,9 +261,9 @@ impl AdminError {
             AdminError::UnknownSetting { .. } => "unknown_setting",
             AdminError::UnknownErpUser(_) | AdminError::ErpUserRefused(_) => "unknown_erp_user",
             AdminError::ErpUserExists(_) => "erp_user_exists",
-            AdminError::NoCompanyAccess { .. } | AdminError::PermissionRequired { .. } => {
-                "forbidden"
-            }
+            AdminError::NoCompanyAccess { .. }
+            | AdminError::PermissionRequired { .. }
+            | AdminError::Unguarded { .. } => "forbidden",
             AdminError::UnknownPermission { .. } => "unknown_permission",
             AdminError::NoWebhook(_) => "no_webhook",
             AdminError::Token(e) => e.kind(),

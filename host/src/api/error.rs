@@ -130,7 +130,8 @@ impl From<AdminError> for ApiError {
             AdminError::Unlicensed { .. }
             | AdminError::ErpUserRefused(_)
             | AdminError::NoCompanyAccess { .. }
-            | AdminError::PermissionRequired { .. } => StatusCode::FORBIDDEN,
+            | AdminError::PermissionRequired { .. }
+            | AdminError::Unguarded { .. } => StatusCode::FORBIDDEN,
             AdminError::DrainTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
             e if e.is_client_error() => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -39,6 +39,13 @@ impl Operation {
             .find(|operation| operation.to_string() == name)
     }
 
+    /// Whether it moves money: then it is denied unless the plugin declares
+    /// a permission guarding it (and the user holds it), never allowed by
+    /// default.
+    pub fn moves_money(&self) -> bool {
+        matches!(self, Operation::SubmitTransfers)
+    }
+
     /// Whether a plugin's permissions may guard it.
     pub fn is_guardable(&self) -> bool {
         *self != Operation::CompanyData

@@ -1218,3 +1218,70 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     fx.finish().await;
 }
 on_both_databases!(the_erp_drives_the_waiting_room_over_http);
+
+/// A connector that declares no permission guarding `submit-transfers`:
+/// nobody may send money through it, though company access still lets
+/// users queue and read transfers.
+async fn money_never_moves_without_a_permission(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let extra = "[capabilities]\nhttp = [\"https://bank.example\"]\nsigning = true\n";
+    fx.install_with(
+        PLUGIN,
+        &admin::manifest(PLUGIN, "1.0.0", extra),
+        WELL_BEHAVED,
+    )
+    .await;
+    fx.company("acme").await;
+    Settlements::new(fx.host.db.clone())
+        .add_account(&account(
+            "acme-main",
+            "acme",
+            "PL61109010140000071219812874",
+        ))
+        .await
+        .expect("account");
+    let admin = &fx.host.admin;
+    admin
+        .add_erp_user(&fx.actor, "anna", "anna", None)
+        .await
+        .expect("user");
+    admin
+        .grant_company(&fx.actor, "anna", "acme", false)
+        .await
+        .expect("company");
+    let api = Served::start(&fx).await;
+    let rent = json!({
+        "company": "acme", "id": "RENT-11", "account": "acme-main", "amount": "2500.00",
+        "currency": "PLN", "counterparty_account": BENEFICIARY,
+        "counterparty_name": "Landlord", "title": "Rent 11/2026",
+    });
+    let (status, body) = api
+        .erp(Method::POST, "/transfers", Some("anna"), Some(rent))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = api
+        .erp(
+            Method::POST,
+            "/transfers/export",
+            Some("anna"),
+            Some(json!({ "company": "acme" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "forbidden");
+    assert_eq!(
+        body["message"],
+        "bank declares no permission guarding `submit-transfers`, and money moves only with a \
+         permission an admin grants: no ERP user may do it through bank"
+    );
+    let (_, still) = api
+        .erp(Method::GET, "/transfers/acme/RENT-11", Some("anna"), None)
+        .await;
+    assert_eq!(still["status"], "queued", "nothing was batched: {still}");
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(money_never_moves_without_a_permission);
