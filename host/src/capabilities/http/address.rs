@@ -27,7 +27,9 @@ pub enum AddressKind {
     Broadcast,
     /// `100.64/10`, carrier-grade NAT.
     SharedCgnat,
-    /// `0/8` ("this network") and `240/4`: never a public server.
+    /// `0/8` ("this network"), `240/4`, `192.0.0/24` (IETF protocol
+    /// assignments), `198.18/15` (benchmarking) and the documentation
+    /// ranges: never a public server.
     Reserved,
 }
 
@@ -55,7 +57,11 @@ pub fn forbidden(ip: IpAddr) -> Option<AddressKind> {
 }
 
 fn forbidden_v4(ip: Ipv4Addr) -> Option<AddressKind> {
-    let [a, b, ..] = ip.octets();
+    let [a, b, c, _] = ip.octets();
+    // 192.0.0/24, 198.18/15, and the documentation nets 192.0.2/24,
+    // 198.51.100/24, 203.0.113/24 (RFC 6890's special-purpose registry).
+    let special = matches!((a, b, c), (192, 0, 0 | 2) | (198, 51, 100) | (203, 0, 113))
+        || (a == 198 && (b & 0xfe) == 18);
     if ip.is_unspecified() {
         Some(AddressKind::Unspecified)
     } else if ip.is_loopback() {
@@ -70,7 +76,7 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<AddressKind> {
         Some(AddressKind::Multicast)
     } else if a == 100 && (b & 0xc0) == 64 {
         Some(AddressKind::SharedCgnat)
-    } else if a == 0 || a >= 240 {
+    } else if a == 0 || a >= 240 || special {
         Some(AddressKind::Reserved)
     } else {
         None
@@ -85,14 +91,20 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<AddressKind> {
     if ip.is_loopback() {
         return Some(AddressKind::Loopback);
     }
-    // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and the
-    // NAT64 well-known prefix (64:ff9b::/96) all reach an IPv4 address.
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), the NAT64
+    // well-known prefix (64:ff9b::/96) and local-use NAT64 (64:ff9b:1::/48,
+    // RFC 8215) all reach the IPv4 address in their last 32 bits.
     let embeds_v4 = segments[..5] == [0; 5] && (segments[5] == 0 || segments[5] == 0xffff)
-        || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+        || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+        || segments[..3] == [0x64, 0xff9b, 1];
     if embeds_v4 {
         let [.., hi, lo] = segments;
-        let v4 = Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
-        return forbidden_v4(v4);
+        return forbidden_v4(v4(hi, lo));
+    }
+    // 6to4 (2002::/16) reaches the IPv4 address in bits 16..48.
+    if segments[0] == 0x2002 {
+        return forbidden_v4(v4(segments[1], segments[2]));
     }
     match segments[0] {
         s if s & 0xfe00 == 0xfc00 => Some(AddressKind::Private),
@@ -177,6 +189,14 @@ mod tests {
             ("100.64.0.1", Some(SharedCgnat)),
             ("100.127.255.255", Some(SharedCgnat)),
             ("100.128.0.1", None),
+            ("192.0.0.170", Some(Reserved)),
+            ("192.0.2.1", Some(Reserved)),
+            ("198.18.0.1", Some(Reserved)),
+            ("198.19.255.255", Some(Reserved)),
+            ("198.20.0.1", None),
+            ("198.51.100.7", Some(Reserved)),
+            ("203.0.113.9", Some(Reserved)),
+            ("192.0.1.1", None),
             ("172.32.0.1", None),
             ("8.8.8.8", None),
             ("193.0.96.1", None),
@@ -200,6 +220,11 @@ mod tests {
             ("::ffff:169.254.169.254", Some(LinkLocal)),
             ("::ffff:100.64.0.1", Some(SharedCgnat)),
             ("64:ff9b::192.168.0.1", Some(Private)),
+            ("64:ff9b:1::10.0.0.1", Some(Private)),
+            ("64:ff9b:1::127.0.0.1", Some(Loopback)),
+            ("2002:7f00:1::1", Some(Loopback)),
+            ("2002:a9fe:a9fe::1", Some(LinkLocal)),
+            ("2002:0808:0808::1", None),
             ("::ffff:8.8.8.8", None),
             ("2001:4860:4860::8888", None),
         ] {
