@@ -51,9 +51,9 @@ impl BankSessions {
         }
         let ctx = self.context_for(connectors, current, user).await?;
         let loaded = connectors.registry.get(&current.plugin).await?;
-        let handle = store::connector_id(&self.db, current.id).await?;
+        let handle = &current.connector_session_id;
         let by = user.unwrap_or(&current.opened_by);
-        match loaded.plugin.refresh_session(ctx, &handle).await {
+        match loaded.plugin.refresh_session(ctx, handle).await {
             Ok(session) => {
                 let updated = store::apply(&self.db, &self.vault, current, &session, by).await?;
                 if updated.state != current.state {
@@ -124,8 +124,8 @@ impl BankSessions {
         if at_bank {
             let ctx = self.context_for(connectors, current, None).await?;
             let loaded = connectors.registry.get(&current.plugin).await?;
-            let handle = store::connector_id(&self.db, current.id).await?;
-            if let Err(e) = loaded.plugin.close_session(ctx, &handle).await {
+            let handle = &current.connector_session_id;
+            if let Err(e) = loaded.plugin.close_session(ctx, handle).await {
                 tracing::warn!(session = current.id, error = %e, "the bank did not close the session");
                 error = Some(format!("closed here; the bank answered: {e}"));
             }
@@ -158,12 +158,8 @@ impl BankSessions {
             .admin
             .call_context(Some(&session.company), &session.plugin, Some(user))
             .await?;
-        ctx.session = Some(self.session_context(session).await?);
+        ctx.session = Some(session_context(&self.vault, session).await?);
         Ok(ctx)
-    }
-
-    async fn session_context(&self, session: &BankSession) -> Result<SessionContext, SessionError> {
-        session_context(&self.db, &self.vault, session).await
     }
 
     /// Tells the company's ERP what happened to a session (the events
@@ -206,14 +202,13 @@ pub async fn attach(
         return Ok(());
     };
     if let Some(session) = store::active_of(db, plugin, &company, &user).await? {
-        ctx.session = Some(session_context(db, vault, &session).await?);
+        ctx.session = Some(session_context(vault, &session).await?);
     }
     Ok(())
 }
 
 /// The session as a call sees it, with its secret unsealed.
 async fn session_context(
-    db: &Database,
     vault: &VaultStore,
     session: &BankSession,
 ) -> Result<SessionContext, SessionError> {
@@ -223,7 +218,7 @@ async fn session_context(
         .await?
         .map(|bytes| SecretString::from(String::from_utf8_lossy(&bytes).into_owned()));
     Ok(SessionContext {
-        id: store::connector_id(db, session.id).await?,
+        id: session.connector_session_id.clone(),
         bank_user_id: session.bank_user_id.clone(),
         company_ids: session.company_ids.clone(),
         secret,

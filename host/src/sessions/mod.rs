@@ -50,6 +50,9 @@ pub struct BankSession {
     pub company: String,
     /// The user's identifier at the bank.
     pub bank_user_id: String,
+    /// The connector's handle for it, passed back on every call about it.
+    #[serde(skip)]
+    pub connector_session_id: String,
     /// How the user logged in.
     pub login_method: LoginMethod,
     /// Where it stands.

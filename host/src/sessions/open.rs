@@ -222,10 +222,10 @@ impl BankSessions {
         }
         let ctx = self.context_for(connectors, current, Some(user)).await?;
         let loaded = connectors.registry.get(&current.plugin).await?;
-        let handle = store::connector_id(&self.db, current.id).await?;
+        let handle = &current.connector_session_id;
         match loaded
             .plugin
-            .complete_session(ctx, &handle, &signature)
+            .complete_session(ctx, handle, &signature)
             .await
         {
             Ok(session) => store::apply(&self.db, &self.vault, current, &session, user).await,
@@ -262,6 +262,7 @@ impl BankSession {
             plugin: request.plugin.clone(),
             company: request.company.clone(),
             bank_user_id: request.bank_user_id.clone(),
+            connector_session_id: String::new(),
             login_method: request.method,
             state: SessionState::Closed,
             company_ids: request.company_ids.clone(),

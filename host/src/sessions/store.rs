@@ -122,6 +122,7 @@ fn session_from(row: &AnyRow) -> Result<BankSession, SessionError> {
         plugin: row.try_get("plugin_id")?,
         company: row.try_get("company_id")?,
         bank_user_id: row.try_get("bank_user_id")?,
+        connector_session_id: row.try_get("connector_session_id")?,
         login_method: method_from(&method)
             .ok_or_else(|| SessionError::Corrupt(format!("login method `{method}`")))?,
         state: state_from(&row.try_get::<String, _>("state")?)?,
@@ -391,16 +392,6 @@ pub(super) async fn end(
         ))
         .await?;
     get(db, current.id).await
-}
-
-/// The connector's handle of a session.
-pub(super) async fn connector_id(db: &Database, id: i64) -> Result<String, SessionError> {
-    let row = sqlx::query("SELECT connector_session_id FROM bank_sessions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or(SessionError::UnknownSession(id))?;
-    Ok(row.try_get("connector_session_id")?)
 }
 
 pub(super) async fn set_default_user(
