@@ -34,6 +34,7 @@ fn page(prefix: &str) -> Vec<IncomingTransaction> {
             counterparty_name: Some("ТОВ Ромашка".to_owned()),
             counterparty_account: None,
             former_references: Vec::new(),
+            details: Default::default(),
         })
         .collect()
 }

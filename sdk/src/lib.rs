@@ -44,6 +44,8 @@ pub use bank::BankConnector;
 /// MT940/MT942 statement parser (the `mt940` feature): see [`h2h_mt940`].
 #[cfg(feature = "mt940")]
 pub use h2h_mt940 as mt940;
+#[cfg(all(feature = "bank", feature = "mt940"))]
+pub mod from_mt940;
 #[cfg(feature = "pos")]
 pub use pos::PosConnector;
 
@@ -51,6 +53,9 @@ pub use pos::PosConnector;
 pub use bindings::imports::types::Busy;
 /// A date, ISO 8601 `YYYY-MM-DD`.
 pub use bindings::imports::types::Date;
+/// A file exactly as the provider sent or took it (an MT940 statement, a
+/// pain.001 batch), kept by the host beside what was parsed from it.
+pub use bindings::imports::types::Document;
 /// An amount of money: a decimal string and an ISO 4217 currency. Never a
 /// float.
 pub use bindings::imports::types::Money;

@@ -559,10 +559,13 @@ async fn declare(
             )
         })
         .collect();
-    tasks.extend(
-        host_tasks::for_world(manifest.world)
-            .map(|t| (t.name, t.default_cron, t.description, "host")),
-    );
+    tasks.extend(host_tasks::for_world(manifest.world).map(|t| {
+        let cron = manifest
+            .host_task_crons
+            .get(t.name)
+            .map_or(t.default_cron, String::as_str);
+        (t.name, cron, t.description, "host")
+    }));
     let names: Vec<&str> = tasks.iter().map(|t| t.0).collect();
     let existing = sqlx::query("SELECT name FROM plugin_tasks WHERE plugin_id = $1")
         .bind(plugin)

@@ -93,7 +93,9 @@ impl From<crate::settlements::SettlementsError> for ApiError {
         use crate::settlements::SettlementsError as E;
         let status = match &e {
             E::InvalidInput(_) => StatusCode::BAD_REQUEST,
-            E::UnknownAccount(_) | E::UnknownCompany(_) => StatusCode::NOT_FOUND,
+            E::UnknownAccount(_) | E::UnknownCompany(_) | E::UnknownDocument(_) => {
+                StatusCode::NOT_FOUND
+            }
             E::Exists(_) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -64,6 +64,9 @@ pub struct Manifest {
     pub permissions: Vec<Permission>,
     /// Scheduled tasks with their default cron.
     pub tasks: Vec<Task>,
+    /// The connector's own default schedule for host tasks (PKO BP's
+    /// statements every 2 hours), by task name; the rest keep the host's.
+    pub host_task_crons: BTreeMap<String, String>,
 }
 
 /// Kind of value a company setting holds.
@@ -163,6 +166,8 @@ struct Raw {
     permissions: Vec<Spanned<RawPermission>>,
     #[serde(default)]
     tasks: Vec<RawTask>,
+    #[serde(default, rename = "host-tasks")]
+    host_tasks: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +194,16 @@ struct RawTask {
     cron: Spanned<String>,
     #[serde(default)]
     description: String,
+}
+
+/// Why `cron` is not a schedule the scheduler reads (5 fields, or 6 with
+/// seconds first).
+fn check_cron(cron: &str) -> Result<(), String> {
+    croner::Cron::new(cron)
+        .with_seconds_optional()
+        .parse()
+        .map(drop)
+        .map_err(|e| format!("`{cron}` is not a cron expression: {e}"))
 }
 
 /// The key written on the line holding `offset` (`key = value`), or that
@@ -341,21 +356,32 @@ impl Manifest {
                     ),
                 ));
             }
-            croner::Cron::new(t.cron.get_ref())
-                .with_seconds_optional()
-                .parse()
-                .map_err(|e| {
-                    fail(
-                        t.cron.span(),
-                        &format!("tasks.{name}.cron"),
-                        format!("`{}` is not a cron expression: {e}", t.cron.get_ref()),
-                    )
-                })?;
+            check_cron(t.cron.get_ref())
+                .map_err(|e| fail(t.cron.span(), &format!("tasks.{name}.cron"), e))?;
             tasks.push(Task {
                 name: t.name.into_inner(),
                 cron: t.cron.into_inner(),
                 description: t.description,
             });
+        }
+        let mut host_task_crons = BTreeMap::new();
+        for (name, cron) in raw.host_tasks {
+            let field = format!("host-tasks.{name}");
+            if !super::host_tasks::for_world(world).any(|t| t.name == name) {
+                let known: Vec<&str> = super::host_tasks::for_world(world)
+                    .map(|t| t.name)
+                    .collect();
+                return Err(fail(
+                    cron.span(),
+                    &field,
+                    format!(
+                        "`{name}` is not a task the host runs for this world (one of: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            check_cron(cron.get_ref()).map_err(|e| fail(cron.span(), &field, e))?;
+            host_task_crons.insert(name, cron.into_inner());
         }
         let mut permissions = Vec::new();
         for permission in raw.permissions {
@@ -413,6 +439,7 @@ impl Manifest {
             settings: raw.settings.into_iter().map(Spanned::into_inner).collect(),
             permissions,
             tasks,
+            host_task_crons,
         })
     }
 }

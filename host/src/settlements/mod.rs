@@ -14,6 +14,7 @@
 //! - `sync`: fetching statements through an account's connector.
 
 mod accounts;
+mod documents;
 mod events;
 pub mod matching;
 mod queries;
@@ -24,13 +25,14 @@ pub mod transfers;
 pub mod webhooks;
 
 pub use accounts::BankAccount;
+pub use documents::StoredDocument;
 pub use events::Event;
 pub use queries::{
     EventPage, MAX_LIMIT, MatchedPayment, NotifiedEvent, StoredTransaction, TransactionFilter,
     TransactionPage,
 };
 pub use receivables::Receivable;
-pub use record::{Direction, IncomingTransaction, RecordReport};
+pub use record::{Direction, IncomingTransaction, LineDetails, RecordReport};
 
 use crate::db::Database;
 
@@ -49,6 +51,9 @@ pub enum SettlementsError {
     /// The company does not exist.
     #[error("company `{0}` does not exist")]
     UnknownCompany(String),
+    /// No kept document has this id.
+    #[error("document {0} does not exist")]
+    UnknownDocument(i64),
     /// The account or invoice exists already.
     #[error("{0} already exists")]
     Exists(String),
@@ -67,6 +72,7 @@ impl SettlementsError {
             SettlementsError::InvalidInput(_) => "invalid_input",
             SettlementsError::UnknownAccount(_) => "unknown_account",
             SettlementsError::UnknownCompany(_) => "unknown_company",
+            SettlementsError::UnknownDocument(_) => "unknown_document",
             SettlementsError::Exists(_) => "already_exists",
             SettlementsError::Corrupt(_) => "corrupt_data",
             SettlementsError::Database(_) => "database_error",

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::Row;
 
@@ -48,8 +48,38 @@ pub struct StoredTransaction {
     pub counterparty_name: Option<String>,
     /// Counterparty account.
     pub counterparty_account: Option<String>,
+    /// Counterparty's bank (BIC or national code).
+    pub counterparty_bank: Option<String>,
+    /// Value date as the bank wrote it (it may be a day that does not
+    /// exist, such as 30 February).
+    pub value_date: Option<String>,
+    /// The payer's own reference (for a debit: the ERP's transfer id).
+    pub own_reference: Option<String>,
+    /// The bank's type code.
+    pub type_code: Option<String>,
+    /// Further fields the connector gave.
+    pub extra: Vec<ExtraField>,
     /// When the host stored it, RFC 3339 UTC.
     pub received_at: String,
+}
+
+/// A bank-specific field of a statement line.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct ExtraField {
+    /// Name, e.g. `mt940.86.00`.
+    pub name: String,
+    /// Value, as sent.
+    pub value: String,
+}
+
+/// The stored extra fields (a JSON array of `[name, value]`).
+fn extra_fields(stored: Option<String>) -> Vec<ExtraField> {
+    stored
+        .and_then(|text| serde_json::from_str::<Vec<(String, String)>>(&text).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, value)| ExtraField { name, value })
+        .collect()
 }
 
 /// Which transactions of an account to read.
@@ -208,7 +238,8 @@ impl Settlements {
         let mut tx = self.cursor_read("bank_transactions").await?;
         let rows = sqlx::query(
             "SELECT id, account_id, dedupe_key, booking_date, direction, amount, currency, title, \
-               counterparty_name, counterparty_account, received_at \
+               counterparty_name, counterparty_account, received_at, counterparty_bank, \
+               value_date, own_reference, type_code, extra \
              FROM bank_transactions \
              WHERE account_id = $1 AND id > $2 AND booking_date >= $3 AND booking_date <= $4 \
              ORDER BY id LIMIT $5",
@@ -243,6 +274,11 @@ impl Settlements {
                     title: row.try_get("title")?,
                     counterparty_name: row.try_get("counterparty_name")?,
                     counterparty_account: row.try_get("counterparty_account")?,
+                    counterparty_bank: row.try_get("counterparty_bank")?,
+                    value_date: row.try_get("value_date")?,
+                    own_reference: row.try_get("own_reference")?,
+                    type_code: row.try_get("type_code")?,
+                    extra: extra_fields(row.try_get("extra")?),
                     received_at: format_millis(row.try_get("received_at")?),
                 })
             })

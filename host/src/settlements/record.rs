@@ -57,6 +57,25 @@ pub struct IncomingTransaction {
     /// line, and each becomes an alias of it, so a rollback to the older
     /// build finds it too.
     pub former_references: Vec<String>,
+    /// What else the bank said of the line.
+    pub details: LineDetails,
+}
+
+/// What a statement line says beyond the basics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineDetails {
+    /// Value date as the bank wrote it (`YYYY-MM-DD`, possibly a day that
+    /// does not exist, such as 30 February).
+    pub value_date: Option<String>,
+    /// The payer's own reference: for a debit, the ERP's id of the
+    /// transfer it books.
+    pub own_reference: Option<String>,
+    /// The bank's type code.
+    pub type_code: Option<String>,
+    /// The counterparty's bank (BIC or national code).
+    pub counterparty_bank: Option<String>,
+    /// Further fields, name and value.
+    pub extra: Vec<(String, String)>,
 }
 
 /// What recording a page did.
@@ -73,6 +92,9 @@ pub struct RecordReport {
     pub settled: Vec<String>,
     /// Invoices flagged for review.
     pub review: Vec<String>,
+    /// ERP ids of sent transfers that new debits booked, found by their
+    /// own reference.
+    pub booked_transfers: Vec<String>,
 }
 
 impl Settlements {
@@ -107,8 +129,9 @@ impl Settlements {
             // as an alias, means a duplicate.
             let inserted = sqlx::query(
                 "INSERT INTO bank_transactions (account_id, dedupe_key, booking_date, direction, \
-                   amount, currency, title, counterparty_name, counterparty_account, received_at) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+                   amount, currency, title, counterparty_name, counterparty_account, received_at, \
+                   value_date, own_reference, type_code, counterparty_bank, extra) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 \
                  WHERE NOT EXISTS (SELECT 1 FROM bank_transaction_aliases \
                    WHERE account_id = $1 AND alias = $2) \
                  ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id",
@@ -123,6 +146,11 @@ impl Settlements {
             .bind(&t.counterparty_name)
             .bind(&t.counterparty_account)
             .bind(now_millis())
+            .bind(&t.details.value_date)
+            .bind(&t.details.own_reference)
+            .bind(&t.details.type_code)
+            .bind(&t.details.counterparty_bank)
+            .bind(extra_json(&t.details.extra))
             .fetch_optional(&mut *tx)
             .await?;
             let Some(row) = inserted else {
@@ -149,6 +177,11 @@ impl Settlements {
                 "booking_date": t.booking_date.to_string(),
             });
             events::append(&mut tx, &account.company, "payment.received", &payment).await?;
+            if t.direction == Direction::Debit
+                && let Some(transfer) = book_sent_transfer(&mut tx, &account, id, t).await?
+            {
+                report.booked_transfers.push(transfer);
+            }
             if auto && t.direction == Direction::Credit {
                 let open = receivables::open_of(&mut tx, &account.company).await?;
                 let decision = matching::decide(&t.title, t.amount, &t.currency, &open);
@@ -167,6 +200,79 @@ impl Settlements {
         tx.commit().await?;
         Ok(report)
     }
+}
+
+/// The extra fields as stored: a JSON array of `[name, value]`, none when
+/// empty.
+fn extra_json(extra: &[(String, String)]) -> Option<String> {
+    (!extra.is_empty()).then(|| json!(extra).to_string())
+}
+
+/// Links a new debit to the sent transfer its own reference names (same
+/// account, amount and currency, not yet booked, not refused) and marks
+/// that transfer executed: the ERP sees which of its transfers the bank
+/// booked. Answers the transfer's ERP id.
+async fn book_sent_transfer(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account: &super::BankAccount,
+    transaction: i64,
+    t: &IncomingTransaction,
+) -> Result<Option<String>, SettlementsError> {
+    let Some(reference) = t.details.own_reference.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    let candidate = sqlx::query(
+        "SELECT seq, amount, currency, batch_id FROM transfers \
+         WHERE company_id = $1 AND account_id = $2 AND id = $3 \
+           AND booked_transaction_id IS NULL \
+           AND status IN ('submitted', 'awaiting-approval', 'accepted', 'executed')",
+    )
+    .bind(&account.company)
+    .bind(&account.id)
+    .bind(reference)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = candidate else {
+        return Ok(None);
+    };
+    let amount: String = row.try_get("amount")?;
+    let currency: String = row.try_get("currency")?;
+    let same_amount = amount.parse::<Decimal>().ok() == Some(t.amount);
+    if !same_amount || currency != t.currency {
+        tracing::warn!(
+            transfer = reference,
+            sent = %format!("{amount} {currency}"),
+            booked = %format!("{} {}", t.amount, t.currency),
+            "a debit names a sent transfer by its own reference but not its amount; not linked"
+        );
+        return Ok(None);
+    }
+    let seq: i64 = row.try_get("seq")?;
+    let batch: Option<i64> = row.try_get("batch_id")?;
+    sqlx::query(
+        "UPDATE transfers SET status = 'executed', booked_transaction_id = $2, updated_at = $3 \
+         WHERE seq = $1",
+    )
+    .bind(seq)
+    .bind(transaction)
+    .bind(now_millis())
+    .execute(&mut **tx)
+    .await?;
+    events::append(
+        tx,
+        &account.company,
+        "transfer.booked",
+        &json!({
+            "transfer": reference,
+            "batch": batch,
+            "account": account.id,
+            "transaction": transaction,
+            "bank_reference": t.bank_reference,
+            "booking_date": t.booking_date.to_string(),
+        }),
+    )
+    .await?;
+    Ok(Some(reference.to_owned()))
 }
 
 /// The stored transaction `key` names on `account`, as its key or an alias.

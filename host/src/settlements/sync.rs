@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::record::{Direction, IncomingTransaction};
+use super::record::{Direction, IncomingTransaction, LineDetails};
 use super::{BankAccount, Settlements, SettlementsError};
 use crate::admin::{Admin, AdminError};
 use crate::db::{Database, now_millis};
@@ -119,6 +119,10 @@ pub struct SyncReport {
     pub review: Vec<String>,
     /// The last day the bank has closed, when the connector says.
     pub final_through: Option<String>,
+    /// Bank files (MT940) kept for the first time.
+    pub documents: usize,
+    /// ERP ids of sent transfers that new debits booked.
+    pub booked_transfers: Vec<String>,
 }
 
 /// Where an account's sync stands.
@@ -262,6 +266,10 @@ impl Settlements {
                     reason,
                 })?;
             let recorded = self.record(&account.id, &incoming).await?;
+            report.documents += self
+                .keep_documents(&account.id, None, &page.documents)
+                .await?;
+            report.booked_transfers.extend(recorded.booked_transfers);
             report.pages += 1;
             report.new += recorded.new;
             report.duplicates += recorded.duplicates;
@@ -407,6 +415,23 @@ pub fn sync_start(synced_through: Option<&str>, today: NaiveDate) -> NaiveDate {
     .min(today)
 }
 
+/// A value date as the bank wrote it: `YYYY-MM-DD` in shape, though the
+/// day may not exist (banks send 30 February).
+fn value_date(text: &str) -> Result<String, String> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if shaped {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("value date `{text}` is not YYYY-MM-DD"))
+    }
+}
+
 /// A connector's transaction as the settlements core stores it.
 fn incoming(t: &bank::Transaction) -> Result<IncomingTransaction, String> {
     let booking_date = NaiveDate::from_str(&t.booking_date).map_err(|_| {
@@ -434,6 +459,13 @@ fn incoming(t: &bank::Transaction) -> Result<IncomingTransaction, String> {
         counterparty_name: t.counterparty.name.clone(),
         counterparty_account: t.counterparty.account.clone(),
         former_references: t.former_references.clone(),
+        details: LineDetails {
+            value_date: t.value_date.as_deref().map(value_date).transpose()?,
+            own_reference: t.own_reference.clone().filter(|r| !r.trim().is_empty()),
+            type_code: t.type_code.clone(),
+            counterparty_bank: t.counterparty.bank.clone(),
+            extra: t.extra.clone(),
+        },
     })
 }
 

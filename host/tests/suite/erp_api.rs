@@ -106,6 +106,7 @@ fn credit(reference: &str, day: u32, amount: &str, title: &str) -> IncomingTrans
         counterparty_name: Some("ТОВ Ромашка".to_owned()),
         counterparty_account: None,
         former_references: Vec::new(),
+        details: Default::default(),
     }
 }
 

@@ -219,3 +219,32 @@ fn unknown_operations_are_refused_with_line_and_field() {
     let error = Manifest::parse(&with_operations(r#""open-session""#)).expect_err("not a list");
     assert_eq!(error.line, Some(28), "{error}");
 }
+
+#[test]
+fn a_connector_sets_its_own_default_schedule_for_host_tasks() {
+    let with = |table: &str| format!("{PKOBP}\n[host-tasks]\n{table}\n");
+    let own = Manifest::parse(&with("sync-statements = \"0 0 */2 * * *\""))
+        .expect("statements every 2 hours");
+    assert_eq!(
+        own.host_task_crons
+            .get("sync-statements")
+            .map(String::as_str),
+        Some("0 0 */2 * * *")
+    );
+    assert!(!own.host_task_crons.contains_key("bank-session-bot"));
+
+    let error =
+        Manifest::parse(&with("fetch-statements = \"0 * * * *\"")).expect_err("not a host task");
+    assert_eq!(error.field, "host-tasks.fetch-statements");
+    assert!(
+        error.message.contains(
+            "not a task the host runs for this world (one of: sync-statements, bank-session-bot)"
+        ),
+        "{error}"
+    );
+    assert!(error.line.is_some(), "{error}");
+    let error =
+        Manifest::parse(&with("sync-statements = \"every two hours\"")).expect_err("not a cron");
+    assert_eq!(error.field, "host-tasks.sync-statements");
+    assert!(error.message.contains("not a cron expression"), "{error}");
+}

@@ -1285,3 +1285,189 @@ async fn money_never_moves_without_a_permission(backend: TestBackend) {
 }
 
 on_both_databases!(money_never_moves_without_a_permission);
+
+fn debit(
+    reference: &str,
+    own: Option<&str>,
+    amount: &str,
+) -> h2h_host::settlements::IncomingTransaction {
+    h2h_host::settlements::IncomingTransaction {
+        bank_reference: reference.to_owned(),
+        booking_date: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"),
+        direction: h2h_host::settlements::Direction::Debit,
+        amount: amount.parse().expect("amount"),
+        currency: "PLN".to_owned(),
+        title: "plain".to_owned(),
+        counterparty_name: Some("Dostawca Sp. z o.o.".to_owned()),
+        counterparty_account: Some(BENEFICIARY.replace(' ', "")),
+        former_references: Vec::new(),
+        details: h2h_host::settlements::LineDetails {
+            own_reference: own.map(str::to_owned),
+            value_date: Some("2026-02-30".to_owned()),
+            ..Default::default()
+        },
+    }
+}
+
+async fn a_debit_books_the_sent_transfer_its_own_reference_names(backend: TestBackend) {
+    let Some(room) = setup(backend).await else {
+        return;
+    };
+    room.enqueue("acme", &transfer("B1", "acme-main", "150", "plain"))
+        .await;
+    room.enqueue("acme", &transfer("B2", "acme-main", "99.99", "plain"))
+        .await;
+    room.enqueue("other", &transfer("B1", "other-main", "150", "plain"))
+        .await;
+    assert_eq!(
+        room.export("acme", None).await[0].state,
+        BatchState::Submitted
+    );
+    assert_eq!(
+        room.export("other", None).await[0].state,
+        BatchState::Submitted
+    );
+    let settlements = Settlements::new(room.fx.host.db.clone());
+
+    // B1 booked; B2's reference on a debit of another amount is not B2;
+    // a line naming no sent transfer, or a queued one, books nothing.
+    let report = settlements
+        .record(
+            "acme-main",
+            &[
+                debit("PKO1", Some("B1"), "150.00"),
+                debit("PKO2", Some("B2"), "100.00"),
+                debit("PKO3", Some("NOT-SENT"), "1.00"),
+            ],
+        )
+        .await
+        .expect("record");
+    assert_eq!(report.booked_transfers, ["B1"]);
+    let b1 = room.transfers.transfer("acme", "B1").await.expect("B1");
+    assert_eq!(b1.status, TransferStatus::Executed);
+    let stored = settlements
+        .transactions(
+            "acme-main",
+            &h2h_host::settlements::TransactionFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("transactions");
+    let line = &stored.transactions[0];
+    assert_eq!(b1.booked_transaction, Some(line.id));
+    assert_eq!(line.own_reference.as_deref(), Some("B1"));
+    assert_eq!(
+        line.value_date.as_deref(),
+        Some("2026-02-30"),
+        "kept as sent"
+    );
+    let b2 = room.transfers.transfer("acme", "B2").await.expect("B2");
+    assert_eq!(
+        (b2.status, b2.booked_transaction),
+        (TransferStatus::Submitted, None)
+    );
+    // The same ERP id sent by another company stays untouched.
+    let other = room
+        .transfers
+        .transfer("other", "B1")
+        .await
+        .expect("other B1");
+    assert_eq!(
+        (other.status, other.booked_transaction),
+        (TransferStatus::Submitted, None)
+    );
+    // The line again (an overlapping download): nothing booked twice.
+    let again = settlements
+        .record("acme-main", &[debit("PKO1", Some("B1"), "150.00")])
+        .await
+        .expect("again");
+    assert_eq!((again.new, again.booked_transfers.len()), (0, 0));
+    let booked: Vec<(String, Value)> = room
+        .event_kinds("acme")
+        .await
+        .into_iter()
+        .filter(|(kind, _)| kind == "transfer.booked")
+        .collect();
+    assert_eq!(booked.len(), 1);
+    assert_eq!(booked[0].1["transfer"], "B1");
+    assert_eq!(booked[0].1["bank_reference"], "PKO1");
+    room.fx.finish().await;
+}
+on_both_databases!(a_debit_books_the_sent_transfer_its_own_reference_names);
+
+async fn bank_files_are_kept_once_and_read_back_by_company(backend: TestBackend) {
+    let Some(room) = setup(backend).await else {
+        return;
+    };
+    let settlements = Settlements::new(room.fx.host.db.clone());
+    let file = h2h_host::runtime::model::Document {
+        name: "pko.sta".to_owned(),
+        media_type: "text/plain; charset=iso-8859-2".to_owned(),
+        content: b":20:MT940/1\r\n\xb3\r\n".to_vec(),
+    };
+    assert_eq!(
+        settlements
+            .keep_documents("acme-main", None, std::slice::from_ref(&file))
+            .await
+            .expect("keep"),
+        1
+    );
+    assert_eq!(
+        settlements
+            .keep_documents("acme-main", None, std::slice::from_ref(&file))
+            .await
+            .expect("again"),
+        0,
+        "the same bytes are kept once"
+    );
+    let listed = settlements.documents("acme-main", 10).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].size, 16);
+
+    let admin = &room.fx.host.admin;
+    for (user, company) in [("clerk", "acme"), ("outsider", "other")] {
+        admin
+            .add_erp_user(&room.fx.actor, user, user, None)
+            .await
+            .expect("user");
+        admin
+            .grant_company(&room.fx.actor, user, company, false)
+            .await
+            .expect("company");
+    }
+    let api = Served::start(&room.fx).await;
+    let url = format!("{}/erp/v1/documents/{}", api.base, listed[0].id);
+    let fetch = |user: &'static str| {
+        api.client
+            .get(&url)
+            .bearer_auth(&api.erp_key)
+            .header("X-H2H-User", user)
+            .send()
+    };
+    let mine = fetch("clerk").await.expect("fetch");
+    assert_eq!(mine.status(), StatusCode::OK);
+    assert_eq!(
+        mine.headers()["content-type"],
+        "text/plain; charset=iso-8859-2"
+    );
+    assert_eq!(
+        mine.bytes().await.expect("bytes").as_ref(),
+        file.content.as_slice()
+    );
+    assert_eq!(
+        fetch("outsider").await.expect("fetch").status(),
+        StatusCode::FORBIDDEN
+    );
+    let (status, body) = api.get("/documents/999999", "clerk").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_document"))
+    );
+    let (status, _) = api.get("/accounts/acme-main/documents", "outsider").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    api.stop().await;
+    room.fx.finish().await;
+}
+on_both_databases!(bank_files_are_kept_once_and_read_back_by_company);

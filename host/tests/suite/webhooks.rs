@@ -149,6 +149,7 @@ fn credit(reference: &str) -> IncomingTransaction {
         counterparty_name: None,
         counterparty_account: None,
         former_references: Vec::new(),
+        details: Default::default(),
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod companies;
+mod documents;
 mod events;
 mod plugins;
 mod receivables;
@@ -32,6 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(plugins::routes())
         .merge(companies::routes())
         .merge(accounts::routes())
+        .merge(documents::routes())
         .merge(receivables::routes())
         .merge(events::routes())
         .merge(transfers::routes())

@@ -159,6 +159,9 @@ pub struct TransferView {
     pub created_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    /// Id of the statement line that booked it (recognised by its own
+    /// reference), in the account's transactions.
+    pub booked_transaction: Option<i64>,
 }
 
 impl From<Transfer> for TransferView {
@@ -181,6 +184,7 @@ impl From<Transfer> for TransferView {
             last_error: t.last_error,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            booked_transaction: t.booked_transaction,
         }
     }
 }

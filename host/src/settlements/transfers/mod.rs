@@ -144,6 +144,8 @@ impl From<SettlementsError> for TransferError {
                 TransferError::InvalidInput(format!("{m} already exists"))
             }
             SettlementsError::Corrupt(m) => TransferError::Corrupt(m),
+            // Transfers never look documents up by id.
+            e @ SettlementsError::UnknownDocument(_) => TransferError::Corrupt(e.to_string()),
             SettlementsError::Database(e) => TransferError::Database(e),
         }
     }
@@ -292,6 +294,8 @@ pub struct Transfer {
     pub created_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    /// The statement line that booked it, found by its own reference.
+    pub booked_transaction: Option<i64>,
 }
 
 /// A batch of one account's transfers.
@@ -352,7 +356,8 @@ impl Transfers {
 
 const TRANSFER_COLUMNS: &str = "seq, company_id, id, account_id, amount, currency, \
     counterparty_account, counterparty_name, counterparty_address, title, execution_date, \
-    status, batch_id, bank_reference, bank_message, last_error, created_at, updated_at";
+    status, batch_id, bank_reference, bank_message, last_error, created_at, updated_at, \
+    booked_transaction_id";
 
 const BATCH_COLUMNS: &str = "id, company_id, account_id, plugin_id, idempotency_key, state, \
     bank_batch_id, attempts, last_error, created_at, updated_at, last_attempt_at, submitted_at";
@@ -381,6 +386,7 @@ fn transfer_from(row: &AnyRow) -> Result<Transfer, TransferError> {
         last_error: row.try_get("last_error")?,
         created_at: format_millis(row.try_get("created_at")?),
         updated_at: format_millis(row.try_get("updated_at")?),
+        booked_transaction: row.try_get("booked_transaction_id")?,
     })
 }
 

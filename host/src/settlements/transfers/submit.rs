@@ -214,6 +214,10 @@ impl Transfers {
         outcome: Result<wire::BatchStatus, CallError>,
     ) -> Result<(), TransferError> {
         let now = now_millis();
+        let documents = outcome
+            .as_ref()
+            .map(|status| status.documents.clone())
+            .unwrap_or_default();
         let mut tx = self.db.pool().begin().await?;
         match outcome {
             Ok(status) => {
@@ -318,6 +322,11 @@ impl Transfers {
             }
         }
         tx.commit().await?;
+        // The file as sent (pain.001), kept with the batch; a retry that
+        // sent the same bytes adds nothing.
+        Settlements::new(self.db.clone())
+            .keep_documents(&batch.account, Some(batch.id), &documents)
+            .await?;
         Ok(())
     }
 }
