@@ -33,6 +33,7 @@ mod lifecycle;
 mod manifest;
 mod migrations;
 mod packages;
+mod pkobp_e2e;
 mod plugin_calls;
 mod privat24_e2e;
 mod privat24_payments;

@@ -11,7 +11,7 @@ use std::process::Command;
 const PLUGINS: &[&str] = &["well-behaved", "hostile", "minimal", "versioned", "ticker"];
 /// Shipped connectors under `plugins/`, built the same way: directory, and
 /// the name of the exported path (`H2H_TEST_PLUGIN_<NAME>`).
-const SHIPPED: &[(&str, &str)] = &[("privat24", "privat24")];
+const SHIPPED: &[(&str, &str)] = &[("privat24", "privat24"), ("pkobp", "pkobp")];
 /// Extra builds of the versioned plugin, one per feature.
 const VERSIONED_FEATURES: &[&str] = &["v2", "broken", "slow"];
 const TARGET: &str = "wasm32-wasip2";

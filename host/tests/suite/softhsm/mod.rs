@@ -43,6 +43,8 @@ pub const TOKENS: &[&str] = &[
     "bank-api",
     "bank-bot-sqlite",
     "bank-bot-postgres",
+    "pko-sqlite",
+    "pko-postgres",
 ];
 
 /// The token whose flags say its user PIN is locked.

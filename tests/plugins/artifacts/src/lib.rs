@@ -44,3 +44,6 @@ pub const PRIVAT24_MANIFEST: &str = include_str!("../../../../plugins/privat24/h
 
 /// The Privat24 connector's crate directory (`plugins/privat24`).
 pub const PRIVAT24_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../plugins/privat24");
+
+/// The shipped PKO BP Integra connector (`plugins/pkobp`).
+pub const PKOBP: &str = env!("H2H_TEST_PLUGIN_PKOBP");
