@@ -4,27 +4,28 @@
 //! path, field and code here is assumed; the README gives the reasons.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use h2h_sim_kit::faults::{Gate, Plan, gate, take_failure};
+use h2h_sim_kit::tls::ClientSubject;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::crypto::{random_bytes, random_hex};
-use crate::faults::RequestRecord;
+use crate::faults::{RequestLog, RequestRecord};
 use crate::iban::normalise_account;
 use crate::model::{
     BatchView, MobileLoginView, MobileStatus, SessionKind, SessionState, TransferStatus,
@@ -44,10 +45,6 @@ pub const CHALLENGE_PREFIX: &str = "MBANK-COMPANYNET-SESSION";
 pub const MAX_RANGE_DAYS: i64 = 93;
 /// The header naming the DIK a request acts for.
 pub const DIK_HEADER: &str = "X-DIK";
-
-/// The transport certificate subject of the connection (set per request).
-#[derive(Debug, Clone)]
-pub(crate) struct Peer(pub(crate) Option<String>);
 
 /// `{"code", "message"}` (plus `errors` for refused files) with a status.
 #[derive(Debug)]
@@ -133,43 +130,55 @@ pub(crate) fn router(shared: Sh) -> Router {
         .route(&r("/batches"), post(post_batch).get(list_batches))
         .route(&r("/batches/{id}"), get(get_batch))
         .fallback(|| async { err(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint") })
-        .layer(middleware::from_fn_with_state(shared.clone(), gate))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            gate::<Shared>,
+        ))
         .with_state(shared)
 }
 
-/// Logs the request, then applies the delay and planned failures.
-async fn gate(State(sh): State<Sh>, req: Request, next: Next) -> Response {
-    let seq = lock(&sh.log).arrive(RequestRecord {
-        seq: 0,
-        method: req.method().to_string(),
-        path: req.uri().path().to_string(),
-        query: req.uri().query().map(str::to_string),
-        client_subject: req.extensions().get::<Peer>().and_then(|p| p.0.clone()),
-        dik: req
-            .headers()
-            .get(DIK_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        status: None,
-    });
-    let (failure, delay_ms) = {
-        let mut f = lock(&sh.faults);
-        (f.take_failure(), f.settings.delay_ms)
-    };
-    if delay_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+/// `h2h-sim-kit`'s gate logs the request, then applies the delay and
+/// planned failures.
+impl Gate for Shared {
+    type Record = RequestRecord;
+
+    fn log(&self) -> &Mutex<RequestLog> {
+        &self.log
     }
-    let response = match failure {
-        Some(status) => err(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+
+    fn record(&self, req: &Request) -> RequestRecord {
+        RequestRecord {
+            seq: 0,
+            method: req.method().to_string(),
+            path: req.uri().path().to_string(),
+            query: req.uri().query().map(str::to_string),
+            client_subject: ClientSubject::of(req),
+            dik: req
+                .headers()
+                .get(DIK_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            status: None,
+        }
+    }
+
+    fn plan(&self) -> Plan {
+        let mut f = lock(&self.faults);
+        let s = &mut f.settings;
+        Plan {
+            failure: take_failure(&mut s.fail_next, s.fail_status),
+            delay_ms: s.delay_ms,
+        }
+    }
+
+    fn failure(&self, status: StatusCode) -> Response {
+        err(
+            status,
             "SIMULATED_FAILURE",
             "failure injected by the simulator",
         )
-        .into_response(),
-        None => next.run(req).await,
-    };
-    lock(&sh.log).answered(seq, response.status().as_u16());
-    response
+        .into_response()
+    }
 }
 
 /// `YYYY-MM-DD` (the end of that day, 23:59:59 UTC) or RFC 3339; after

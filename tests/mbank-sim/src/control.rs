@@ -9,13 +9,13 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use h2h_sim_kit::control::{ControlError, FailNext, Millis, On, Seconds, bad, body};
+use h2h_sim_kit::server::ServerControl;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::faults::{FaultSettings, RequestRecord};
@@ -26,15 +26,6 @@ use crate::state::{Shared, lock};
 use crate::{SimError, SimHandle};
 
 type Sh = Arc<Shared>;
-
-/// `{"error": "..."}` with a status.
-struct ControlError(StatusCode, String);
-
-impl IntoResponse for ControlError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
-    }
-}
 
 impl From<SimError> for ControlError {
     fn from(e: SimError) -> Self {
@@ -51,20 +42,12 @@ impl From<SimError> for ControlError {
     }
 }
 
-fn bad(m: impl Into<String>) -> ControlError {
-    ControlError(StatusCode::BAD_REQUEST, m.into())
-}
-
-fn body<T: DeserializeOwned>(b: &Bytes) -> Result<T, ControlError> {
-    serde_json::from_slice(b).map_err(|e| bad(format!("malformed body: {e}")))
-}
-
 type Reply<T> = Result<Json<T>, ControlError>;
 
 fn h(sh: &Sh) -> SimHandle {
     SimHandle {
         shared: sh.clone(),
-        server: Arc::default(),
+        server: ServerControl::idle(),
     }
 }
 
@@ -104,35 +87,14 @@ async fn faults(State(sh): State<Sh>) -> Json<FaultSettings> {
     Json(h(&sh).faults().settings())
 }
 
-#[derive(Deserialize)]
-struct FailNext {
-    count: u32,
-    #[serde(default = "default_status")]
-    status: u16,
-}
-
-fn default_status() -> u16 {
-    500
-}
-
 async fn fail_next(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
     let f: FailNext = body(&b)?;
     Ok(Json(h(&sh).faults().fail_next(f.count, f.status)?))
 }
 
-#[derive(Deserialize)]
-struct Ms {
-    ms: u64,
-}
-
 async fn delay(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
-    let Ms { ms } = body(&b)?;
+    let Millis { ms } = body(&b)?;
     Ok(Json(h(&sh).faults().delay(Duration::from_millis(ms))))
-}
-
-#[derive(Deserialize)]
-struct On {
-    on: bool,
 }
 
 async fn duplicate_lines(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
@@ -170,13 +132,8 @@ async fn clock(State(sh): State<Sh>) -> Json<Value> {
     clock_json(&sh)
 }
 
-#[derive(Deserialize)]
-struct Advance {
-    seconds: u64,
-}
-
 async fn advance(State(sh): State<Sh>, b: Bytes) -> Reply<Value> {
-    let Advance { seconds } = body(&b)?;
+    let Seconds { seconds } = body(&b)?;
     h(&sh).advance_clock(Duration::from_secs(seconds));
     Ok(clock_json(&sh))
 }
@@ -315,10 +272,10 @@ async fn add_transaction(State(sh): State<Sh>, b: Bytes) -> Reply<Transaction> {
 }
 
 async fn requests(State(sh): State<Sh>) -> Json<Vec<RequestRecord>> {
-    Json(lock(&sh.log).records.clone())
+    Json(lock(&sh.log).records().to_vec())
 }
 
 async fn clear_requests(State(sh): State<Sh>) -> StatusCode {
-    lock(&sh.log).records.clear();
+    lock(&sh.log).clear();
     StatusCode::NO_CONTENT
 }

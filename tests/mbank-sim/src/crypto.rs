@@ -62,28 +62,4 @@ impl SignerKey {
     }
 }
 
-/// A DER certificate's subject, when it parses.
-pub(crate) fn subject_of(der: &[u8]) -> Option<String> {
-    let cert = Certificate::from_der(der).ok()?;
-    Some(cert.tbs_certificate.subject.to_string())
-}
-
-/// Random bytes from the OS (a clock-based filler if it has none: enough
-/// for a loopback test tool, never for a bank).
-pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
-    let mut out = vec![0u8; n];
-    if getrandom::getrandom(&mut out).is_err() {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        for (i, b) in out.iter_mut().enumerate() {
-            *b = (seed >> ((i % 16) * 8)) as u8 ^ (i as u8).wrapping_mul(31);
-        }
-    }
-    out
-}
-
-/// `n` random bytes, lowercase hex.
-pub(crate) fn random_hex(n: usize) -> String {
-    random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use h2h_sim_kit::random::{random_bytes, random_hex};

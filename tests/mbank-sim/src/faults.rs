@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::response::Response;
+use h2h_sim_kit::faults::{LogRecord, is_fault_status, millis};
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
@@ -38,16 +40,6 @@ pub(crate) struct FaultState {
     pub(crate) settings: FaultSettings,
 }
 
-impl FaultState {
-    pub(crate) fn take_failure(&mut self) -> Option<u16> {
-        let s = &mut self.settings;
-        (s.fail_next > 0).then(|| {
-            s.fail_next -= 1;
-            s.fail_status
-        })
-    }
-}
-
 /// One API request as the bank saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,24 +60,20 @@ pub struct RequestRecord {
     pub status: Option<u16>,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct RequestLog {
-    next: u64,
-    pub(crate) records: Vec<RequestRecord>,
-}
+/// The log of API requests (numbering and bookkeeping from `h2h-sim-kit`).
+pub(crate) type RequestLog = h2h_sim_kit::faults::RequestLog<RequestRecord>;
 
-impl RequestLog {
-    pub(crate) fn arrive(&mut self, mut r: RequestRecord) -> u64 {
-        r.seq = self.next;
-        self.next += 1;
-        self.records.push(r);
-        self.next - 1
+impl LogRecord for RequestRecord {
+    fn seq(&self) -> u64 {
+        self.seq
     }
 
-    pub(crate) fn answered(&mut self, seq: u64, status: u16) {
-        if let Some(r) = self.records.iter_mut().rev().find(|r| r.seq == seq) {
-            r.status = Some(status);
-        }
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
+    fn answered(&mut self, response: &Response) {
+        self.status = Some(response.status().as_u16());
     }
 }
 
@@ -105,7 +93,7 @@ impl Faults {
     /// The next `n` API requests answer `status` (400–599) with
     /// `{"code":"SIMULATED_FAILURE"}`.
     pub fn fail_next(&self, n: u32, status: u16) -> Result<FaultSettings, SimError> {
-        if !(400..=599).contains(&status) {
+        if !is_fault_status(status) {
             return Err(SimError::InvalidFaultStatus(status));
         }
         Ok(self.edit(|s| {
@@ -116,8 +104,7 @@ impl Faults {
 
     /// Every API answer waits this long first (a client's timeout fires).
     pub fn delay(&self, d: Duration) -> FaultSettings {
-        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        self.edit(|s| s.delay_ms = ms)
+        self.edit(|s| s.delay_ms = millis(d))
     }
 
     /// Serve each statement's first line twice, with the same TNR.

@@ -32,7 +32,6 @@ pub mod faults;
 pub mod iban;
 pub mod model;
 mod mt940;
-mod pki;
 mod state;
 
 use std::net::SocketAddr;
@@ -40,21 +39,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use hyper_util::rt::TokioIo;
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
-use tower::ServiceExt;
+use chrono::{DateTime, NaiveDate, Utc};
+use h2h_sim_kit::pki::{ClientAuth, Pki, PkiError, PkiNames};
+use h2h_sim_kit::server::{self, ServerControl};
 
 pub use api::{API_BASE, CHALLENGE_PREFIX, DIK_HEADER, MAX_RANGE_DAYS};
 pub use crypto::{MECH_P256, MECH_RSA};
 pub use faults::{FaultSettings, Faults, RequestRecord};
+pub use h2h_sim_kit::pki::ClientIdentity;
 pub use model::{
     Account, Amount, BatchStatus, BatchView, Direction, MobileLoginView, MobileStatus,
     NewTransaction, SessionKind, SessionState, SessionView, Transaction, TransferStatus,
     TransferView, UserView,
 };
-pub use pki::ClientIdentity;
 pub use state::{CHALLENGE_SECS, MAX_SESSION_DAYS, MOBILE_CONFIRM_SECS, MOBILE_IDLE_SECS};
 
 use state::{Bank, Shared, User, lock};
@@ -129,6 +126,19 @@ pub enum SimError {
     },
 }
 
+impl From<PkiError> for SimError {
+    fn from(e: PkiError) -> Self {
+        SimError::Pki(e.to_string())
+    }
+}
+
+/// The names in the test PKI's certificates.
+const PKI_NAMES: PkiNames = PkiNames {
+    ca_common_name: "h2h mBank CompanyNet simulator TEST CA",
+    ca_organization: "h2h test PKI (not a real bank)",
+    server_common_name: "companynet.mbank.sim.invalid",
+};
+
 /// Builds a [`Simulator`].
 #[derive(Debug, Clone)]
 pub struct SimulatorBuilder {
@@ -191,7 +201,7 @@ impl SimulatorBuilder {
             return Err(SimError::InvalidIban(a.iban.clone()));
         }
         let today = self.today.unwrap_or_else(|| Utc::now().date_naive());
-        let pki = pki::Pki::generate()?;
+        let pki = Pki::generate(&PKI_NAMES)?;
         let client = pki.issue_client("erp-transport")?;
         let bank = Bank::new(accounts, self.seed, today, self.days, self.opening_balance);
         Ok(Simulator {
@@ -263,82 +273,37 @@ impl Simulator {
     pub fn handle(&self) -> SimHandle {
         SimHandle {
             shared: self.shared.clone(),
-            server: Arc::default(),
+            server: ServerControl::idle(),
         }
     }
 
     /// Listens on `addr` (`127.0.0.1:0` for any free port) and serves
     /// HTTPS in the background.
     pub async fn start(self, addr: &str) -> Result<Running, SimError> {
-        let bind_err = |source| SimError::Bind {
+        let (listener, local) = server::bind(addr).await.map_err(|source| SimError::Bind {
             addr: addr.to_string(),
             source,
-        };
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(bind_err)?;
-        let local = listener.local_addr().map_err(bind_err)?;
+        })?;
         let tls = self
             .shared
             .pki
-            .server_config(self.shared.require_client_cert)?;
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
-        let app = self.router();
+            .server_config(if self.shared.require_client_cert {
+                ClientAuth::Required
+            } else {
+                ClientAuth::Optional
+            })?;
         let shared = self.shared.clone();
-        let (stop_tx, mut stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            // Open connections end when this set is dropped.
-            let mut conns = JoinSet::new();
-            loop {
-                tokio::select! {
-                    _ = &mut stop_rx => break,
-                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
-                    accepted = listener.accept() => {
-                        let Ok((tcp, _)) = accepted else { continue };
-                        let (acceptor, app, shared) = (acceptor.clone(), app.clone(), shared.clone());
-                        conns.spawn(async move {
-                            let Ok(stream) = acceptor.accept(tcp).await else {
-                                shared.handshake_failures.fetch_add(1, Ordering::Relaxed);
-                                return;
-                            };
-                            let peer = api::Peer(
-                                stream
-                                    .get_ref()
-                                    .1
-                                    .peer_certificates()
-                                    .and_then(|c| c.first())
-                                    .and_then(|c| crypto::subject_of(c.as_ref())),
-                            );
-                            let service = hyper::service::service_fn(
-                                move |mut req: hyper::Request<hyper::body::Incoming>| {
-                                    req.extensions_mut().insert(peer.clone());
-                                    app.clone().oneshot(req)
-                                },
-                            );
-                            let _ = hyper::server::conn::http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await;
-                        });
-                    }
-                }
-            }
+        let server = h2h_sim_kit::tls::serve(listener, self.router(), Arc::new(tls), move || {
+            shared.handshake_failures.fetch_add(1, Ordering::Relaxed);
         });
         Ok(Running {
             addr: local,
             handle: SimHandle {
                 shared: self.shared,
-                server: Arc::new(Mutex::new(Some(Server {
-                    shutdown: stop_tx,
-                    task,
-                }))),
+                server,
             },
         })
     }
-}
-
-struct Server {
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<()>,
 }
 
 /// A simulator that is listening.
@@ -367,23 +332,23 @@ impl Running {
 #[derive(Clone)]
 pub struct SimHandle {
     shared: Arc<Shared>,
-    server: Arc<Mutex<Option<Server>>>,
+    server: ServerControl,
 }
 
 impl SimHandle {
     /// The test CA (PEM), for clients to trust.
     pub fn ca_pem(&self) -> String {
-        self.shared.pki.ca_pem.clone()
+        self.shared.pki.ca_pem().to_string()
     }
 
     /// The server certificate (PEM).
     pub fn server_cert_pem(&self) -> String {
-        self.shared.pki.server_cert_pem.clone()
+        self.shared.pki.server_cert_pem().to_string()
     }
 
     /// The server key (PEM), to serve [`Simulator::router`] elsewhere.
     pub fn server_key_pem(&self) -> String {
-        self.shared.pki.server_key_pem.clone()
+        self.shared.pki.server_key_pem().to_string()
     }
 
     /// The client transport identity made at build (CN `erp-transport`).
@@ -393,7 +358,7 @@ impl SimHandle {
 
     /// Another client transport identity from the test CA.
     pub fn issue_client_identity(&self, common_name: &str) -> Result<ClientIdentity, SimError> {
-        self.shared.pki.issue_client(common_name)
+        Ok(self.shared.pki.issue_client(common_name)?)
     }
 
     /// Failed TLS handshakes (no or a foreign client certificate, …).
@@ -499,12 +464,7 @@ impl SimHandle {
     /// mobile sessions and `validUntil` expire; whole days close business
     /// days (their lines move from the MT942 to an MT940).
     pub fn advance_clock(&self, by: Duration) {
-        let delta = TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX);
-        let mut bank = self.shared.bank();
-        bank.clock_offset = bank
-            .clock_offset
-            .checked_add(&delta)
-            .unwrap_or(TimeDelta::MAX);
+        self.shared.bank().clock.advance(by);
     }
 
     /// Closes the business day without moving the clock: today's lines
@@ -610,28 +570,18 @@ impl SimHandle {
 
     /// The API requests so far, oldest first.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.shared.log).records.clone()
+        lock(&self.shared.log).records().to_vec()
     }
 
     /// Forgets the requests so far.
     pub fn clear_requests(&self) {
-        lock(&self.shared.log).records.clear();
+        lock(&self.shared.log).clear();
     }
 
     /// Stops serving (waits up to 2 s for the accept loop, then cuts open
     /// connections). Does nothing on a handle from [`Simulator::handle`] or
     /// after a first call.
     pub async fn stop(&self) {
-        let Some(Server { shutdown, task }) = lock(&self.server).take() else {
-            return;
-        };
-        let _ = shutdown.send(());
-        let abort = task.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(2), task)
-            .await
-            .is_err()
-        {
-            abort.abort();
-        }
+        self.server.stop().await;
     }
 }

@@ -17,7 +17,8 @@ use crate::model::{
     TransferView,
 };
 use crate::mt940::DayStatement;
-use crate::pki::{ClientIdentity, Pki};
+use h2h_sim_kit::clock::Clock;
+use h2h_sim_kit::pki::{ClientIdentity, Pki};
 
 /// How long a login challenge may be answered (assumed).
 pub const CHALLENGE_SECS: i64 = 120;
@@ -29,10 +30,7 @@ pub const MOBILE_IDLE_SECS: i64 = 1800;
 /// The longest a session may be asked to live (assumed bank maximum).
 pub const MAX_SESSION_DAYS: i64 = 90;
 
-/// A poisoned lock still holds usable data.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use h2h_sim_kit::lock;
 
 pub(crate) struct Shared {
     pub(crate) bank: Mutex<Bank>,
@@ -114,9 +112,9 @@ pub(crate) struct StoredBatch {
 }
 
 pub(crate) struct Bank {
-    /// Shifts real time so that the clock starts on the configured day.
-    base_offset: TimeDelta,
-    pub(crate) clock_offset: TimeDelta,
+    /// Real time shifted so that it starts on the configured day, plus
+    /// what it was advanced by.
+    pub(crate) clock: Clock,
     pub(crate) closed_days: u64,
     pub(crate) accounts: Vec<Account>,
     opening_balance: Amount,
@@ -193,8 +191,9 @@ impl Bank {
         opening_balance: Amount,
     ) -> Bank {
         let mut bank = Bank {
-            base_offset: TimeDelta::days((today - Utc::now().date_naive()).num_days()),
-            clock_offset: TimeDelta::zero(),
+            clock: Clock::shifted(TimeDelta::days(
+                (today - Utc::now().date_naive()).num_days(),
+            )),
             closed_days: 0,
             accounts,
             opening_balance,
@@ -248,7 +247,7 @@ impl Bank {
     /// Real time, moved to start on the configured day, plus what the
     /// clock was advanced by.
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.base_offset + self.clock_offset
+        self.clock.now()
     }
 
     /// The business day: the clock's date (UTC), plus days closed by hand.

@@ -4,26 +4,27 @@
 //! gives the reason for each.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{NaiveDate, TimeDelta};
+use h2h_sim_kit::faults::{Gate, Plan, gate, take_failure};
+use h2h_sim_kit::tls::ClientSubject;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::crypto::{random_bytes, random_hex};
-use crate::faults::RequestRecord;
+use crate::faults::{RequestLog, RequestRecord};
 use crate::iban::normalise_account;
 use crate::state::{Bank, Challenge, Session, Shared, lock};
 
@@ -37,11 +38,6 @@ pub const TOKEN_SECS: i64 = 600;
 pub const MAX_RANGE_DAYS: i64 = 93;
 /// The readable start of every login challenge.
 pub const CHALLENGE_PREFIX: &str = "PKOBP-INTEGRA-LOGIN";
-
-/// The subject of the client's transport certificate, put on every
-/// request by the connection that carried it.
-#[derive(Debug, Clone)]
-pub(crate) struct Peer(pub(crate) Option<String>);
 
 /// `{"code": "...", "message": "..."}` with a status.
 #[derive(Debug)]
@@ -102,44 +98,55 @@ pub(crate) fn router(shared: Sh) -> Router {
         .route("/integra/v1/batches", post(post_batch))
         .route("/integra/v1/batches/{id}", get(get_batch))
         .fallback(|| async { err(StatusCode::NOT_FOUND, "NOT_FOUND", "no such endpoint") })
-        .layer(middleware::from_fn_with_state(shared.clone(), gate))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            gate::<Shared>,
+        ))
         .with_state(shared)
 }
 
-/// Logs every request, then applies the delay and planned failures.
-async fn gate(State(sh): State<Sh>, req: Request, next: Next) -> Response {
-    let record = RequestRecord {
-        seq: 0,
-        method: req.method().to_string(),
-        path: req.uri().path().to_string(),
-        query: req.uri().query().map(str::to_string),
-        client_subject: req.extensions().get::<Peer>().and_then(|p| p.0.clone()),
-        context_id: req
-            .headers()
-            .get("x-context-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        status: None,
-    };
-    let seq = lock(&sh.log).arrive(record);
-    let (failure, delay_ms) = {
-        let mut f = lock(&sh.faults);
-        (f.take_failure(), f.settings.delay_ms)
-    };
-    if delay_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+/// `h2h-sim-kit`'s gate logs every request, then applies the delay and
+/// planned failures.
+impl Gate for Shared {
+    type Record = RequestRecord;
+
+    fn log(&self) -> &Mutex<RequestLog> {
+        &self.log
     }
-    let response = match failure {
-        Some(status) => err(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+
+    fn record(&self, req: &Request) -> RequestRecord {
+        RequestRecord {
+            seq: 0,
+            method: req.method().to_string(),
+            path: req.uri().path().to_string(),
+            query: req.uri().query().map(str::to_string),
+            client_subject: ClientSubject::of(req),
+            context_id: req
+                .headers()
+                .get("x-context-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            status: None,
+        }
+    }
+
+    fn plan(&self) -> Plan {
+        let mut f = lock(&self.faults);
+        let s = &mut f.settings;
+        Plan {
+            failure: take_failure(&mut s.fail_next, s.fail_status),
+            delay_ms: s.delay_ms,
+        }
+    }
+
+    fn failure(&self, status: StatusCode) -> Response {
+        err(
+            status,
             "SIMULATED_FAILURE",
             "failure injected by the simulator",
         )
-        .into_response(),
-        None => next.run(req).await,
-    };
-    lock(&sh.log).answered(seq, response.status().as_u16());
-    response
+        .into_response()
+    }
 }
 
 #[derive(Deserialize)]

@@ -10,13 +10,13 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+use h2h_sim_kit::control::{ControlError, FailNext, Millis, On, Seconds, bad, body};
+use h2h_sim_kit::server::ServerControl;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::faults::{FaultSettings, RequestRecord};
@@ -25,16 +25,6 @@ use crate::state::{Shared, lock};
 use crate::{SimError, SimHandle};
 
 type Sh = Arc<Shared>;
-
-/// `{"error": "..."}` with a status.
-#[derive(Debug)]
-struct ControlError(StatusCode, String);
-
-impl IntoResponse for ControlError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
-    }
-}
 
 impl From<SimError> for ControlError {
     fn from(e: SimError) -> Self {
@@ -49,20 +39,12 @@ impl From<SimError> for ControlError {
     }
 }
 
-fn bad(message: impl Into<String>) -> ControlError {
-    ControlError(StatusCode::BAD_REQUEST, message.into())
-}
-
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ControlError> {
-    serde_json::from_slice(bytes).map_err(|e| bad(format!("malformed body: {e}")))
-}
-
 type Reply<T> = Result<Json<T>, ControlError>;
 
 fn handle(sh: &Sh) -> SimHandle {
     SimHandle {
         shared: sh.clone(),
-        server: Arc::default(),
+        server: ServerControl::idle(),
     }
 }
 
@@ -95,35 +77,14 @@ async fn faults(State(sh): State<Sh>) -> Json<FaultSettings> {
     Json(handle(&sh).faults().settings())
 }
 
-#[derive(Deserialize)]
-struct FailNext {
-    count: u32,
-    #[serde(default = "default_status")]
-    status: u16,
-}
-
-fn default_status() -> u16 {
-    500
-}
-
 async fn fail_next(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
     let FailNext { count, status } = body(&b)?;
     Ok(Json(handle(&sh).faults().fail_next(count, status)?))
 }
 
-#[derive(Deserialize)]
-struct Ms {
-    ms: u64,
-}
-
 async fn delay(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
-    let Ms { ms } = body(&b)?;
+    let Millis { ms } = body(&b)?;
     Ok(Json(handle(&sh).faults().delay(Duration::from_millis(ms))))
-}
-
-#[derive(Deserialize)]
-struct On {
-    on: bool,
 }
 
 async fn duplicate_lines(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
@@ -149,13 +110,8 @@ async fn clock(State(sh): State<Sh>) -> Json<Value> {
     Json(json!({ "now": h.now().to_rfc3339(), "today": h.today().to_string() }))
 }
 
-#[derive(Deserialize)]
-struct Advance {
-    seconds: u64,
-}
-
 async fn advance_clock(State(sh): State<Sh>, b: Bytes) -> Reply<Value> {
-    let Advance { seconds } = body(&b)?;
+    let Seconds { seconds } = body(&b)?;
     let h = handle(&sh);
     h.advance_clock(Duration::from_secs(seconds));
     Ok(Json(
@@ -250,10 +206,10 @@ async fn add_transaction(State(sh): State<Sh>, b: Bytes) -> Reply<Transaction> {
 }
 
 async fn requests(State(sh): State<Sh>) -> Json<Vec<RequestRecord>> {
-    Json(lock(&sh.log).records.clone())
+    Json(lock(&sh.log).records().to_vec())
 }
 
 async fn clear_requests(State(sh): State<Sh>) -> StatusCode {
-    lock(&sh.log).records.clear();
+    lock(&sh.log).clear();
     StatusCode::NO_CONTENT
 }

@@ -65,31 +65,4 @@ impl SignerKey {
     }
 }
 
-/// The subject of a DER certificate, if it parses.
-pub(crate) fn subject_of(der: &[u8]) -> Option<String> {
-    Certificate::from_der(der)
-        .ok()
-        .map(|c| c.tbs_certificate.subject.to_string())
-}
-
-/// `n` random bytes from the operating system.
-pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
-    let mut buf = vec![0u8; n];
-    if getrandom::getrandom(&mut buf).is_err() {
-        // No OS randomness: fall back to the clock, which is enough for a
-        // loopback test tool (never for a real bank).
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = (t >> ((i % 16) * 8)) as u8 ^ (i as u8);
-        }
-    }
-    buf
-}
-
-/// `n` random bytes as lowercase hex.
-pub(crate) fn random_hex(n: usize) -> String {
-    random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use h2h_sim_kit::random::{random_bytes, random_hex};

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::response::Response;
+use h2h_sim_kit::faults::{LogRecord, is_fault_status, millis};
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
@@ -43,16 +45,6 @@ pub(crate) struct FaultState {
     pub(crate) settings: FaultSettings,
 }
 
-impl FaultState {
-    /// A planned failure's status, using it up.
-    pub(crate) fn take_failure(&mut self) -> Option<u16> {
-        (self.settings.fail_next > 0).then(|| {
-            self.settings.fail_next -= 1;
-            self.settings.fail_status
-        })
-    }
-}
-
 /// One request as the simulator saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -74,25 +66,21 @@ pub struct RequestRecord {
     pub status: Option<u16>,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct RequestLog {
-    next_seq: u64,
-    pub(crate) records: Vec<RequestRecord>,
-}
+/// The log of `/integra/` requests (numbering and bookkeeping from
+/// `h2h-sim-kit`).
+pub(crate) type RequestLog = h2h_sim_kit::faults::RequestLog<RequestRecord>;
 
-impl RequestLog {
-    pub(crate) fn arrive(&mut self, mut record: RequestRecord) -> u64 {
-        record.seq = self.next_seq;
-        self.next_seq += 1;
-        let seq = record.seq;
-        self.records.push(record);
-        seq
+impl LogRecord for RequestRecord {
+    fn seq(&self) -> u64 {
+        self.seq
     }
 
-    pub(crate) fn answered(&mut self, seq: u64, status: u16) {
-        if let Some(r) = self.records.iter_mut().rev().find(|r| r.seq == seq) {
-            r.status = Some(status);
-        }
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
+    fn answered(&mut self, response: &Response) {
+        self.status = Some(response.status().as_u16());
     }
 }
 
@@ -112,7 +100,7 @@ impl Faults {
     /// The next `n` `/integra/` requests answer `status` with
     /// `{"code":"SIMULATED_FAILURE"}`.
     pub fn fail_next(&self, n: u32, status: u16) -> Result<FaultSettings, SimError> {
-        if !(400..=599).contains(&status) {
+        if !is_fault_status(status) {
             return Err(SimError::InvalidFaultStatus(status));
         }
         Ok(self.edit(|s| {
@@ -123,8 +111,7 @@ impl Faults {
 
     /// Every `/integra/` answer waits this long first.
     pub fn delay(&self, delay: Duration) -> FaultSettings {
-        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        self.edit(|s| s.delay_ms = ms)
+        self.edit(|s| s.delay_ms = millis(delay))
     }
 
     /// Serve every statement day's first line twice (same bank reference).

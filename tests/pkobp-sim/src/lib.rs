@@ -31,7 +31,6 @@ pub mod iban;
 pub mod model;
 mod mt940;
 pub mod pain001;
-mod pki;
 mod state;
 
 use std::net::SocketAddr;
@@ -39,20 +38,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use hyper_util::rt::TokioIo;
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
-use tower::ServiceExt;
+use chrono::{DateTime, NaiveDate, Utc};
+use h2h_sim_kit::pki::{ClientAuth, Pki, PkiError, PkiNames};
+use h2h_sim_kit::server::{self, ServerControl};
 
 pub use api::{CHALLENGE_PREFIX, CHALLENGE_SECS, MAX_RANGE_DAYS, TOKEN_SECS};
 pub use crypto::{MECH_P256, MECH_RSA};
 pub use faults::{FaultSettings, Faults, RequestRecord};
+pub use h2h_sim_kit::pki::ClientIdentity;
 pub use model::{
     Account, Amount, BatchStatus, BatchView, Direction, NewTransaction, Transaction,
     TransferStatus, TransferView,
 };
-pub use pki::ClientIdentity;
 
 use state::{Bank, Shared, User, lock};
 
@@ -113,6 +110,19 @@ pub enum SimError {
     },
 }
 
+impl From<PkiError> for SimError {
+    fn from(e: PkiError) -> Self {
+        SimError::Pki(e.to_string())
+    }
+}
+
+/// The names in the test PKI's certificates.
+const PKI_NAMES: PkiNames = PkiNames {
+    ca_common_name: "h2h PKO BP Integra simulator TEST CA",
+    ca_organization: "h2h test PKI (not a real bank)",
+    server_common_name: "integra.pkobp.sim.invalid",
+};
+
 /// Builds a [`Simulator`].
 #[derive(Debug, Clone)]
 pub struct SimulatorBuilder {
@@ -167,7 +177,7 @@ impl SimulatorBuilder {
             }
         }
         let today = self.today.unwrap_or_else(|| Utc::now().date_naive());
-        let pki = pki::Pki::generate()?;
+        let pki = Pki::generate(&PKI_NAMES)?;
         let client = pki.issue_client("erp-transport")?;
         let bank = Bank::new(accounts, self.seed, today, self.days, self.opening_balance);
         let shared = Arc::new(Shared {
@@ -223,77 +233,30 @@ impl Simulator {
     pub fn handle(&self) -> SimHandle {
         SimHandle {
             shared: self.shared.clone(),
-            server: Arc::default(),
+            server: ServerControl::idle(),
         }
     }
 
     /// Listens on `addr` (`127.0.0.1:0` for any free port) and serves
     /// HTTPS with client certificates required, in the background.
     pub async fn start(self, addr: &str) -> Result<Running, SimError> {
-        let bind_err = |source| SimError::Bind {
+        let (listener, local) = server::bind(addr).await.map_err(|source| SimError::Bind {
             addr: addr.to_string(),
             source,
-        };
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(bind_err)?;
-        let local = listener.local_addr().map_err(bind_err)?;
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(self.shared.pki.server_config()?));
-        let (tx, mut rx) = oneshot::channel::<()>();
-        let app = self.router();
+        })?;
+        let tls = self.shared.pki.server_config(ClientAuth::Required)?;
         let shared = self.shared.clone();
-        let task = tokio::spawn(async move {
-            // Dropped with the task: every open connection ends with it.
-            let mut connections = JoinSet::new();
-            loop {
-                tokio::select! {
-                    _ = &mut rx => break,
-                    accepted = listener.accept() => {
-                        let Ok((tcp, _)) = accepted else { continue };
-                        let acceptor = acceptor.clone();
-                        let app = app.clone();
-                        let shared = shared.clone();
-                        connections.spawn(async move {
-                            let Ok(tls) = acceptor.accept(tcp).await else {
-                                shared.handshake_failures.fetch_add(1, Ordering::Relaxed);
-                                return;
-                            };
-                            let subject = tls
-                                .get_ref()
-                                .1
-                                .peer_certificates()
-                                .and_then(|c| c.first())
-                                .and_then(|c| crypto::subject_of(c.as_ref()));
-                            let peer = api::Peer(subject);
-                            let service = hyper::service::service_fn(
-                                move |mut req: hyper::Request<hyper::body::Incoming>| {
-                                    req.extensions_mut().insert(peer.clone());
-                                    app.clone().oneshot(req)
-                                },
-                            );
-                            let _ = hyper::server::conn::http1::Builder::new()
-                                .serve_connection(TokioIo::new(tls), service)
-                                .await;
-                        });
-                    }
-                    Some(_) = connections.join_next(), if !connections.is_empty() => {}
-                }
-            }
+        let server = h2h_sim_kit::tls::serve(listener, self.router(), Arc::new(tls), move || {
+            shared.handshake_failures.fetch_add(1, Ordering::Relaxed);
         });
-        let handle = SimHandle {
-            shared: self.shared,
-            server: Arc::new(Mutex::new(Some(Server { shutdown: tx, task }))),
-        };
         Ok(Running {
             addr: local,
-            handle,
+            handle: SimHandle {
+                shared: self.shared,
+                server,
+            },
         })
     }
-}
-
-struct Server {
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<()>,
 }
 
 /// A simulator that is listening.
@@ -317,23 +280,23 @@ impl Running {
 #[derive(Clone)]
 pub struct SimHandle {
     shared: Arc<Shared>,
-    server: Arc<Mutex<Option<Server>>>,
+    server: ServerControl,
 }
 
 impl SimHandle {
     /// The test CA (PEM): give it to clients as an extra trusted CA.
     pub fn ca_pem(&self) -> String {
-        self.shared.pki.ca_pem.clone()
+        self.shared.pki.ca_pem().to_string()
     }
 
     /// The server's certificate (PEM).
     pub fn server_cert_pem(&self) -> String {
-        self.shared.pki.server_cert_pem.clone()
+        self.shared.pki.server_cert_pem().to_string()
     }
 
     /// The server's private key (PEM), for serving the router elsewhere.
     pub fn server_key_pem(&self) -> String {
-        self.shared.pki.server_key_pem.clone()
+        self.shared.pki.server_key_pem().to_string()
     }
 
     /// The client transport identity issued at build (CN `erp-transport`).
@@ -343,7 +306,7 @@ impl SimHandle {
 
     /// Issues another client transport identity from the test CA.
     pub fn issue_client_identity(&self, common_name: &str) -> Result<ClientIdentity, SimError> {
-        self.shared.pki.issue_client(common_name)
+        Ok(self.shared.pki.issue_client(common_name)?)
     }
 
     /// TLS handshakes that failed (no or untrusted client certificate, …).
@@ -397,12 +360,7 @@ impl SimHandle {
     /// Moves the simulator's clock forward (tokens and challenges expire;
     /// whole days move the business day).
     pub fn advance_clock(&self, by: Duration) {
-        let delta = TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX);
-        let mut bank = self.shared.bank();
-        bank.clock_offset = bank
-            .clock_offset
-            .checked_add(&delta)
-            .unwrap_or(TimeDelta::MAX);
+        self.shared.bank().clock.advance(by);
     }
 
     /// The simulator's current time.
@@ -495,29 +453,18 @@ impl SimHandle {
 
     /// The `/integra/` requests so far, oldest first.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.shared.log).records.clone()
+        lock(&self.shared.log).records().to_vec()
     }
 
     /// Forgets the requests so far.
     pub fn clear_requests(&self) {
-        lock(&self.shared.log).records.clear();
+        lock(&self.shared.log).clear();
     }
 
     /// Stops serving: waits briefly for the accept loop, then cuts open
     /// connections. Does nothing on a handle from [`Simulator::handle`] or
     /// after a first call.
     pub async fn stop(&self) {
-        let server = lock(&self.server).take();
-        let Some(Server { shutdown, task }) = server else {
-            return;
-        };
-        let _ = shutdown.send(());
-        let abort = task.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(2), task)
-            .await
-            .is_err()
-        {
-            abort.abort();
-        }
+        self.server.stop().await;
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 
-use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 
 use crate::SimError;
 use crate::crypto::SignerKey;
@@ -14,13 +14,10 @@ use crate::model::{
     Account, Amount, BatchStatus, BatchView, Direction, NewTransaction, Transaction,
     TransferStatus, TransferView,
 };
-use crate::pki::{ClientIdentity, Pki};
+use h2h_sim_kit::clock::Clock;
+use h2h_sim_kit::pki::{ClientIdentity, Pki};
 
-/// A poisoned lock still holds usable data: a panicking handler must not
-/// take the whole simulator down.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use h2h_sim_kit::lock;
 
 pub(crate) struct Shared {
     pub(crate) bank: Mutex<Bank>,
@@ -71,7 +68,7 @@ pub(crate) struct DayStatement {
 
 pub(crate) struct Bank {
     start_today: NaiveDate,
-    pub(crate) clock_offset: TimeDelta,
+    pub(crate) clock: Clock,
     pub(crate) accounts: Vec<Account>,
     opening_balance: Amount,
     pub(crate) transactions: Vec<Transaction>,
@@ -142,7 +139,7 @@ impl Bank {
     ) -> Bank {
         let mut bank = Bank {
             start_today: today,
-            clock_offset: TimeDelta::zero(),
+            clock: Clock::real(),
             accounts,
             opening_balance,
             transactions: Vec::new(),
@@ -197,12 +194,12 @@ impl Bank {
     /// The simulator's "now": the real time plus what the clock was
     /// advanced by.
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.clock_offset
+        self.clock.now()
     }
 
     /// The business day: the configured one plus whole days advanced.
     pub(crate) fn today(&self) -> NaiveDate {
-        let days = u64::try_from(self.clock_offset.num_days()).unwrap_or(0);
+        let days = u64::try_from(self.clock.advanced().num_days()).unwrap_or(0);
         self.start_today
             .checked_add_days(Days::new(days))
             .unwrap_or(self.start_today)

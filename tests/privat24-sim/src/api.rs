@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::data::ua_iban_is_valid;
-use crate::faults::{Verdict, WORKING_PHASE};
+use crate::faults::{RequestRecord, Verdict, WORKING_PHASE};
 use crate::model::{
     CreatedPayment, DATE_TIME_FMT, Direction, Merchant, Money, PaymentAnswer, PaymentRequest,
     QUERY_DATE_FMT, equivalent,
@@ -104,11 +104,13 @@ async fn gate(State(sh): State<Sh>, req: Request, next: Next) -> Response {
         .get::<OriginalUri>()
         .map_or_else(|| req.uri().clone(), |o| o.0.clone());
     let names_utf8 = asks_for_utf8(&req);
-    let seq = lock(&sh.log).arrive(
-        req.method().to_string(),
-        uri.path().to_string(),
-        uri.query().map(str::to_string),
-    );
+    let seq = lock(&sh.log).arrive(RequestRecord {
+        seq: 0,
+        method: req.method().to_string(),
+        path: uri.path().to_string(),
+        query: uri.query().map(str::to_string),
+        status: None,
+    });
 
     let delay_ms = lock(&sh.faults).settings.delay_ms;
     if delay_ms > 0 {
@@ -138,7 +140,7 @@ async fn gate(State(sh): State<Sh>, req: Request, next: Next) -> Response {
             ApiError::new(status, format!("{reason} (simulated)")).into_response()
         }
     };
-    lock(&sh.log).answered(seq, response.status().as_u16());
+    lock(&sh.log).answered(seq, &response);
     if names_utf8 || lock(&sh.faults).settings.utf8_without_charset {
         response
     } else {

@@ -9,12 +9,11 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveTime;
+use h2h_sim_kit::control::{ControlError, FailNext, Millis, bad, body};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::SimError;
@@ -27,16 +26,6 @@ use crate::state::{Shared, lock};
 
 type Sh = Arc<Shared>;
 
-/// `{"error": "..."}` with a status.
-#[derive(Debug)]
-struct ControlError(StatusCode, String);
-
-impl IntoResponse for ControlError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
-    }
-}
-
 impl From<SimError> for ControlError {
     fn from(e: SimError) -> Self {
         let status = match e {
@@ -46,15 +35,6 @@ impl From<SimError> for ControlError {
         };
         ControlError(status, e.to_string())
     }
-}
-
-fn bad(message: impl Into<String>) -> ControlError {
-    ControlError(StatusCode::BAD_REQUEST, message.into())
-}
-
-/// Bodies are parsed by hand so that a malformed one gets a JSON error.
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ControlError> {
-    serde_json::from_slice(bytes).map_err(|e| bad(format!("malformed body: {e}")))
 }
 
 type Reply<T> = Result<Json<T>, ControlError>;
@@ -95,34 +75,18 @@ async fn faults(State(sh): State<Sh>) -> Json<FaultSettings> {
     Json(switches(&sh).settings())
 }
 
-#[derive(Deserialize)]
-struct FailNext {
-    count: u32,
-    #[serde(default = "default_fail_status")]
-    status: u16,
-}
-
-fn default_fail_status() -> u16 {
-    500
-}
-
 async fn fail_next(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
     let FailNext { count, status } = body(&b)?;
     Ok(Json(switches(&sh).fail_next(count, status)?))
 }
 
-#[derive(Deserialize)]
-struct Delay {
-    ms: u64,
-}
-
 async fn delay(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
-    let Delay { ms } = body(&b)?;
+    let Millis { ms } = body(&b)?;
     Ok(Json(switches(&sh).delay(Duration::from_millis(ms))))
 }
 
 async fn delay_answer(State(sh): State<Sh>, b: Bytes) -> Reply<FaultSettings> {
-    let Delay { ms } = body(&b)?;
+    let Millis { ms } = body(&b)?;
     Ok(Json(switches(&sh).delay_answer(Duration::from_millis(ms))))
 }
 
@@ -167,16 +131,16 @@ async fn deduplicate_document_numbers(State(sh): State<Sh>, b: Bytes) -> Reply<F
 /// Faults off and the request log emptied; statements and payments stay.
 async fn reset(State(sh): State<Sh>) -> Json<FaultSettings> {
     let settings = switches(&sh).reset();
-    lock(&sh.log).records.clear();
+    lock(&sh.log).clear();
     Json(settings)
 }
 
 async fn requests(State(sh): State<Sh>) -> Json<Vec<RequestRecord>> {
-    Json(lock(&sh.log).records.clone())
+    Json(lock(&sh.log).records().to_vec())
 }
 
 async fn clear_requests(State(sh): State<Sh>) -> Json<Value> {
-    lock(&sh.log).records.clear();
+    lock(&sh.log).clear();
     Json(json!({ "cleared": true }))
 }
 

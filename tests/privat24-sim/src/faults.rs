@@ -6,6 +6,8 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::response::Response;
+use h2h_sim_kit::faults::{LogRecord, is_fault_status, millis};
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
@@ -141,32 +143,22 @@ pub struct RequestRecord {
     pub status: Option<u16>,
 }
 
-/// The request log: records go in on arrival and get their status when
-/// answered, found by `seq` since the log may be cleared in between.
-#[derive(Debug, Default)]
-pub(crate) struct RequestLog {
-    next_seq: u64,
-    pub(crate) records: Vec<RequestRecord>,
-}
+/// The request log (numbering and bookkeeping from `h2h-sim-kit`):
+/// records go in on arrival and get their status when answered, found by
+/// `seq` since the log may be cleared in between.
+pub(crate) type RequestLog = h2h_sim_kit::faults::RequestLog<RequestRecord>;
 
-impl RequestLog {
-    pub(crate) fn arrive(&mut self, method: String, path: String, query: Option<String>) -> u64 {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.records.push(RequestRecord {
-            seq,
-            method,
-            path,
-            query,
-            status: None,
-        });
-        seq
+impl LogRecord for RequestRecord {
+    fn seq(&self) -> u64 {
+        self.seq
     }
 
-    pub(crate) fn answered(&mut self, seq: u64, status: u16) {
-        if let Some(r) = self.records.iter_mut().rev().find(|r| r.seq == seq) {
-            r.status = Some(status);
-        }
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
+    fn answered(&mut self, response: &Response) {
+        self.status = Some(response.status().as_u16());
     }
 }
 
@@ -197,7 +189,7 @@ impl Faults {
     /// The next `n` API requests answer `status` with the bank's error
     /// JSON.
     pub fn fail_next(&self, n: u32, status: u16) -> Result<FaultSettings, SimError> {
-        if !(400..=599).contains(&status) {
+        if !is_fault_status(status) {
             return Err(SimError::InvalidFaultStatus(status));
         }
         Ok(self.edit(|s| {
@@ -208,16 +200,14 @@ impl Faults {
 
     /// Every API answer waits this long first.
     pub fn delay(&self, delay: Duration) -> FaultSettings {
-        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        self.edit(|s| s.delay_ms = ms)
+        self.edit(|s| s.delay_ms = millis(delay))
     }
 
     /// Every API request that passes the gate is carried out, then its
     /// answer waits this long: a client that times out meanwhile has lost
     /// the answer to a request the bank did act on.
     pub fn delay_answer(&self, delay: Duration) -> FaultSettings {
-        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        self.edit(|s| s.answer_delay_ms = ms)
+        self.edit(|s| s.answer_delay_ms = millis(delay))
     }
 
     /// At most `per_sec` API requests in any second; beyond it 429 with

@@ -28,11 +28,9 @@ mod state;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{Local, NaiveDate};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use h2h_sim_kit::server::{self, ServerControl};
 
 pub use faults::{FaultSettings, Faults, RequestRecord, WORKING_PHASE};
 pub use model::{
@@ -190,48 +188,26 @@ impl Simulator {
     pub fn handle(&self) -> SimHandle {
         SimHandle {
             shared: self.shared.clone(),
-            server: Arc::default(),
+            server: ServerControl::idle(),
         }
     }
 
     /// Listens on `addr` (`127.0.0.1:0` for any free port) and serves in
     /// the background.
     pub async fn start(self, addr: &str) -> Result<Running, SimError> {
-        let bind_err = |source| SimError::Bind {
+        let (listener, local) = server::bind(addr).await.map_err(|source| SimError::Bind {
             addr: addr.to_string(),
             source,
-        };
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(bind_err)?;
-        let local = listener.local_addr().map_err(bind_err)?;
-        let (tx, rx) = oneshot::channel::<()>();
-        let app = self.router();
-        let task = tokio::spawn(async move {
-            let shutdown = async {
-                let _ = rx.await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                eprintln!("privat24-sim: server error: {e}");
-            }
-        });
-        let handle = SimHandle {
-            shared: self.shared,
-            server: Arc::new(Mutex::new(Some(Server { shutdown: tx, task }))),
-        };
+        })?;
+        let server = server::serve_plain(listener, self.router(), "privat24-sim");
         Ok(Running {
             addr: local,
-            handle,
+            handle: SimHandle {
+                shared: self.shared,
+                server,
+            },
         })
     }
-}
-
-struct Server {
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<()>,
 }
 
 /// A simulator that is listening.
@@ -253,7 +229,7 @@ impl Running {
 #[derive(Clone)]
 pub struct SimHandle {
     shared: Arc<Shared>,
-    server: Arc<Mutex<Option<Server>>>,
+    server: ServerControl,
 }
 
 impl SimHandle {
@@ -266,12 +242,12 @@ impl SimHandle {
 
     /// The API requests so far, oldest first.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.shared.log).records.clone()
+        lock(&self.shared.log).records().to_vec()
     }
 
     /// Forgets the requests so far.
     pub fn clear_requests(&self) {
-        lock(&self.shared.log).records.clear();
+        lock(&self.shared.log).clear();
     }
 
     /// The bank's business day.
@@ -345,17 +321,6 @@ impl SimHandle {
     /// off. Does nothing on a handle from [`Simulator::handle`] or after a
     /// first call.
     pub async fn stop(&self) {
-        let server = lock(&self.server).take();
-        let Some(Server { shutdown, task }) = server else {
-            return;
-        };
-        let _ = shutdown.send(());
-        let abort = task.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(2), task)
-            .await
-            .is_err()
-        {
-            abort.abort();
-        }
+        self.server.stop().await;
     }
 }

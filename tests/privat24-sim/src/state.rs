@@ -2,7 +2,7 @@
 //! payments made through the API. Everything sits behind std mutexes held
 //! only for short, non-async stretches.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use chrono::{Local, NaiveDate, NaiveDateTime, NaiveTime};
@@ -16,11 +16,7 @@ use crate::model::{
     PaymentView, Transaction, TxStatus,
 };
 
-/// A poisoned lock only means another request panicked mid-way; the data
-/// is still the best there is, and a test tool should keep answering.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub(crate) use h2h_sim_kit::lock;
 
 /// How payments move on after creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

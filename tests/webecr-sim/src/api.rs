@@ -5,32 +5,28 @@
 //! what is modelled (and from where) and what is assumed.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use h2h_sim_kit::faults::{DropConnection, Gate, Plan, gate, take_failure};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::faults::RequestRecord;
+use crate::faults::{RequestLog, RequestRecord};
 use crate::jwt::{self, TokenError};
 use crate::model::{IntentResult, Outcome};
 use crate::provider::{self, ProviderInput};
 use crate::state::{ApiKey, Intent, Kind, Refusal, Shared, World, lock, refuse};
 
 type Sh = Arc<Shared>;
-
-/// Put on a response whose connection must be closed instead of
-/// answered.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DropConnection;
 
 /// The longest synchronous `Timeout` (seconds).
 pub const MAX_TIMEOUT_SECS: u64 = 180;
@@ -102,53 +98,59 @@ pub(crate) fn router(shared: Sh) -> Router {
         r = both(r, &format!("/api/{v}/transaction/"), get(list_transactions));
     }
     r.fallback(|| async { refuse(NOT_FOUND, "not_found", "no such endpoint") })
-        .layer(middleware::from_fn_with_state(shared.clone(), gate))
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            gate::<Shared>,
+        ))
         .with_state(shared)
 }
 
-/// Logs every request; applies the delay, planned failures and dropped
-/// answers.
-async fn gate(State(sh): State<Sh>, req: Request, next: Next) -> Response {
-    let record = RequestRecord {
-        seq: 0,
-        method: req.method().to_string(),
-        path: req.uri().path().to_string(),
-        query: req.uri().query().map(str::to_string),
-        api_key: header(req.headers(), "x-api-key"),
-        status: None,
-        dropped: false,
-    };
-    let seq = lock(&sh.log).arrive(record);
-    let (failure, delay_ms) = {
-        let mut f = lock(&sh.faults);
-        let failure = (f.settings.fail_next > 0).then(|| {
-            f.settings.fail_next -= 1;
-            f.settings.fail_status
-        });
-        (failure, f.settings.delay_ms)
-    };
-    if delay_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+/// `h2h-sim-kit`'s gate logs every request and applies the delay and
+/// planned failures; dropped answers are marked here.
+impl Gate for Shared {
+    type Record = RequestRecord;
+
+    fn log(&self) -> &Mutex<RequestLog> {
+        &self.log
     }
-    let mut response = match failure {
-        Some(status) => refuse(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+
+    fn record(&self, req: &Request) -> RequestRecord {
+        RequestRecord {
+            seq: 0,
+            method: req.method().to_string(),
+            path: req.uri().path().to_string(),
+            query: req.uri().query().map(str::to_string),
+            api_key: header(req.headers(), "x-api-key"),
+            status: None,
+            dropped: false,
+        }
+    }
+
+    fn plan(&self) -> Plan {
+        let mut f = lock(&self.faults);
+        let s = &mut f.settings;
+        Plan {
+            failure: take_failure(&mut s.fail_next, s.fail_status),
+            delay_ms: s.delay_ms,
+        }
+    }
+
+    fn failure(&self, status: StatusCode) -> Response {
+        refuse(
+            status,
             "simulated_failure",
             "failure injected by the simulator",
         )
-        .into_response(),
-        None => next.run(req).await,
-    };
-    if failure.is_none() {
-        let mut f = lock(&sh.faults);
+        .into_response()
+    }
+
+    fn served(&self, response: &mut Response) {
+        let mut f = lock(&self.faults);
         if f.settings.drop_next > 0 {
             f.settings.drop_next -= 1;
             response.extensions_mut().insert(DropConnection);
         }
     }
-    let dropped = response.extensions().get::<DropConnection>().is_some();
-    lock(&sh.log).answered(seq, response.status().as_u16(), dropped);
-    response
 }
 
 fn header(h: &HeaderMap, name: &str) -> Option<String> {

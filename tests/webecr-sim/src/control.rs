@@ -8,11 +8,11 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use h2h_sim_kit::control::{ControlError, Count, FailNext, Millis, Seconds, body};
+use h2h_sim_kit::server::ServerControl;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::model::{IntentResult, Outcome, TerminalSpec};
@@ -20,15 +20,6 @@ use crate::state::Shared;
 use crate::{SimError, SimHandle};
 
 type Sh = Arc<Shared>;
-
-/// `{"error": "..."}` with a status.
-struct ControlError(StatusCode, String);
-
-impl IntoResponse for ControlError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
-    }
-}
 
 impl From<SimError> for ControlError {
     fn from(e: SimError) -> Self {
@@ -40,17 +31,12 @@ impl From<SimError> for ControlError {
     }
 }
 
-fn body<T: DeserializeOwned>(b: &Bytes) -> Result<T, ControlError> {
-    serde_json::from_slice(b)
-        .map_err(|e| ControlError(StatusCode::BAD_REQUEST, format!("malformed body: {e}")))
-}
-
 type Reply = Result<Json<Value>, ControlError>;
 
 fn h(sh: &Sh) -> SimHandle {
     SimHandle {
         shared: sh.clone(),
-        server: Arc::default(),
+        server: ServerControl::idle(),
     }
 }
 
@@ -83,35 +69,14 @@ async fn faults(State(sh): State<Sh>) -> Reply {
     val(h(&sh).faults().settings())
 }
 
-#[derive(Deserialize)]
-struct FailNext {
-    count: u32,
-    #[serde(default = "default_status")]
-    status: u16,
-}
-
-fn default_status() -> u16 {
-    500
-}
-
 async fn fail_next(State(sh): State<Sh>, b: Bytes) -> Reply {
     let f: FailNext = body(&b)?;
     val(h(&sh).faults().fail_next(f.count, f.status)?)
 }
 
-#[derive(Deserialize)]
-struct Ms {
-    ms: u64,
-}
-
 async fn delay(State(sh): State<Sh>, b: Bytes) -> Reply {
-    let Ms { ms } = body(&b)?;
+    let Millis { ms } = body(&b)?;
     val(h(&sh).faults().delay(Duration::from_millis(ms)))
-}
-
-#[derive(Deserialize)]
-struct Count {
-    count: u32,
 }
 
 async fn drop_next(State(sh): State<Sh>, b: Bytes) -> Reply {
@@ -144,13 +109,8 @@ async fn clock(State(sh): State<Sh>) -> Reply {
     val(json!({ "now": h(&sh).now().to_rfc3339() }))
 }
 
-#[derive(Deserialize)]
-struct Advance {
-    seconds: u64,
-}
-
 async fn advance(State(sh): State<Sh>, b: Bytes) -> Reply {
-    let Advance { seconds } = body(&b)?;
+    let Seconds { seconds } = body(&b)?;
     let hd = h(&sh);
     hd.advance_clock(Duration::from_secs(seconds));
     val(json!({ "now": hd.now().to_rfc3339() }))

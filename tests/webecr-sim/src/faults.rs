@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::response::Response;
+use h2h_sim_kit::faults::{LogRecord, is_dropped, is_fault_status, millis};
 use serde::{Deserialize, Serialize};
 
 use crate::SimError;
@@ -59,26 +61,23 @@ pub struct RequestRecord {
     pub dropped: bool,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct RequestLog {
-    next_seq: u64,
-    pub(crate) records: Vec<RequestRecord>,
-}
+/// The log of `/api/` requests (numbering and bookkeeping from
+/// `h2h-sim-kit`).
+pub(crate) type RequestLog = h2h_sim_kit::faults::RequestLog<RequestRecord>;
 
-impl RequestLog {
-    pub(crate) fn arrive(&mut self, mut record: RequestRecord) -> u64 {
-        record.seq = self.next_seq;
-        self.next_seq += 1;
-        let seq = record.seq;
-        self.records.push(record);
-        seq
+impl LogRecord for RequestRecord {
+    fn seq(&self) -> u64 {
+        self.seq
     }
 
-    pub(crate) fn answered(&mut self, seq: u64, status: u16, dropped: bool) {
-        if let Some(r) = self.records.iter_mut().rev().find(|r| r.seq == seq) {
-            r.status = (!dropped).then_some(status);
-            r.dropped = dropped;
-        }
+    fn set_seq(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
+    fn answered(&mut self, response: &Response) {
+        let dropped = is_dropped(response);
+        self.status = (!dropped).then_some(response.status().as_u16());
+        self.dropped = dropped;
     }
 }
 
@@ -98,7 +97,7 @@ impl Faults {
     /// The next `n` `/api/` requests answer `status` (400–599) with
     /// `{"code":"simulated_failure"}`, without being processed.
     pub fn fail_next(&self, n: u32, status: u16) -> Result<FaultSettings, SimError> {
-        if !(400..=599).contains(&status) {
+        if !is_fault_status(status) {
             return Err(SimError::InvalidFaultStatus(status));
         }
         Ok(self.edit(|s| {
@@ -109,8 +108,7 @@ impl Faults {
 
     /// Every `/api/` answer waits this long (real time) first.
     pub fn delay(&self, delay: Duration) -> FaultSettings {
-        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        self.edit(|s| s.delay_ms = ms)
+        self.edit(|s| s.delay_ms = millis(delay))
     }
 
     /// The next `n` `/api/` requests are processed, then their connection

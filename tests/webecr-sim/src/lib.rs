@@ -29,7 +29,6 @@ mod control;
 mod faults;
 mod jwt;
 mod model;
-mod pki;
 pub mod provider;
 mod state;
 
@@ -39,10 +38,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use hyper_util::rt::TokioIo;
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
-use tower::ServiceExt;
+use h2h_sim_kit::pki::{ClientAuth, Pki, PkiError, PkiNames};
+use h2h_sim_kit::server::{self, ServerControl};
 
 pub use api::{MAX_TIMEOUT_SECS, PROVIDER_SIGNATURE_MAX_AGE_SECS};
 pub use faults::{FaultSettings, Faults, RequestRecord};
@@ -95,15 +92,20 @@ pub enum SimError {
     },
 }
 
-pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
-    let mut b = vec![0u8; n];
-    getrandom::getrandom(&mut b).unwrap_or_else(|e| panic!("no OS randomness: {e}"));
-    b
+pub(crate) use h2h_sim_kit::random::{random_bytes, random_hex};
+
+impl From<PkiError> for SimError {
+    fn from(e: PkiError) -> Self {
+        SimError::Pki(e.to_string())
+    }
 }
 
-pub(crate) fn random_hex(n: usize) -> String {
-    random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
-}
+/// The names in the test PKI's certificates.
+const PKI_NAMES: PkiNames = PkiNames {
+    ca_common_name: "h2h WebECR simulator TEST CA",
+    ca_organization: "h2h test PKI (not a real service)",
+    server_common_name: "webecr-sim.invalid",
+};
 
 /// Builds a [`Simulator`].
 #[derive(Debug, Clone)]
@@ -197,7 +199,7 @@ impl SimulatorBuilder {
             world: Mutex::new(world),
             faults: Mutex::default(),
             log: Mutex::default(),
-            pki: pki::Pki::generate()?,
+            pki: Pki::generate(&PKI_NAMES)?,
         });
         Ok(Simulator { shared })
     }
@@ -234,70 +236,27 @@ impl Simulator {
     pub fn handle(&self) -> SimHandle {
         SimHandle {
             shared: self.shared.clone(),
-            server: Arc::default(),
+            server: ServerControl::idle(),
         }
     }
 
     /// Listens on `addr` (`127.0.0.1:0` for any free port) and serves
     /// HTTPS in the background.
     pub async fn start(self, addr: &str) -> Result<Running, SimError> {
-        let bind_err = |source| SimError::Bind {
+        let (listener, local) = server::bind(addr).await.map_err(|source| SimError::Bind {
             addr: addr.to_string(),
             source,
-        };
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(bind_err)?;
-        let local = listener.local_addr().map_err(bind_err)?;
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(self.shared.pki.server_config()?));
-        let (tx, mut rx) = oneshot::channel::<()>();
-        let app = self.router();
-        let task = tokio::spawn(async move {
-            let mut connections = JoinSet::new();
-            loop {
-                tokio::select! {
-                    _ = &mut rx => break,
-                    accepted = listener.accept() => {
-                        let Ok((tcp, _)) = accepted else { continue };
-                        let acceptor = acceptor.clone();
-                        let app = app.clone();
-                        connections.spawn(async move {
-                            let Ok(tls) = acceptor.accept(tcp).await else { return };
-                            let service = hyper::service::service_fn(
-                                move |req: hyper::Request<hyper::body::Incoming>| {
-                                    let app = app.clone();
-                                    async move {
-                                        let Ok(resp) = app.oneshot(req).await;
-                                        if resp.extensions().get::<api::DropConnection>().is_some() {
-                                            // No answer: hyper closes the connection.
-                                            return Err(std::io::Error::other("connection dropped by the simulator"));
-                                        }
-                                        Ok(resp)
-                                    }
-                                },
-                            );
-                            let _ = hyper::server::conn::http1::Builder::new()
-                                .serve_connection(TokioIo::new(tls), service)
-                                .await;
-                        });
-                    }
-                    Some(_) = connections.join_next(), if !connections.is_empty() => {}
-                }
-            }
-        });
+        })?;
+        let tls = self.shared.pki.server_config(ClientAuth::None)?;
+        let server = h2h_sim_kit::tls::serve(listener, self.router(), Arc::new(tls), || {});
         Ok(Running {
             addr: local,
             handle: SimHandle {
                 shared: self.shared,
-                server: Arc::new(Mutex::new(Some(Server { shutdown: tx, task }))),
+                server,
             },
         })
     }
-}
-
-struct Server {
-    shutdown: oneshot::Sender<()>,
-    task: JoinHandle<()>,
 }
 
 /// A simulator that is listening.
@@ -331,23 +290,23 @@ impl Running {
 #[derive(Clone)]
 pub struct SimHandle {
     pub(crate) shared: Arc<Shared>,
-    server: Arc<Mutex<Option<Server>>>,
+    server: ServerControl,
 }
 
 impl SimHandle {
     /// The test CA (PEM): give it to clients as an extra trusted CA.
     pub fn ca_pem(&self) -> String {
-        self.shared.pki.ca_pem.clone()
+        self.shared.pki.ca_pem().to_string()
     }
 
     /// The server certificate (PEM).
     pub fn server_cert_pem(&self) -> String {
-        self.shared.pki.server_cert_pem.clone()
+        self.shared.pki.server_cert_pem().to_string()
     }
 
     /// The server key (PEM), to serve [`Simulator::router`] elsewhere.
     pub fn server_key_pem(&self) -> String {
-        self.shared.pki.server_key_pem.clone()
+        self.shared.pki.server_key_pem().to_string()
     }
 
     /// Adds (or re-passwords) a merchant account.
@@ -490,28 +449,17 @@ impl SimHandle {
 
     /// The `/api/` requests so far, oldest first.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.shared.log).records.clone()
+        lock(&self.shared.log).records().to_vec()
     }
 
     /// Forgets the requests so far.
     pub fn clear_requests(&self) {
-        lock(&self.shared.log).records.clear();
+        lock(&self.shared.log).clear();
     }
 
     /// Stops serving. Does nothing on a handle from
     /// [`Simulator::handle`] or after a first call.
     pub async fn stop(&self) {
-        let server = lock(&self.server).take();
-        let Some(Server { shutdown, task }) = server else {
-            return;
-        };
-        let _ = shutdown.send(());
-        let abort = task.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(2), task)
-            .await
-            .is_err()
-        {
-            abort.abort();
-        }
+        self.server.stop().await;
     }
 }

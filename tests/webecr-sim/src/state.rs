@@ -14,12 +14,10 @@ use crate::model::{
     Charge, IntentResult, IntentStatus, IntentView, Outcome, SEND_SECS, TerminalView,
     TransactionView,
 };
-use crate::pki::Pki;
+use h2h_sim_kit::clock::Clock;
+use h2h_sim_kit::pki::Pki;
 
-/// A poisoned lock still holds usable data.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use h2h_sim_kit::lock;
 
 pub(crate) struct Shared {
     pub(crate) world: Mutex<World>,
@@ -153,9 +151,9 @@ impl Intent {
 }
 
 pub(crate) struct World {
-    /// `Some`: the clock stands still except for `advance_clock`.
-    base: Option<DateTime<Utc>>,
-    offset: TimeDelta,
+    /// Real time, or with a start time set, standing still except for
+    /// `advance_clock`.
+    clock: Clock,
     pub(crate) config: Config,
     pub(crate) jwt_secret: Vec<u8>,
     /// Tokens of an older generation are expired (`expire_jwts`).
@@ -181,8 +179,7 @@ impl World {
         outcomes: BTreeMap<i64, Outcome>,
     ) -> World {
         World {
-            base,
-            offset: TimeDelta::zero(),
+            clock: Clock::real_or_fixed(base),
             config,
             jwt_secret: crate::random_bytes(32),
             access_generation: 0,
@@ -202,12 +199,11 @@ impl World {
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        self.base.unwrap_or_else(Utc::now) + self.offset
+        self.clock.now()
     }
 
     pub(crate) fn advance(&mut self, by: Duration) {
-        let delta = TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX);
-        self.offset = self.offset.checked_add(&delta).unwrap_or(TimeDelta::MAX);
+        self.clock.advance(by);
     }
 
     pub(crate) fn add_terminal(
