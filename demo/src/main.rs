@@ -1,14 +1,19 @@
-//! `h2h-demo`: the whole Privat24 path with one command. It starts the
-//! simulated PrivatBank, opens the host on SQLite in the data directory,
-//! trusts a development key made on the spot, packs, signs, uploads,
-//! licenses and installs the Privat24 connector, sets up company `demo`
-//! with its merchant settings, bank account, two invoices and
-//! auto-matching, makes an ERP key (and user), serves the host, runs one
-//! statement sync and prints what to try. A second run on the same data
-//! directory reuses everything.
+//! `h2h-demo`: the Privat24 and PKO BP paths with one command. It starts
+//! the simulated PrivatBank, opens the host on SQLite in the data
+//! directory, trusts a development key made on the spot, packs, signs,
+//! uploads, licenses and installs the Privat24 connector, sets up company
+//! `demo` with its merchant settings, bank account, two invoices and
+//! auto-matching, makes an ERP key (and user). Where SoftHSM2 is installed
+//! it then does the same for PKO BP against the simulated Integra service
+//! (mutual TLS, a SoftHSM2 card made on the spot, a session opened with its
+//! PIN). It serves the host, runs one statement sync per bank and prints
+//! what to try. A second run on the same data directory reuses everything.
 
 mod bank;
+mod card;
 mod keys;
+mod package;
+mod pko;
 mod report;
 mod setup;
 mod sync;
@@ -23,7 +28,8 @@ use h2h_host::serve;
 
 use crate::bank::INVOICES;
 
-/// The Privat24 path on a local h2h host, against a simulated bank.
+/// The Privat24 and PKO BP paths on a local h2h host, against simulated
+/// banks.
 #[derive(Debug, Parser)]
 #[command(name = "h2h-demo", version)]
 struct Args {
@@ -39,19 +45,34 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:8089")]
     bank_listen: SocketAddr,
     /// The Privat24 connector crate to pack.
-    #[arg(long, default_value_os_t = setup::default_plugin_dir())]
+    #[arg(long, default_value_os_t = setup::default_plugin_dir("privat24"))]
     plugin_dir: PathBuf,
+    /// Where the simulated PKO BP listens (fixed, like --bank-listen).
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    pko_listen: SocketAddr,
+    /// The PKO BP connector crate to pack.
+    #[arg(long, default_value_os_t = setup::default_plugin_dir(pko::PLUGIN))]
+    pko_plugin_dir: PathBuf,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        // cryptoki logs each mechanism SoftHSM lists that it cannot name
+        // as an error: noise, not a fault.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,cryptoki::mechanism=off"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    match run(Args::parse()).await {
+    let args = Args::parse();
+    // Before any thread starts: SoftHSM reads its configuration once.
+    let result = card::configure(&args.data_dir).and_then(|()| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")
+    });
+    match result.and_then(|runtime| runtime.block_on(run(args))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("h2h-demo: {e:#}");
@@ -61,10 +82,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
-    if args.bank_listen.port() == 0 {
-        bail!("--bank-listen needs a fixed port: the bank's address is signed into the package");
+    if args.bank_listen.port() == 0 || args.pko_listen.port() == 0 {
+        bail!(
+            "--bank-listen and --pko-listen need fixed ports: the banks' addresses are signed into the packages"
+        );
     }
-    println!("h2h demo: the Privat24 path on {}", args.data_dir.display());
+    println!(
+        "h2h demo: the Privat24 and PKO BP paths on {}",
+        args.data_dir.display()
+    );
     let demo_dir = keys::DemoDir::open(&args.data_dir)?;
     let (key, made) = demo_dir.vendor_key()?;
     println!(
@@ -101,6 +127,7 @@ async fn run(args: Args) -> Result<()> {
             "payment", invoice.paid, invoice.title
         );
     }
+    let pko_bank = pko_part(&args, &prepared, &key, &demo_dir).await?;
     let skipped = bank::skip_used_ids(&bank, prepared.last_reference)?;
     if skipped > 0 {
         println!(
@@ -119,7 +146,11 @@ async fn run(args: Args) -> Result<()> {
     println!("  {:<9} h2h serving on http://{}", "serve", host.addr);
 
     // The setup's host only runs this first sync; the served one does the rest.
-    let sync_result = sync::run_now(&prepared.host, Some(prepared.erp_user)).await;
+    let mut sync_result = sync::run_now(&prepared.host, Some(prepared.erp_user)).await;
+    if pko_bank.is_some() {
+        let pko = pko::sync_now(&prepared.host, prepared.erp_user).await;
+        sync_result = sync_result.and(pko);
+    }
     prepared.host.db.close().await;
     drop(prepared.host);
     if let Err(e) = sync_result {
@@ -132,6 +163,7 @@ async fn run(args: Args) -> Result<()> {
         erp_secret: &prepared.erp_secret,
         erp_user: prepared.erp_user,
         bank_day: bank::today(&bank).format("%d.%m.%Y").to_string(),
+        pko_url: pko_bank.as_ref().map(h2h_pkobp_sim::Running::url),
     });
 
     // Until Ctrl-C, or until the server ends by itself (an error).
@@ -149,9 +181,60 @@ async fn run(args: Args) -> Result<()> {
         }
     };
     bank.handle.stop().await;
+    if let Some(pko_bank) = &pko_bank {
+        pko_bank.handle.stop().await;
+    }
     served.context("the host's server task")??;
     println!("stopped.");
     Ok(())
+}
+
+/// The PKO BP part, where SoftHSM2 is installed: the simulated bank, the
+/// card, the connector and a session. Without SoftHSM2 it says what to
+/// install and is skipped.
+async fn pko_part(
+    args: &Args,
+    prepared: &setup::Prepared,
+    key: &h2h_license::VendorKeyPair,
+    demo_dir: &keys::DemoDir,
+) -> Result<Option<h2h_pkobp_sim::Running>> {
+    if let Some(missing) = card::missing() {
+        println!("  {:<9} PKO BP part skipped: {missing}", "pko");
+        return Ok(None);
+    }
+    let (card, made) = card::prepare(&args.data_dir)?;
+    setup::step(
+        "card",
+        format!(
+            "SoftHSM2 token {} {}",
+            card::TOKEN,
+            if made {
+                "made now"
+            } else {
+                "from an earlier run"
+            }
+        ),
+    );
+    let pko_bank = pko::start_bank(args.pko_listen).await?;
+    println!(
+        "  {:<9} simulated PKO BP Integra at {} (mutual TLS, ContextId {})",
+        "bank",
+        pko_bank.url(),
+        h2h_pkobp_sim::DEMO_CONTEXT_ID
+    );
+    pko::prepare(
+        &prepared.host,
+        &h2h_host::admin::Actor::cli("h2h-demo"),
+        &pko::Inputs {
+            key,
+            demo_dir,
+            plugin_dir: &args.pko_plugin_dir,
+            bank: &pko_bank,
+            card: &card,
+        },
+    )
+    .await?;
+    Ok(Some(pko_bank))
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

@@ -21,6 +21,8 @@ pub struct Summary<'a> {
     pub erp_user: &'a str,
     /// The bank's business day, `dd.MM.yyyy`.
     pub bank_day: String,
+    /// The simulated PKO BP's base URL, when the PKO part ran.
+    pub pko_url: Option<String>,
 }
 
 /// Quotes `text` for a POSIX shell when it needs it.
@@ -64,6 +66,16 @@ pub fn print(s: &Summary<'_>) {
     println!("  {erp} '{base}/erp/v1/events?after=0&company={COMPANY}'");
     println!("  {erp} '{base}/erp/v1/receivables?company={COMPANY}'");
     println!("  {erp} -X POST {base}/erp/v1/accounts/{ACCOUNT}/sync");
+    if let Some(pko_url) = &s.pko_url {
+        let pko = crate::pko::ACCOUNT;
+        println!();
+        println!("PKO BP (the simulated Integra service at {pko_url}, mutual TLS):");
+        println!("  {erp} '{base}/erp/v1/accounts/{pko}/transactions?after=0&limit=20'");
+        println!("  {erp} '{base}/erp/v1/accounts/{pko}/documents'    # the MT940 files as sent");
+        println!(
+            "  {erp} '{base}/erp/v1/bank-sessions?company={COMPANY}'  # kept alive by the bot"
+        );
+    }
     println!();
     println!(
         "The bank (no auth: a loopback test tool). Book one more payment, then sync as above:"
@@ -80,5 +92,5 @@ pub fn print(s: &Summary<'_>) {
     println!("  {h2h} plugin list --data-dir {data_dir}");
     println!("  {h2h} audit --data-dir {data_dir}");
     println!();
-    println!("Ctrl-C stops the host and the bank. Running h2h-demo again reuses {data_dir}.");
+    println!("Ctrl-C stops the host and the banks. Running h2h-demo again reuses {data_dir}.");
 }

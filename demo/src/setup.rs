@@ -6,19 +6,18 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use chrono::{Days, Utc};
+use chrono::Utc;
 use h2h_host::admin::{Actor, AdminError, Role};
-use h2h_host::packages::pack::{PackOptions, PackReport, pack};
 use h2h_host::serve::{Host, HostConfig};
 use h2h_host::settlements::{
     BankAccount, MAX_LIMIT, Settlements, SettlementsError, TransactionFilter,
 };
-use h2h_license::{LicenseRequest, Limits, VendorKeyPair, VersionRange};
+use h2h_license::VendorKeyPair;
 use rust_decimal::Decimal;
-use semver::Version;
 
 use crate::bank::INVOICES;
 use crate::keys::DemoDir;
+use crate::package;
 
 /// The connector's plugin id.
 pub const PLUGIN: &str = "privat24";
@@ -70,7 +69,7 @@ pub struct Prepared {
 }
 
 /// Prints one step's outcome.
-fn step(what: &str, outcome: impl std::fmt::Display) {
+pub fn step(what: &str, outcome: impl std::fmt::Display) {
     println!("  {what:<9} {outcome}");
 }
 
@@ -101,12 +100,19 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Prepared> {
         ),
     );
 
-    let packed = pack_plugin(&inputs).await?;
-    upload(&host, &actor, &packed).await?;
-    let version = Version::parse(&packed.version)
-        .with_context(|| format!("the packed version `{}`", packed.version))?;
-    license(&host, &actor, inputs.key).await?;
-    install(&host, &actor, &version).await?;
+    package::deliver(
+        &host,
+        &actor,
+        &package::Delivery {
+            plugin: PLUGIN,
+            plugin_dir: inputs.plugin_dir,
+            key: inputs.key,
+            demo_dir: inputs.demo_dir,
+            bank_url: inputs.bank_url,
+            license_id: LICENSE_ID,
+        },
+    )
+    .await?;
 
     company(&host, &actor).await?;
     for (name, value) in [("api-url", inputs.bank_url), ("token", inputs.bank_token)] {
@@ -153,169 +159,6 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Prepared> {
         erp_user,
         last_reference: last_reference(&settlements).await?,
     })
-}
-
-/// Builds and signs the connector; the simulator's origin joins its HTTP
-/// allow-list in this package only.
-async fn pack_plugin(inputs: &Inputs<'_>) -> Result<PackReport> {
-    println!(
-        "  {:<9} {} (cargo build --release --target wasm32-wasip2; slow the first time)",
-        "pack",
-        inputs.plugin_dir.display()
-    );
-    let options = PackOptions {
-        crate_dir: inputs.plugin_dir.to_owned(),
-        sign_key: Some(VendorKeyPair::from_armored(&inputs.key.to_armored())?),
-        output: Some(inputs.demo_dir.file(&format!("{PLUGIN}.zip"))),
-        target_dir: None,
-        extra_origins: vec![inputs.bank_url.to_owned()],
-    };
-    let report = tokio::task::spawn_blocking(move || pack(&options))
-        .await
-        .context("packing")?
-        .with_context(|| format!("packing {}", inputs.plugin_dir.display()))?;
-    step(
-        "",
-        format!(
-            "{} {} → {} ({} KiB component)",
-            report.id,
-            report.version,
-            report.path.display(),
-            report.wasm_bytes / 1024
-        ),
-    );
-    Ok(report)
-}
-
-async fn upload(host: &Host, actor: &Actor, packed: &PackReport) -> Result<()> {
-    let zip = std::fs::read(&packed.path)
-        .with_context(|| format!("reading {}", packed.path.display()))?;
-    match host.admin.upload(actor, &zip).await {
-        Ok(uploaded) if uploaded.stored => {
-            step("upload", format!("{} {} stored", packed.id, packed.version))
-        }
-        Ok(_) => step(
-            "upload",
-            format!(
-                "{} {} already uploaded, identical",
-                packed.id, packed.version
-            ),
-        ),
-        Err(e @ AdminError::ConflictingUpload { .. }) => bail!(
-            "{e}\n\nThe connector's code or manifest changed since this data directory got \
-             {id} {version} (or --bank-listen changed: the bank's address is part of the \
-             package). The host never replaces an uploaded version. Either bump `version` in \
-             plugins/{id}/h2h.toml and Cargo.toml (the demo then upgrades), or start afresh \
-             with another --data-dir (or delete this one).",
-            id = packed.id,
-            version = packed.version,
-        ),
-        Err(e) => return Err(e).context("uploading the package"),
-    }
-    Ok(())
-}
-
-/// A year's license for this host's installation, unless a valid one with
-/// the demo's id is there.
-async fn license(host: &Host, actor: &Actor, key: &VendorKeyPair) -> Result<()> {
-    let admin = &host.admin;
-    let existing = admin.licenses().await.context("listing licenses")?;
-    if let Some(valid) = existing
-        .iter()
-        .find(|l| l.id == LICENSE_ID && l.plugin == PLUGIN && l.status == "valid")
-    {
-        step(
-            "license",
-            format!("{} valid through {}", valid.id, valid.expires),
-        );
-        return Ok(());
-    }
-    let installation = admin
-        .installation_id()
-        .await
-        .context("reading the installation id")?;
-    let today = Utc::now().date_naive();
-    let signed = h2h_license::issue(
-        key,
-        LicenseRequest {
-            id: Some(LICENSE_ID.to_owned()),
-            plugin: PLUGIN.to_owned(),
-            versions: VersionRange::parse("*")?,
-            licensee: "h2h demo".to_owned(),
-            installation: installation.clone(),
-            not_before: today.checked_sub_days(Days::new(1)).unwrap_or(today),
-            expires: today.checked_add_days(Days::new(365)).unwrap_or(today),
-            issued_at: today,
-            limits: Limits::default(),
-        },
-    )
-    .context("issuing the demo license")?;
-    let added = admin
-        .add_license(actor, &signed.to_toml())
-        .await
-        .context("adding the demo license")?;
-    step(
-        "license",
-        format!(
-            "{} issued for installation {installation}, valid through {}",
-            added.id, added.expires
-        ),
-    );
-    Ok(())
-}
-
-/// Installs `version`, upgrades to it, or leaves the installed one.
-async fn install(host: &Host, actor: &Actor, version: &Version) -> Result<()> {
-    let admin = &host.admin;
-    let installed = admin
-        .installed()
-        .await
-        .context("listing installed plugins")?
-        .into_iter()
-        .find(|p| p.plugin == PLUGIN);
-    let Some(installed) = installed else {
-        let report = admin
-            .install(actor, PLUGIN, Some(version.clone()))
-            .await
-            .with_context(|| format!("installing {PLUGIN} {version}"))?;
-        step(
-            "install",
-            format!(
-                "{PLUGIN} {} installed (license through {}); permissions: {}",
-                report.to,
-                report.license_expires,
-                report.permissions.join(", ")
-            ),
-        );
-        return Ok(());
-    };
-    let current = Version::parse(&installed.version)
-        .with_context(|| format!("the installed version `{}`", installed.version))?;
-    if current < *version {
-        let report = admin
-            .upgrade(actor, PLUGIN, Some(version.clone()), false)
-            .await
-            .with_context(|| format!("upgrading {PLUGIN} {current} → {version}"))?;
-        step(
-            "install",
-            format!("{PLUGIN} upgraded {current} → {}", report.to),
-        );
-    } else if current > *version {
-        step(
-            "install",
-            format!("{PLUGIN} {current} is installed, newer than the packed {version}; kept"),
-        );
-    } else {
-        step("install", format!("{PLUGIN} {current} already installed"));
-    }
-    if !installed.enabled {
-        admin
-            .enable(actor, PLUGIN)
-            .await
-            .with_context(|| format!("enabling {PLUGIN}"))?;
-        step("", format!("{PLUGIN} was disabled; enabled"));
-    }
-    Ok(())
 }
 
 async fn company(host: &Host, actor: &Actor) -> Result<()> {
@@ -515,8 +358,8 @@ async fn erp_user(host: &Host, actor: &Actor) -> Result<&'static str> {
     Ok(ERP_USER)
 }
 
-/// The connector crate in this checkout.
-pub fn default_plugin_dir() -> PathBuf {
+/// A connector crate in this checkout.
+pub fn default_plugin_dir(plugin: &str) -> PathBuf {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    demo.parent().unwrap_or(demo).join("plugins").join(PLUGIN)
+    demo.parent().unwrap_or(demo).join("plugins").join(plugin)
 }

@@ -11,9 +11,9 @@ use h2h_host::settlements::sync::SYNC_TASK;
 use crate::bank::INVOICES;
 use crate::setup::{ACCOUNT, COMPANY, PLUGIN};
 
-/// Runs `privat24/sync-statements` for the demo company now and prints how
-/// it went: the run, the booked balance, the invoices' status.
-pub async fn run_now(host: &Host, user: Option<&str>) -> Result<()> {
+/// Runs `<plugin>/sync-statements` for the demo company now and prints the
+/// run's outcome.
+pub async fn run_task(host: &Host, plugin: &str, user: Option<&str>) -> Result<()> {
     let scheduler = host.scheduler(
         host.registry(),
         None,
@@ -21,19 +21,26 @@ pub async fn run_now(host: &Host, user: Option<&str>) -> Result<()> {
         Duration::from_secs(120),
     );
     let run = scheduler
-        .run_now(PLUGIN, SYNC_TASK, Some(COMPANY), user)
+        .run_now(plugin, SYNC_TASK, Some(COMPANY), user)
         .await
-        .with_context(|| format!("running {PLUGIN}/{SYNC_TASK} for {COMPANY}"))?;
+        .with_context(|| format!("running {plugin}/{SYNC_TASK} for {COMPANY}"))?;
     match &run.error {
         None => println!(
-            "  {:<9} {PLUGIN}/{SYNC_TASK} for {COMPANY}: {}",
+            "  {:<9} {plugin}/{SYNC_TASK} for {COMPANY}: {}",
             "sync", run.outcome
         ),
         Some(error) => println!(
-            "  {:<9} {PLUGIN}/{SYNC_TASK} for {COMPANY}: {} — {error}",
+            "  {:<9} {plugin}/{SYNC_TASK} for {COMPANY}: {} — {error}",
             "sync", run.outcome
         ),
     }
+    Ok(())
+}
+
+/// Runs `privat24/sync-statements` for the demo company now and prints how
+/// it went: the run, the booked balance, the invoices' status.
+pub async fn run_now(host: &Host, user: Option<&str>) -> Result<()> {
+    run_task(host, PLUGIN, user).await?;
     let settlements = Settlements::new(host.db.clone());
     let state = settlements
         .sync_state(ACCOUNT)
