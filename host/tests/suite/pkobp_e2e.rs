@@ -6,8 +6,9 @@
 //! nothing doubled across overlapping downloads or a bank repeating a line;
 //! a batch is exported as pain.001, signed with the card and accepted, and
 //! its transfers are recognised on the statement by their own reference;
-//! an editable batch goes unsigned once the bank allows it; a dropped
-//! session is reopened with the saved PIN, and without it becomes an event.
+//! one transfer the bank refuses is read back rejected; an editable batch
+//! goes unsigned once the bank allows it; an expired session is reopened
+//! with the saved PIN, and a dropped one without it becomes an event.
 
 use std::time::Duration;
 
@@ -423,25 +424,43 @@ async fn pkobp_end_to_end(backend: TestBackend) {
         .expect("the batch file is kept");
     assert_eq!(pain["media_type"], "application/xml");
 
-    // The bank executes it; the next statement books both debits, and the
-    // ERP sees which of its transfers they were.
+    // The bank refuses one transfer of the batch; a refresh reads it back.
+    bank.reject_transaction(&sent.batch_id, "CZYNSZ-12", "RACHUNEK ZAMKNIĘTY")
+        .expect("reject");
+    let (status, refreshed) = api
+        .post(
+            &format!("/batches/{}/refresh", batches[0]["id"]),
+            "anna",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+    let refused = transfer(&api, "CZYNSZ-12").await;
+    assert_eq!(refused["status"], "rejected", "{refused}");
+    assert_eq!(refused["bank_message"], "RACHUNEK ZAMKNIĘTY");
+
+    // The bank executes the rest; the next statement books the debit, and
+    // the ERP sees which of its transfers it was.
     bank.execute_batch(&sent.batch_id).expect("execute");
     let outcome = sync(&api).await;
     assert_eq!(outcome["run"]["error"], Value::Null, "{outcome}");
-    for id in ["FV-2026-0042", "CZYNSZ-12"] {
-        let t = transfer(&api, id).await;
-        assert_eq!(t["status"], "executed", "{t}");
-        let line = t["booked_transaction"].as_i64().expect("booked");
-        let stored = transactions(&api).await;
-        let debit = stored
-            .iter()
-            .find(|s| s["id"] == line)
-            .expect("the booking line");
-        assert_eq!(debit["own_reference"], id);
-        assert_eq!(debit["direction"], "debit");
-    }
+    let t = transfer(&api, "FV-2026-0042").await;
+    assert_eq!(t["status"], "executed", "{t}");
+    let line = t["booked_transaction"].as_i64().expect("booked");
+    let stored = transactions(&api).await;
+    let debit = stored
+        .iter()
+        .find(|s| s["id"] == line)
+        .expect("the booking line");
+    assert_eq!(debit["own_reference"], "FV-2026-0042");
+    assert_eq!(debit["direction"], "debit");
+    assert_eq!(debit["amount"], "150");
+    assert_eq!(
+        transfer(&api, "CZYNSZ-12").await["booked_transaction"],
+        Value::Null
+    );
     let kinds = event_kinds(&fx).await;
-    assert_eq!(kinds.iter().filter(|k| *k == "transfer.booked").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| *k == "transfer.booked").count(), 1);
 
     // "Editable in the bank" must match the bank's setting: refused while
     // it does not (the transfer waits again), sent unsigned once it does.
@@ -482,8 +501,17 @@ async fn pkobp_end_to_end(backend: TestBackend) {
         "awaiting-approval"
     );
 
-    // The bank drops the session: the saved PIN reopens it.
-    assert_eq!(bank.faults().drop_sessions(), 1);
+    // Nobody refreshes for 601 s: the bank expires the token, work is
+    // refused with a clear error, and the bot reopens the session with the
+    // saved PIN.
+    bank.advance_clock(Duration::from_secs(601));
+    let outcome = sync(&api).await;
+    assert!(
+        outcome["run"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("SESSION_EXPIRED")),
+        "{outcome}"
+    );
     time_passes(&fx, &bank, session, 60).await;
     let round = sessions
         .keep_alive(via, PLUGIN, "acme", h2h_host::db::now_millis())
