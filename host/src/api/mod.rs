@@ -34,6 +34,10 @@ pub use auth::{ERP_USER_HEADER, ErpUser};
 /// Largest request body (a plugin package upload).
 pub const MAX_BODY_BYTES: usize = 64 << 20;
 
+/// Largest ERP request body: the largest ERP request (a transfer, an
+/// account) is a few KiB; nothing the ERP sends needs more.
+pub const MAX_ERP_BODY_BYTES: usize = 1 << 20;
+
 /// What request handlers share.
 #[derive(Clone)]
 pub struct AppState {
@@ -175,6 +179,7 @@ pub fn router(state: AppState) -> Router {
     let admin = admin_routes().layer(middleware::from_fn_with_state(state.clone(), auth::admin));
     // Every ERP route acts for a user named in `X-H2H-User`.
     let erp = erp::routes()
+        .layer(DefaultBodyLimit::max(MAX_ERP_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::erp_user,

@@ -29,6 +29,8 @@ const ERP_ROUTES: &[(&str, &str)] = &[
     ("post", "/erp/v1/accounts"),
     ("get", "/erp/v1/accounts/{id}"),
     ("get", "/erp/v1/accounts/{id}/transactions"),
+    ("get", "/erp/v1/accounts/{id}/documents"),
+    ("get", "/erp/v1/documents/{id}"),
     ("get", "/erp/v1/receivables"),
     ("post", "/erp/v1/receivables"),
     ("get", "/erp/v1/receivables/{company}/{invoice}"),
@@ -911,3 +913,43 @@ async fn events_page_in_order_without_repeats_or_gaps(backend: TestBackend) {
 }
 
 on_both_databases!(events_page_in_order_without_repeats_or_gaps);
+
+async fn erp_bodies_are_capped_with_a_json_error(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.company("acme").await;
+    user(&fx, "anna", &["acme"]).await;
+    let api = Served::start(&fx).await;
+    let receivable = |counterparty: String| {
+        json!({ "company": "acme", "invoice_number": "FV/1", "amount": "10.00",
+                "currency": "UAH", "counterparty": counterparty })
+    };
+    // Just over the cap: refused before it is parsed, as JSON, nothing stored.
+    let big = receivable("x".repeat(h2h_host::api::MAX_ERP_BODY_BYTES));
+    let (status, body) = api.post("/receivables", "anna", big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["code"], "body_too_large", "{body}");
+    assert_eq!(fx.count("receivables").await, 0);
+    // A wrong media type is a JSON error too.
+    let response = api
+        .client
+        .post(format!("{}/erp/v1/receivables", api.base))
+        .bearer_auth(&api.erp_key)
+        .header("X-H2H-User", "anna")
+        .body("{}")
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let body: Value = response.json().await.expect("JSON error");
+    assert_eq!(body["code"], "unsupported_media_type", "{body}");
+    // An ordinary body still passes.
+    let (status, body) = api
+        .post("/receivables", "anna", receivable("ACME".into()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    api.stop().await;
+    fx.finish().await;
+}
+on_both_databases!(erp_bodies_are_capped_with_a_json_error);
