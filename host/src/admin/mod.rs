@@ -40,7 +40,7 @@ pub use service_mode::ServiceMode;
 pub use settings::SettingValue;
 pub use tasks::TaskInfo;
 pub use webhooks::{
-    MIN_SECRET_LEN, WEBHOOK_SECRET_OWNER, WebhookInfo, check_url, redacted_url,
+    MIN_SECRET_LEN, WEBHOOK_SECRET_OWNER, WebhookInfo, check_url, private_literal, redacted_url,
     webhook_secret_entry,
 };
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Actor, Admin, AdminError, companies};
+use crate::capabilities::http::forbidden;
 use crate::db::{Backend, format_millis, now_millis};
 use crate::vault::EntryId;
 
@@ -45,6 +46,8 @@ pub struct WebhookInfo {
     pub updated_at: String,
     /// Who set it.
     pub updated_by: String,
+    /// Whether it may reach loopback, private and link-local addresses.
+    pub allow_private: bool,
 }
 
 /// Checks a webhook URL: absolute http(s) with a host, no credentials.
@@ -69,6 +72,19 @@ pub fn check_url(url: &str) -> Result<reqwest::Url, AdminError> {
         ));
     }
     Ok(parsed)
+}
+
+/// Why the URL's host, when it is an IP literal, is off limits without
+/// `allow_private` (names are checked on what they resolve to, at
+/// delivery).
+pub fn private_literal(url: &reqwest::Url) -> Option<String> {
+    let host = url.host_str()?;
+    let ip: std::net::IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    forbidden(ip).map(|kind| format!("{ip} is {kind}"))
 }
 
 /// The URL without its query, for logs and the audit log (a query may
@@ -101,25 +117,37 @@ fn info_from_row(row: &sqlx::any::AnyRow) -> Result<WebhookInfo, AdminError> {
             .map(format_millis),
         updated_at: format_millis(row.try_get("updated_at")?),
         updated_by: row.try_get("updated_by")?,
+        allow_private: row.try_get::<i64, _>("allow_private")? != 0,
     })
 }
 
 const COLUMNS: &str = "company_id, url, delivered_through, attempts, next_attempt_at, \
-     last_status, last_error, last_delivered_at, updated_at, updated_by";
+     last_status, last_error, last_delivered_at, updated_at, updated_by, allow_private";
 
 impl Admin {
     /// Sets `company`'s webhook: events after the newest one now are posted
     /// to `url`, signed with `secret` (sealed in the vault). Setting it
-    /// again changes URL and secret and keeps the delivery cursor.
+    /// again changes URL and secret and keeps the delivery cursor. Unless
+    /// `allow_private`, it may reach only public addresses: a loopback,
+    /// private or link-local address (written in the URL, or what its name
+    /// resolves to at delivery) is refused.
     pub async fn set_webhook(
         &self,
         actor: &Actor,
         company: &str,
         url: &str,
         secret: &SecretString,
+        allow_private: bool,
     ) -> Result<WebhookInfo, AdminError> {
         let result = async {
             let url = check_url(url)?;
+            if !allow_private && let Some(refused) = private_literal(&url) {
+                return Err(AdminError::InvalidInput(format!(
+                    "webhook URL {}: {refused}; set it with allow_private if the ERP \
+                     really listens there",
+                    redacted_url(url.as_str())
+                )));
+            }
             let length = secret.expose_secret().len();
             if !(MIN_SECRET_LEN..=1024).contains(&length) {
                 return Err(AdminError::InvalidInput(format!(
@@ -144,16 +172,17 @@ impl Admin {
             }
             sqlx::query(
                 "INSERT INTO webhooks (company_id, url, delivered_through, attempts, next_attempt_at, \
-                   lease_until, updated_at, updated_by) \
-                 VALUES ($1, $2, (SELECT COALESCE(MAX(id), 0) FROM events), 0, 0, 0, $3, $4) \
+                   lease_until, updated_at, updated_by, allow_private) \
+                 VALUES ($1, $2, (SELECT COALESCE(MAX(id), 0) FROM events), 0, 0, 0, $3, $4, $5) \
                  ON CONFLICT (company_id) DO UPDATE SET url = excluded.url, attempts = 0, \
                    next_attempt_at = 0, updated_at = excluded.updated_at, \
-                   updated_by = excluded.updated_by",
+                   updated_by = excluded.updated_by, allow_private = excluded.allow_private",
             )
             .bind(company)
             .bind(url.as_str())
             .bind(now_millis())
             .bind(actor.as_str())
+            .bind(i64::from(allow_private))
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -162,9 +191,14 @@ impl Admin {
         .await;
         self.audited(actor, "webhook.set", company, result, |w| {
             format!(
-                "{} (secret sealed in the vault), events after {}",
+                "{} (secret sealed in the vault), events after {}{}",
                 redacted_url(&w.url),
-                w.delivered_through
+                w.delivered_through,
+                if w.allow_private {
+                    ", private addresses allowed"
+                } else {
+                    ""
+                }
             )
         })
         .await

@@ -304,12 +304,17 @@ pub struct NewWebhook {
     /// vault, never returned.
     #[schema(value_type = String)]
     pub secret: SecretString,
+    /// Let it reach loopback, private and link-local addresses (an ERP on
+    /// the company's own network); refused otherwise. Default false.
+    #[serde(default)]
+    pub allow_private: bool,
 }
 
 impl std::fmt::Debug for NewWebhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NewWebhook")
             .field("url", &self.url)
+            .field("allow_private", &self.allow_private)
             .finish_non_exhaustive()
     }
 }
@@ -324,7 +329,7 @@ impl std::fmt::Debug for NewWebhook {
     request_body = NewWebhook,
     responses(
         (status = 200, description = "Set (without the secret)", body = WebhookInfo),
-        (status = 422, description = "Not an http(s) URL, or the secret is too short (`invalid_input`)", body = ApiError),
+        (status = 422, description = "Not an http(s) URL, a private address without `allow_private`, or the secret is too short (`invalid_input`)", body = ApiError),
     )
 )]
 async fn set_webhook(
@@ -340,7 +345,13 @@ async fn set_webhook(
     Ok(Json(
         state
             .admin
-            .set_webhook(&caller.actor(), &company, &new.url, &new.secret)
+            .set_webhook(
+                &caller.actor(),
+                &company,
+                &new.url,
+                &new.secret,
+                new.allow_private,
+            )
             .await?,
     ))
 }

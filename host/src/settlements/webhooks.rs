@@ -25,7 +25,8 @@ use sha2::Sha256;
 use sqlx::Row;
 
 use super::{NotifiedEvent, Settlements, SettlementsError};
-use crate::admin::{Admin, redacted_url, webhook_secret_entry};
+use crate::admin::{Admin, private_literal, redacted_url, webhook_secret_entry};
+use crate::capabilities::http::GuardedResolver;
 use crate::db::now_millis;
 
 /// Header naming the event.
@@ -114,7 +115,10 @@ pub struct WebhookWorker {
 struct Inner {
     admin: Admin,
     settlements: Settlements,
+    /// Reaches public addresses only.
     client: reqwest::Client,
+    /// For webhooks the admin allowed onto private addresses.
+    private_client: reqwest::Client,
     config: WebhookConfig,
     owner: String,
 }
@@ -125,22 +129,31 @@ struct Due {
     url: String,
     delivered_through: i64,
     attempts: i64,
+    allow_private: bool,
 }
 
 impl WebhookWorker {
     /// A worker of the host process `owner`.
     pub fn new(admin: Admin, owner: &str, config: WebhookConfig) -> Result<Self, WebhookError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.attempt_timeout)
-            .connect_timeout(config.attempt_timeout)
-            .user_agent(concat!("h2h/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        // No proxy from the environment: a proxy would hide the address
+        // actually reached. Names resolve through the same guard as
+        // plugins' requests.
+        let client = |allow_private| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+                .timeout(config.attempt_timeout)
+                .connect_timeout(config.attempt_timeout)
+                .user_agent(concat!("h2h/", env!("CARGO_PKG_VERSION")))
+                .build()
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 settlements: Settlements::new(admin.db().clone()),
+                client: client(false)?,
+                private_client: client(true)?,
                 admin,
-                client,
                 config,
                 owner: owner.to_owned(),
             }),
@@ -257,7 +270,7 @@ impl WebhookWorker {
     async fn deliver(&self, company: &str) -> Result<DeliveryReport, WebhookError> {
         let mut report = DeliveryReport::default();
         let row = sqlx::query(
-            "SELECT company_id, url, delivered_through, attempts FROM webhooks \
+            "SELECT company_id, url, delivered_through, attempts, allow_private FROM webhooks \
              WHERE company_id = $1 AND lease_owner = $2",
         )
         .bind(company)
@@ -272,6 +285,7 @@ impl WebhookWorker {
             url: row.try_get("url")?,
             delivered_through: row.try_get("delivered_through")?,
             attempts: row.try_get("attempts")?,
+            allow_private: row.try_get::<i64, _>("allow_private")? != 0,
         };
         let secret = match self
             .inner
@@ -307,7 +321,7 @@ impl WebhookWorker {
             if !self.lease(company).await? {
                 break;
             }
-            match self.post(&due.url, &secret, event).await {
+            match self.post(&due, &secret, event).await {
                 Ok(()) => {
                     let moved = sqlx::query(
                         "UPDATE webhooks SET delivered_through = $1, attempts = 0, next_attempt_at = 0, \
@@ -350,15 +364,23 @@ impl WebhookWorker {
     /// Sends one event; the error has the status, if one came, and why.
     async fn post(
         &self,
-        url: &str,
+        due: &Due,
         secret: &[u8],
         event: &NotifiedEvent,
     ) -> Result<(), (Option<i64>, String)> {
+        let url = reqwest::Url::parse(&due.url).map_err(|e| (None, e.to_string()))?;
+        let client = if due.allow_private {
+            &self.inner.private_client
+        } else {
+            // The resolver guards names; an IP literal is never resolved.
+            if let Some(refused) = private_literal(&url) {
+                return Err((None, format!("refused: {refused}")));
+            }
+            &self.inner.client
+        };
         let body = serde_json::to_vec(event).map_err(|e| (None, e.to_string()))?;
         let timestamp = chrono::Utc::now().timestamp();
-        let sent = self
-            .inner
-            .client
+        let sent = client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(EVENT_ID_HEADER, event.id.to_string())
@@ -367,7 +389,7 @@ impl WebhookWorker {
             .body(body)
             .send()
             .await
-            .map_err(|e| (None, e.without_url().to_string()))?;
+            .map_err(|e| (None, error_chain(&e.without_url())))?;
         let status = sent.status();
         // Read (and drop) the answer so the connection can be reused.
         let _ = sent.bytes().await;
@@ -403,4 +425,16 @@ impl WebhookWorker {
         .await?;
         Ok(())
     }
+}
+
+/// An error with its causes, so a refused address says why.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -236,25 +236,47 @@ async fn serve_posts_signed_events_in_order(backend: TestBackend) {
     let admin = format!("{}/admin/v1", api.base);
     let client = &api.client;
     let key = &api.admin_key;
-    let put = |url: String, secret: &str| {
+    let put = |url: String, secret: &str, allow_private: bool| {
         client
             .put(format!("{admin}/companies/acme/webhook"))
             .bearer_auth(key)
-            .json(&json!({"url": url, "secret": secret}))
+            .json(&json!({"url": url, "secret": secret, "allow_private": allow_private}))
             .send()
     };
 
-    for (url, secret) in [
-        ("ftp://127.0.0.1/hook".to_owned(), SECRET),
-        ("not a url".to_owned(), SECRET),
-        (format!("http://{addr}/hook"), "short"),
+    for (url, secret, allow_private, says) in [
+        ("ftp://127.0.0.1/hook".to_owned(), SECRET, true, "scheme"),
+        ("not a url".to_owned(), SECRET, true, "webhook URL"),
+        (format!("http://{addr}/hook"), "short", true, "secret"),
+        (
+            format!("http://{addr}/hook"),
+            SECRET,
+            false,
+            "127.0.0.1 is a loopback address",
+        ),
+        (
+            "http://[::1]:9/hook".to_owned(),
+            SECRET,
+            false,
+            "::1 is a loopback address",
+        ),
+        (
+            "http://10.1.2.3/hook".to_owned(),
+            SECRET,
+            false,
+            "private address",
+        ),
     ] {
-        let refused = put(url.clone(), secret).await.expect("call");
+        let refused = put(url.clone(), secret, allow_private).await.expect("call");
         assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{url}");
         let body: Value = refused.json().await.expect("json");
         assert_eq!(body["code"], "invalid_input");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.contains(says)),
+            "{url}: {body}"
+        );
     }
-    let set = put(format!("http://{addr}/hook"), SECRET)
+    let set = put(format!("http://{addr}/hook"), SECRET, true)
         .await
         .expect("call");
     assert_eq!(set.status(), StatusCode::OK);
@@ -367,6 +389,7 @@ async fn failures_are_retried_and_nothing_is_sent_twice(backend: TestBackend) {
             "acme",
             &format!("http://{addr}/hook"),
             &SecretString::from(SECRET),
+            true,
         )
         .await
         .expect("set");
@@ -461,6 +484,7 @@ async fn each_webhook_gets_only_its_company(backend: TestBackend) {
                 company,
                 &format!("http://{addr}/hook"),
                 &SecretString::from(format!("{SECRET}-{company}")),
+                true,
             )
             .await
             .expect("set");
@@ -505,3 +529,53 @@ async fn each_webhook_gets_only_its_company(backend: TestBackend) {
 }
 
 on_both_databases!(each_webhook_gets_only_its_company);
+
+async fn a_name_resolving_to_a_private_address_is_refused_unless_allowed(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let settlements = setup(&fx).await;
+    let (addr, receiver) = receiver(&[]).await;
+    // `localhost` passes the URL check (a name) but resolves to loopback.
+    let url = format!("http://localhost:{}/hook", addr.port());
+    let secret = SecretString::from(SECRET);
+    let set = |allow_private| {
+        fx.host
+            .admin
+            .set_webhook(&fx.actor, "acme", &url, &secret, allow_private)
+    };
+    let hook = set(false).await.expect("set");
+    assert!(!hook.allow_private);
+    record(&settlements, "acme", "L-1").await;
+    let worker = WebhookWorker::new(fx.host.admin.clone(), "worker-1", fast()).expect("worker");
+    let pass = worker.deliver_due().await.expect("pass");
+    assert_eq!((pass.delivered, pass.failed), (0, 1));
+    let failed = fx.host.admin.webhook("acme").await.expect("webhook");
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("loopback")),
+        "{failed:?}"
+    );
+    assert_eq!(
+        failed.delivered_through, hook.delivered_through,
+        "nothing lost"
+    );
+    assert!(receiver.got().is_empty(), "nothing reached the receiver");
+
+    // The admin allows it: the same event goes out.
+    assert!(set(true).await.expect("set").allow_private);
+    let start = Instant::now();
+    while receiver.acknowledged().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out");
+        worker.deliver_due().await.expect("pass");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        receiver.acknowledged(),
+        event_ids(&settlements, "acme").await
+    );
+    fx.finish().await;
+}
+on_both_databases!(a_name_resolving_to_a_private_address_is_refused_unless_allowed);

@@ -19,6 +19,7 @@ pub mod origin;
 mod pkcs12;
 mod redact;
 
+pub(crate) use address::GuardedResolver;
 pub use address::{AddressKind, forbidden};
 pub use grant::{ClientIdentity, GrantError, HttpGrant, HttpLimits};
 pub use origin::AllowedOrigin;

@@ -62,6 +62,10 @@ pub enum WebhookCommand {
         /// shell history and process lists).
         #[arg(long, required = true)]
         secret_stdin: bool,
+        /// Let it reach loopback, private and link-local addresses (an ERP
+        /// on the company's own network).
+        #[arg(long)]
+        allow_private: bool,
     },
     /// Removes a company's webhook and its secret.
     Remove { company: String },
@@ -177,6 +181,7 @@ pub async fn webhook(host: &Host, command: &WebhookCommand, out: Output) -> anyh
             company,
             url,
             secret_stdin,
+            allow_private,
         } => {
             if !secret_stdin {
                 anyhow::bail!("give --secret-stdin and the secret on stdin");
@@ -186,7 +191,9 @@ pub async fn webhook(host: &Host, command: &WebhookCommand, out: Output) -> anyh
                 .read_to_string(&mut text)
                 .context("reading the webhook secret from stdin")?;
             let secret = SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned());
-            let hook = admin.set_webhook(&actor(), company, url, &secret).await?;
+            let hook = admin
+                .set_webhook(&actor(), company, url, &secret, *allow_private)
+                .await?;
             out.show(&hook, |h| {
                 format!(
                     "webhook of {} set to {} (secret sealed); events after {} will be posted",
