@@ -32,7 +32,7 @@ pub fn enter() {
 #[macro_export]
 macro_rules! export_bank_connector {
     ($ty:ident) => {
-        $crate::__export_lifecycle_and_tasks!($ty);
+        $crate::__export_lifecycle_and_tasks!($ty, world);
 
         impl $crate::__private::world::exports::h2h::connector::bank::Guest for $ty {
             fn open_session(request: $crate::bank::SessionRequest) -> $crate::Result<$crate::bank::Session> {
@@ -87,9 +87,9 @@ macro_rules! export_bank_connector {
 #[macro_export]
 macro_rules! export_pos_connector {
     ($ty:ident) => {
-        $crate::__export_lifecycle_and_tasks!($ty);
+        $crate::__export_lifecycle_and_tasks!($ty, pos_world);
 
-        impl $crate::__private::world::exports::h2h::connector::pos::Guest for $ty {
+        impl $crate::__private::pos_world::exports::h2h::connector::pos::Guest for $ty {
             fn redeem_pairing_code(code: ::std::string::String) -> $crate::Result<$crate::pos::Pairing> {
                 $crate::__private::enter();
                 <$ty as $crate::PosConnector>::redeem_pairing_code(&code)
@@ -137,15 +137,42 @@ macro_rules! export_pos_connector {
             }
         }
 
-        $crate::__private::world::__export_world!($ty with_types_in $crate::__private::world);
+        $crate::__export_pos_world_if_alone!($ty);
+    };
+}
+
+/// The component export of the pos world, in a build of the pos world
+/// alone (see `bindings.rs`).
+#[cfg(all(feature = "pos", not(feature = "bank")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_pos_world_if_alone {
+    ($ty:ident) => {
+        $crate::__private::pos_world::__export_pos_world!($ty with_types_in $crate::__private::pos_world);
+    };
+}
+
+/// With both worlds in one build (several plugins built together) nothing
+/// is exported for the pos world: such a build never becomes a component.
+#[cfg(all(feature = "pos", feature = "bank"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_pos_world_if_alone {
+    // Keeps the connector's code reachable, so it is checked and linted as
+    // in its own build.
+    ($ty:ident) => {
+        const _: () = {
+            let _ = <$ty as $crate::PosConnector>::start_intent;
+            let _ = <$ty as $crate::Lifecycle>::install;
+        };
     };
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_lifecycle_and_tasks {
-    ($ty:ident) => {
-        impl $crate::__private::world::exports::h2h::connector::lifecycle::Guest for $ty {
+    ($ty:ident, $world:ident) => {
+        impl $crate::__private::$world::exports::h2h::connector::lifecycle::Guest for $ty {
             fn install() -> $crate::Result<()> {
                 $crate::__private::enter();
                 <$ty as $crate::Lifecycle>::install()
@@ -156,7 +183,7 @@ macro_rules! __export_lifecycle_and_tasks {
             }
         }
 
-        impl $crate::__private::world::exports::h2h::connector::tasks::Guest for $ty {
+        impl $crate::__private::$world::exports::h2h::connector::tasks::Guest for $ty {
             fn run(name: ::std::string::String) -> $crate::Result<()> {
                 $crate::__private::enter();
                 <$ty as $crate::Tasks>::run(&name)

@@ -76,6 +76,9 @@ impl Money {
 
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "pos")]
+    pub use crate::bindings::pos_world;
+    #[cfg(feature = "bank")]
     pub use crate::bindings::world;
     pub use crate::export::enter;
     pub use crate::log::write as log_write;

@@ -1,6 +1,6 @@
 //! The card-terminal (POS) connector: pairing, terminals, payment intents.
 
-use crate::bindings::world::exports::h2h::connector::pos as wit;
+use crate::bindings::pos_world::exports::h2h::connector::pos as wit;
 use crate::{Error, Lifecycle, Result, Tasks};
 
 pub use wit::{
