@@ -133,4 +133,8 @@ fn sdk_readme_shows_the_minimal_connector_verbatim() {
         h2h_test_plugins::SDK_README.contains(h2h_test_plugins::MINIMAL_SOURCE.trim()),
         "sdk/README.md does not contain tests/plugins/minimal/src/lib.rs verbatim"
     );
+    assert!(
+        h2h_test_plugins::SDK_README.contains(h2h_test_plugins::MINIMAL_POS_SOURCE.trim()),
+        "sdk/README.md does not contain tests/plugins/minimal-pos/src/lib.rs verbatim"
+    );
 }

@@ -149,6 +149,85 @@ async fn an_unknown_task_is_unsupported() {
 }
 
 #[tokio::test]
+async fn the_sdk_readme_terminal_connector_runs_in_the_pos_world() {
+    use h2h_host::runtime::model::Money;
+    use h2h_host::runtime::model::pos::{IntentKind, IntentRequest, IntentResult, IntentStatus};
+    let host = host(test_limits());
+    let plugin = host.load("minimal-pos", h2h_test_plugins::MINIMAL_POS);
+    assert_eq!(plugin.world(), World::PosConnector);
+
+    let request = IntentRequest {
+        terminal: "T-1".into(),
+        kind: IntentKind::Sale,
+        amount: Money {
+            amount: "12.40".into(),
+            currency: "EUR".into(),
+        },
+        tip: None,
+        reference: "R-7".into(),
+        instalments: None,
+        original: None,
+        e_invoicing: None,
+    };
+    let intent = plugin
+        .start_intent(company("acme"), "device-key", &request)
+        .await
+        .expect("sale");
+    assert_eq!(
+        (
+            intent.id.as_str(),
+            intent.reference.as_str(),
+            intent.amount.amount.as_str()
+        ),
+        ("intent-R-7", "R-7", "12.40")
+    );
+    assert_eq!(intent.status, IntentStatus::Completed);
+    assert_eq!(intent.result, Some(IntentResult::Approved));
+    assert_eq!((intent.status_code, intent.result_code), (3, Some(1)));
+
+    let error = plugin
+        .get_intent(company("acme"), "device-key", "intent-9")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, CallError::Connector { error: ConnectorError::Rejected(r), call: "pos.get-intent", .. }
+            if r.message == "no intent intent-9"),
+        "{error:?}"
+    );
+    let error = plugin
+        .redeem_pairing_code(company("acme"), "12345678")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            CallError::Connector {
+                error: ConnectorError::Unsupported(_),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    // A bank call on it is refused by the host, naming the world.
+    let error = plugin
+        .fetch_statement(
+            company("acme"),
+            &h2h_host::runtime::model::bank::StatementQuery {
+                account: "PL1".into(),
+                from: "2026-11-01".into(),
+                to: "2026-11-30".into(),
+                continuation: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "plugin `minimal-pos` is a pos-connector connector and has no `bank.fetch-statement`"
+    );
+}
+
+#[tokio::test]
 async fn a_pos_call_on_a_bank_plugin_is_refused() {
     let host = host(test_limits());
     let plugin = host.load("well-behaved", WELL_BEHAVED);

@@ -12,6 +12,11 @@ const PLUGINS: &[&str] = &["well-behaved", "hostile", "minimal", "versioned", "t
 /// Shipped connectors under `plugins/`, built the same way: directory, and
 /// the name of the exported path (`H2H_TEST_PLUGIN_<NAME>`).
 const SHIPPED: &[(&str, &str)] = &[("privat24", "privat24"), ("pkobp", "pkobp")];
+/// Card-terminal plugins, built apart from the bank ones (a component links
+/// the SDK for one world, sdk/src/bindings.rs): test plugins by name, and
+/// shipped connectors by directory and exported name.
+const PLUGINS_POS: &[&str] = &["minimal-pos"];
+const SHIPPED_POS: &[(&str, &str)] = &[];
 /// Extra builds of the versioned plugin, one per feature.
 const VERSIONED_FEATURES: &[&str] = &["v2", "broken", "slow"];
 const TARGET: &str = "wasm32-wasip2";
@@ -29,13 +34,13 @@ fn main() {
             workspace.join(watched).display()
         );
     }
-    for plugin in PLUGINS {
+    for plugin in PLUGINS.iter().chain(PLUGINS_POS) {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join("tests/plugins").join(plugin).display()
         );
     }
-    for (dir, _) in SHIPPED {
+    for (dir, _) in SHIPPED.iter().chain(SHIPPED_POS) {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join("plugins").join(dir).display()
@@ -55,6 +60,24 @@ fn main() {
         export(&plugin.replace('-', "_"), &file);
     }
     for (dir, name) in SHIPPED {
+        let file = out.join(format!("h2h_plugin_{}.wasm", dir.replace('-', "_")));
+        export(name, &file);
+    }
+    let pos: Vec<String> = PLUGINS_POS
+        .iter()
+        .map(|plugin| format!("h2h-test-plugin-{plugin}"))
+        .chain(
+            SHIPPED_POS
+                .iter()
+                .map(|(dir, _)| format!("h2h-plugin-{dir}")),
+        )
+        .collect();
+    build(&workspace, &target_dir, &pos, None);
+    for plugin in PLUGINS_POS {
+        let file = out.join(format!("h2h_test_plugin_{}.wasm", plugin.replace('-', "_")));
+        export(&plugin.replace('-', "_"), &file);
+    }
+    for (dir, name) in SHIPPED_POS {
         let file = out.join(format!("h2h_plugin_{}.wasm", dir.replace('-', "_")));
         export(name, &file);
     }
@@ -92,6 +115,19 @@ fn export(name: &str, file: &Path) {
 }
 
 fn build(workspace: &Path, target_dir: &Path, packages: &[String], feature: Option<&str>) {
+    let mut command = cargo_build(workspace, target_dir);
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    if let Some(feature) = feature {
+        command.args(["--features", feature]);
+    }
+    run(command);
+}
+
+/// `cargo build` for the wasm target and plugin profile, without the outer
+/// build's flags.
+fn cargo_build(workspace: &Path, target_dir: &Path) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -105,12 +141,6 @@ fn build(workspace: &Path, target_dir: &Path, packages: &[String], feature: Opti
             "--target-dir",
         ])
         .arg(target_dir);
-    for package in packages {
-        command.args(["-p", package]);
-    }
-    if let Some(feature) = feature {
-        command.args(["--features", feature]);
-    }
     for (key, _) in std::env::vars_os() {
         let Some(key) = key.to_str() else { continue };
         let leaks = matches!(
@@ -129,7 +159,10 @@ fn build(workspace: &Path, target_dir: &Path, packages: &[String], feature: Opti
             command.env_remove(key);
         }
     }
+    command
+}
 
+fn run(mut command: Command) {
     let output = command
         .output()
         .expect("cannot run cargo to build the test plugins");

@@ -17,6 +17,13 @@ pub const MINIMAL_SOURCE: &str = include_str!("../../minimal/src/lib.rs");
 /// `sdk/README.md`.
 pub const SDK_README: &str = include_str!("../../../../sdk/README.md");
 
+/// The SDK README's minimal card-terminal connector.
+pub const MINIMAL_POS: &str = env!("H2H_TEST_PLUGIN_MINIMAL_POS");
+
+/// The minimal card-terminal connector's source, which `sdk/README.md` must
+/// show verbatim.
+pub const MINIMAL_POS_SOURCE: &str = include_str!("../../minimal-pos/src/lib.rs");
+
 /// The versioned connector as 1.0: install stores `format` 1 and `greeting`.
 pub const VERSIONED: &str = env!("H2H_TEST_PLUGIN_VERSIONED");
 
