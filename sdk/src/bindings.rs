@@ -65,7 +65,7 @@ pub mod pos_world {
     });
 }
 
-#[cfg(feature = "bank")]
-pub(crate) use world::h2h::connector as imports;
 #[cfg(not(feature = "bank"))]
 pub(crate) use pos_world::h2h::connector as imports;
+#[cfg(feature = "bank")]
+pub(crate) use world::h2h::connector as imports;

@@ -90,7 +90,9 @@ macro_rules! export_pos_connector {
         $crate::__export_lifecycle_and_tasks!($ty, pos_world);
 
         impl $crate::__private::pos_world::exports::h2h::connector::pos::Guest for $ty {
-            fn redeem_pairing_code(code: ::std::string::String) -> $crate::Result<$crate::pos::Pairing> {
+            fn redeem_pairing_code(
+                code: ::std::string::String,
+            ) -> $crate::Result<$crate::pos::Pairing> {
                 $crate::__private::enter();
                 <$ty as $crate::PosConnector>::redeem_pairing_code(&code)
             }
