@@ -328,6 +328,25 @@ async fn each_request_names_a_user_with_access(backend: TestBackend) {
             format!("ERP user `anna` may not act for company `{company}`")
         );
     }
+    // A resource named by id: refused without naming its company.
+    account(
+        &Settlements::new(fx.host.db.clone()),
+        "g-1",
+        "globex",
+        "UA213223130000026007233566001",
+    )
+    .await;
+    for path in [
+        "/accounts/g-1",
+        "/accounts/g-1/transactions",
+        "/accounts/g-1/documents",
+        "/accounts/g-1/sync",
+    ] {
+        let (status, body) = api.get(path, "anna").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+        assert_eq!(body["code"], "forbidden");
+        assert_eq!(body["message"], "ERP user `anna` may not see account `g-1`");
+    }
     let (status, body) = api
         .erp(
             Method::PUT,

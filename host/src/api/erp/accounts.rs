@@ -161,10 +161,15 @@ async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Json<Account>, ApiError> {
     let account = super::settlements(&state).account(&id).await?;
-    state
-        .admin
-        .authorize(&user.0, &account.company, None, &Operation::CompanyData)
-        .await?;
+    super::authorize_owned(
+        &state,
+        &user.0,
+        &account.company,
+        None,
+        &Operation::CompanyData,
+        &format!("account `{}`", account.id),
+    )
+    .await?;
     Ok(Json(account.into()))
 }
 
@@ -210,9 +215,14 @@ async fn transactions(
     };
     let settlements = super::settlements(&state);
     let account = settlements.account(&id).await?;
-    state
-        .admin
-        .authorize(&user.0, &account.company, None, &Operation::CompanyData)
-        .await?;
+    super::authorize_owned(
+        &state,
+        &user.0,
+        &account.company,
+        None,
+        &Operation::CompanyData,
+        &format!("account `{}`", account.id),
+    )
+    .await?;
     Ok(Json(settlements.transactions(&id, &filter).await?))
 }

@@ -54,10 +54,15 @@ async fn list(
     let Query(query) = query?;
     let settlements = super::settlements(&state);
     let account = settlements.account(&id).await?;
-    state
-        .admin
-        .authorize(&user.0, &account.company, None, &Operation::CompanyData)
-        .await?;
+    super::authorize_owned(
+        &state,
+        &user.0,
+        &account.company,
+        None,
+        &Operation::CompanyData,
+        &format!("account `{}`", account.id),
+    )
+    .await?;
     let limit = super::limit(query.limit, 100)?;
     Ok(Json(settlements.documents(&id, limit).await?))
 }
@@ -81,10 +86,15 @@ async fn content(
     let settlements = super::settlements(&state);
     let (document, bytes) = settlements.document(id).await?;
     let account = settlements.account(&document.account).await?;
-    state
-        .admin
-        .authorize(&user.0, &account.company, None, &Operation::CompanyData)
-        .await?;
+    super::authorize_owned(
+        &state,
+        &user.0,
+        &account.company,
+        None,
+        &Operation::CompanyData,
+        &format!("account `{}`", account.id),
+    )
+    .await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         document.name.replace(['"', '\\', '\r', '\n'], "_")

@@ -25,6 +25,8 @@ use utoipa_axum::router::OpenApiRouter;
 use super::AppState;
 use super::auth::ERP_USER_HEADER;
 use super::error::ApiError;
+use crate::admin::AdminError;
+use crate::packages::Operation;
 use crate::settlements::{MAX_LIMIT, Settlements};
 
 /// Routes under `/erp/v1`, documented.
@@ -112,6 +114,32 @@ fn document_common(item: &mut PathItem) {
 }
 
 /// The settlements core over the host database.
+/// Authorizes `user` for a resource the request names by id (an account,
+/// a batch, a session, a document), owned by `company`. A refusal for want
+/// of company access names the resource, not the company that owns it: the
+/// caller learns nothing about other companies.
+async fn authorize_owned(
+    state: &AppState,
+    user: &str,
+    company: &str,
+    plugin: Option<&str>,
+    operation: &Operation,
+    what: &str,
+) -> Result<(), ApiError> {
+    match state
+        .admin
+        .authorize(user, company, plugin, operation)
+        .await
+    {
+        Err(AdminError::NoCompanyAccess { user, .. }) => Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("ERP user `{user}` may not see {what}"),
+        )),
+        other => Ok(other?),
+    }
+}
+
 fn settlements(state: &AppState) -> Settlements {
     Settlements::new(state.db.clone())
 }

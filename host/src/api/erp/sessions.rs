@@ -76,10 +76,15 @@ async fn authorized(
     operation: &Operation,
 ) -> Result<BankSession, ApiError> {
     let session = state.sessions.get(id).await?;
-    state
-        .admin
-        .authorize(&user.0, &session.company, Some(&session.plugin), operation)
-        .await?;
+    super::authorize_owned(
+        state,
+        &user.0,
+        &session.company,
+        Some(&session.plugin),
+        operation,
+        &format!("bank session {id}"),
+    )
+    .await?;
     Ok(session)
 }
 

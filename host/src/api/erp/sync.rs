@@ -54,10 +54,15 @@ async fn sync_state(
 ) -> Result<Json<SyncState>, ApiError> {
     let settlements = Settlements::new(state.db.clone());
     let account = settlements.account(&id).await?;
-    state
-        .admin
-        .authorize(&user.0, &account.company, None, &Operation::CompanyData)
-        .await?;
+    super::authorize_owned(
+        &state,
+        &user.0,
+        &account.company,
+        None,
+        &Operation::CompanyData,
+        &format!("account `{}`", account.id),
+    )
+    .await?;
     Ok(Json(settlements.sync_state(&id).await?))
 }
 
@@ -85,15 +90,15 @@ async fn sync_now(
 ) -> Result<Json<SyncOutcome>, ApiError> {
     let settlements = Settlements::new(state.db.clone());
     let account = settlements.account(&id).await?;
-    state
-        .admin
-        .authorize(
-            &user.0,
-            &account.company,
-            Some(&account.plugin),
-            &Operation::SyncStatements,
-        )
-        .await?;
+    super::authorize_owned(
+        &state,
+        &user.0,
+        &account.company,
+        Some(&account.plugin),
+        &Operation::SyncStatements,
+        &format!("account `{id}`"),
+    )
+    .await?;
     let run = state
         .scheduler
         .run_now(

@@ -77,10 +77,15 @@ async fn authorized_batch(
     operation: &Operation,
 ) -> Result<Batch, ApiError> {
     let batch = transfers.batch(id).await?;
-    state
-        .admin
-        .authorize(&user.0, &batch.company, Some(&batch.plugin), operation)
-        .await?;
+    super::authorize_owned(
+        state,
+        &user.0,
+        &batch.company,
+        Some(&batch.plugin),
+        operation,
+        &format!("batch {id}"),
+    )
+    .await?;
     Ok(batch)
 }
 
