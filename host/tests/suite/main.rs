@@ -42,6 +42,7 @@ mod scheduler;
 mod serve;
 mod service_mode;
 mod settlements;
+mod shipped;
 mod signing_capability;
 mod storage;
 mod transfers;

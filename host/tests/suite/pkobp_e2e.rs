@@ -16,8 +16,6 @@ use crate::admin::Fixture;
 use crate::served::Served;
 use crate::softhsm::{self, PIN, RSA_ID, SoftHsm};
 use h2h_host::db::testing::TestBackend;
-use h2h_host::packages::pack::{with_extra_origins, write_package};
-use h2h_host::pkcs11::SlotSelector;
 use h2h_host::sessions::Connectors;
 use h2h_pkobp_sim::{DEMO_CONTEXT_ID, SimHandle, Simulator};
 use reqwest::StatusCode;
@@ -38,79 +36,27 @@ const LANDLORD: &str = "PL10105000997603123456789123";
 /// transport certificate and the bank's CA; the card's token granted;
 /// ERP user `anna` with the connector's permissions.
 async fn set_up(fx: &Fixture, hsm: &SoftHsm, bank: &SimHandle, url: &str, token: &str) {
-    let admin = &fx.host.admin;
-    let manifest = with_extra_origins(MANIFEST, &[url.to_owned()]).expect("origin");
-    let wasm = std::fs::read(h2h_test_plugins::PKOBP).expect("connector built");
-    let zip = write_package(&manifest, &wasm, Some(README), None, Some(&fx.key)).expect("pack");
-    admin.upload(&fx.actor, &zip).await.expect("upload");
-    fx.add_license(PLUGIN).await;
-    admin
-        .install(&fx.actor, PLUGIN, None)
-        .await
-        .expect("install");
-    fx.company("acme").await;
-    for (name, value) in [("context-id", DEMO_CONTEXT_ID), ("api-url", url)] {
-        admin
-            .set_setting(&fx.actor, "acme", PLUGIN, name, value)
-            .await
-            .expect("setting");
-    }
-    let host_port = url.trim_start_matches("https://");
-    admin
-        .allow_private_host(&fx.actor, PLUGIN, host_port, true)
-        .await
-        .expect("loopback grant");
-    admin
-        .set_extra_ca(&fx.actor, PLUGIN, Some(&bank.ca_pem()))
-        .await
-        .expect("the bank's CA");
     let transport = bank.client_identity();
-    admin
-        .add_tls_identity(
-            &fx.actor,
-            "acme",
-            PLUGIN,
-            "transport",
-            &transport.cert_pem,
-            &transport.key_pem,
-        )
-        .await
-        .expect("transport certificate");
-    admin
-        .register_token(
-            &fx.actor,
-            token,
-            &hsm.module,
-            Some(SlotSelector::Label(token.to_owned())),
-        )
-        .await
-        .expect("token");
-    admin
-        .grant_signing(&fx.actor, token, PLUGIN)
-        .await
-        .expect("signing grant");
-    admin
-        .add_erp_user(&fx.actor, "anna", "Anna Księgowa", None)
-        .await
-        .expect("user");
-    admin
-        .grant_company(&fx.actor, "anna", "acme", false)
-        .await
-        .expect("company");
-    for permission in ["pko-session", "pko-statements", "pko-export"] {
-        admin
-            .grant_permission(&fx.actor, "anna", PLUGIN, permission)
-            .await
-            .expect("permission");
-    }
-    // The served host's own scheduler stays out of the way: the test moves
-    // the bot itself, minute by minute, in step with the bank's clock.
-    for task in ["bank-session-bot", "sync-statements"] {
-        admin
-            .pause_task(&fx.actor, PLUGIN, task, true)
-            .await
-            .expect("pause");
-    }
+    crate::shipped::deliver(
+        fx,
+        hsm,
+        &crate::shipped::Connector {
+            plugin: PLUGIN,
+            manifest: MANIFEST,
+            readme: README,
+            wasm: h2h_test_plugins::PKOBP,
+            permissions: &["pko-session", "pko-statements", "pko-export"],
+        },
+        &crate::shipped::Bank {
+            url,
+            ca_pem: &bank.ca_pem(),
+            transport_cert_pem: &transport.cert_pem,
+            transport_key_pem: &transport.key_pem,
+        },
+        &[("context-id", DEMO_CONTEXT_ID)],
+        token,
+    )
+    .await;
     bank.register_user(BANK_USER, &hsm.rsa.der, &[DEMO_CONTEXT_ID])
         .expect("bank user");
 }
