@@ -31,6 +31,7 @@ mod grants;
 mod http_capability;
 mod lifecycle;
 mod manifest;
+mod mbank_e2e;
 mod migrations;
 mod packages;
 mod pkobp_e2e;

@@ -11,7 +11,11 @@ use std::process::Command;
 const PLUGINS: &[&str] = &["well-behaved", "hostile", "minimal", "versioned", "ticker"];
 /// Shipped connectors under `plugins/`, built the same way: directory, and
 /// the name of the exported path (`H2H_TEST_PLUGIN_<NAME>`).
-const SHIPPED: &[(&str, &str)] = &[("privat24", "privat24"), ("pkobp", "pkobp")];
+const SHIPPED: &[(&str, &str)] = &[
+    ("privat24", "privat24"),
+    ("pkobp", "pkobp"),
+    ("mbank", "mbank"),
+];
 /// Card-terminal plugins, built apart from the bank ones (a component links
 /// the SDK for one world, sdk/src/bindings.rs): test plugins by name, and
 /// shipped connectors by directory and exported name.

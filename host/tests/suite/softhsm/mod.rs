@@ -45,6 +45,8 @@ pub const TOKENS: &[&str] = &[
     "bank-bot-postgres",
     "pko-sqlite",
     "pko-postgres",
+    "mbank-sqlite",
+    "mbank-postgres",
 ];
 
 /// The token whose flags say its user PIN is locked.

@@ -54,3 +54,6 @@ pub const PRIVAT24_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../pl
 
 /// The shipped PKO BP Integra connector (`plugins/pkobp`).
 pub const PKOBP: &str = env!("H2H_TEST_PLUGIN_PKOBP");
+
+/// The shipped mBank CompanyNet connector (`plugins/mbank`).
+pub const MBANK: &str = env!("H2H_TEST_PLUGIN_MBANK");
