@@ -20,7 +20,7 @@ const SHIPPED: &[(&str, &str)] = &[
 /// the SDK for one world, sdk/src/bindings.rs): test plugins by name, and
 /// shipped connectors by directory and exported name.
 const PLUGINS_POS: &[&str] = &["minimal-pos"];
-const SHIPPED_POS: &[(&str, &str)] = &[];
+const SHIPPED_POS: &[(&str, &str)] = &[("mellon", "mellon")];
 /// Extra builds of the versioned plugin, one per feature.
 const VERSIONED_FEATURES: &[&str] = &["v2", "broken", "slow"];
 const TARGET: &str = "wasm32-wasip2";

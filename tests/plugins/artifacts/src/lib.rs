@@ -57,3 +57,6 @@ pub const PKOBP: &str = env!("H2H_TEST_PLUGIN_PKOBP");
 
 /// The shipped mBank CompanyNet connector (`plugins/mbank`).
 pub const MBANK: &str = env!("H2H_TEST_PLUGIN_MBANK");
+
+/// The shipped Mellon WebECR card-terminal connector (`plugins/mellon`).
+pub const MELLON: &str = env!("H2H_TEST_PLUGIN_MELLON");
