@@ -15,5 +15,6 @@ pub mod scheduler;
 pub mod serve;
 pub mod sessions;
 pub mod settlements;
+pub mod terminals;
 pub mod vault;
 pub mod wit;

@@ -171,6 +171,40 @@ impl From<UnavailableError> for ApiError {
     }
 }
 
+impl From<crate::terminals::TerminalError> for ApiError {
+    fn from(e: crate::terminals::TerminalError) -> Self {
+        use crate::runtime::model::ConnectorError as C;
+        use crate::terminals::TerminalError as E;
+        let status = match &e {
+            E::Unavailable(_) | E::Call(_) | E::Admin(_) => {
+                return match e {
+                    // The provider refused what the ERP sent (a wrong or
+                    // used pairing code): the caller's to fix.
+                    E::Call(CallError::Connector {
+                        error: C::Rejected(_) | C::InvalidInput(_),
+                        ..
+                    }) => {
+                        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", e.to_string())
+                    }
+                    E::Unavailable(e) => e.into(),
+                    E::Call(e) => e.into(),
+                    E::Admin(e) => e.into(),
+                    _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.kind(), e.to_string()),
+                };
+            }
+            E::CapReached { .. } | E::Unpaired(_) => StatusCode::CONFLICT,
+            E::UnknownTerminal(_) => StatusCode::NOT_FOUND,
+            E::NoTerminals => StatusCode::BAD_GATEWAY,
+            E::NotOneReplacement { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            E::Vault(_) | E::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %e, "terminal operation failed");
+        }
+        ApiError::new(status, e.kind(), e.to_string())
+    }
+}
+
 impl From<CallError> for ApiError {
     fn from(e: CallError) -> Self {
         let status = if e.is_retryable() {

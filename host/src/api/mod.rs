@@ -57,6 +57,8 @@ pub struct AppState {
     pub tokens: Arc<crate::pkcs11::TokenService>,
     /// Bank sessions.
     pub sessions: crate::sessions::BankSessions,
+    /// Card terminals.
+    pub terminals: crate::terminals::Terminals,
 }
 
 /// The document's frame; the paths come from the routers.
@@ -78,6 +80,7 @@ pub struct AppState {
         (name = "transfers", description = "The transfer waiting room and batches"),
         (name = "statements", description = "Statement sync"),
         (name = "bank-sessions", description = "Bank sessions: open, sign, refresh, close"),
+        (name = "terminals", description = "Card terminals: pair with the device's code, list, unpair"),
         (name = "signing", description = "Logging in to PKCS#11 tokens for a company"),
         (name = "admin", description = "The admin API (admin keys)"),
     )

@@ -17,16 +17,22 @@ pub enum Operation {
     SubmitTransfers,
     /// Opening a bank session (`open-session`).
     OpenSession,
+    /// Pairing and unpairing card terminals (`pair-terminals`).
+    PairTerminals,
+    /// Starting, voiding and refunding card payments (`card-payments`).
+    CardPayments,
     /// Running one of the plugin's tasks on demand (`task:<name>`).
     Task(String),
 }
 
 impl Operation {
     /// The operations a permission may guard, besides `task:<name>`.
-    pub const GUARDABLE: [Operation; 3] = [
+    pub const GUARDABLE: [Operation; 5] = [
         Operation::SyncStatements,
         Operation::SubmitTransfers,
         Operation::OpenSession,
+        Operation::PairTerminals,
+        Operation::CardPayments,
     ];
 
     /// A guardable operation by the name a manifest writes.
@@ -43,7 +49,7 @@ impl Operation {
     /// a permission guarding it (and the user holds it), never allowed by
     /// default.
     pub fn moves_money(&self) -> bool {
-        matches!(self, Operation::SubmitTransfers)
+        matches!(self, Operation::SubmitTransfers | Operation::CardPayments)
     }
 
     /// Whether a plugin's permissions may guard it.
@@ -59,6 +65,8 @@ impl fmt::Display for Operation {
             Operation::SyncStatements => f.write_str("sync-statements"),
             Operation::SubmitTransfers => f.write_str("submit-transfers"),
             Operation::OpenSession => f.write_str("open-session"),
+            Operation::PairTerminals => f.write_str("pair-terminals"),
+            Operation::CardPayments => f.write_str("card-payments"),
             Operation::Task(name) => write!(f, "task:{name}"),
         }
     }

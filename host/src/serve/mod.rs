@@ -89,6 +89,7 @@ pub async fn start(
         scheduler,
         tokens: host.tokens.clone(),
         sessions: host.sessions(),
+        terminals: host.terminals(),
     };
     let app = api::router(state);
     let listener = tokio::net::TcpListener::bind(listen)

@@ -149,6 +149,11 @@ impl Host {
             .with_host_task(Arc::new(bot))
     }
 
+    /// The card terminals of this host's database.
+    pub fn terminals(&self) -> crate::terminals::Terminals {
+        crate::terminals::Terminals::new(self.db.clone(), self.admin.vault().clone())
+    }
+
     /// The bank sessions of this host's database.
     pub fn sessions(&self) -> BankSessions {
         BankSessions::new(

@@ -83,6 +83,8 @@ pub enum EntryKind {
     Pin,
     /// A bank session's secret (the bank's token).
     BankSession,
+    /// A paired card terminal's device API key.
+    TerminalKey,
 }
 
 impl EntryKind {
@@ -93,6 +95,7 @@ impl EntryKind {
             EntryKind::TlsIdentity => "tls-identity",
             EntryKind::Pin => "pin",
             EntryKind::BankSession => "bank-session",
+            EntryKind::TerminalKey => "terminal-key",
         }
     }
 
@@ -102,6 +105,7 @@ impl EntryKind {
             "tls-identity" => Some(EntryKind::TlsIdentity),
             "pin" => Some(EntryKind::Pin),
             "bank-session" => Some(EntryKind::BankSession),
+            "terminal-key" => Some(EntryKind::TerminalKey),
             _ => None,
         }
     }
@@ -140,6 +144,11 @@ impl EntryId {
     /// The secret of bank session `id` of a plugin for a company.
     pub fn bank_session(company: &str, plugin: &str, id: i64) -> Self {
         Self::new(EntryKind::BankSession, company, plugin, &id.to_string())
+    }
+
+    /// A card terminal device's API key, of a plugin for a company.
+    pub fn terminal_key(company: &str, plugin: &str, key_name: &str) -> Self {
+        Self::new(EntryKind::TerminalKey, company, plugin, key_name)
     }
 
     fn new(kind: EntryKind, company: &str, owner: &str, name: &str) -> Self {

@@ -47,5 +47,6 @@ mod settlements;
 mod shipped;
 mod signing_capability;
 mod storage;
+mod terminals;
 mod transfers;
 mod webhooks;

@@ -200,7 +200,7 @@ fn unknown_operations_are_refused_with_line_and_field() {
         (r#"["send-money"]"#, "`send-money` is not sync-statements"),
         (
             r#"["open-session", "task:nightly"]"#,
-            "`task:nightly` is not sync-statements, submit-transfers, open-session or `task:<name>` of a task declared here",
+            "`task:nightly` is not sync-statements, submit-transfers, open-session, pair-terminals, card-payments or `task:<name>` of a task declared here",
         ),
         (r#"["task:"]"#, "`task:` is not"),
         (

@@ -15,6 +15,7 @@ mod receivables;
 mod sessions;
 mod signing;
 mod sync;
+mod terminals;
 mod transfers;
 
 use chrono::NaiveDate;
@@ -36,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(companies::routes())
         .merge(accounts::routes())
         .merge(documents::routes())
+        .merge(terminals::routes())
         .merge(receivables::routes())
         .merge(events::routes())
         .merge(transfers::routes())

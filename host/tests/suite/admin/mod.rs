@@ -167,6 +167,26 @@ impl Fixture {
         from: i64,
         until: i64,
     ) -> String {
+        self.license_with(
+            installation,
+            plugin,
+            versions,
+            from,
+            until,
+            LicenseLimits::default(),
+        )
+    }
+
+    /// [`Fixture::license_for`] with caps.
+    pub fn license_with(
+        &self,
+        installation: &str,
+        plugin: &str,
+        versions: &str,
+        from: i64,
+        until: i64,
+        limits: LicenseLimits,
+    ) -> String {
         let today = Utc::now().date_naive();
         h2h_license::issue(
             &self.key,
@@ -179,7 +199,7 @@ impl Fixture {
                 not_before: shift(today, -from),
                 expires: shift(today, until),
                 issued_at: today,
-                limits: LicenseLimits::default(),
+                limits,
             },
         )
         .expect("issue")

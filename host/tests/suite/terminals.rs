@@ -1,0 +1,267 @@
+//! Card terminals on both databases, through the ERP API with the Mellon
+//! WebECR connector against the simulated service: pairing by the code a
+//! terminal shows (the device's key sealed, never answered), a used code
+//! refused, the license's terminal cap enforced before a code is spent,
+//! unpairing freeing a place, a replacing device keeping the terminal's id,
+//! and permissions and companies checked.
+
+use crate::admin::Fixture;
+use crate::served::Served;
+use h2h_host::db::testing::TestBackend;
+use h2h_host::packages::pack::{with_extra_origins, write_package};
+use h2h_license::Limits;
+use h2h_webecr_sim::{SimHandle, Simulator, TerminalSpec};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const PLUGIN: &str = "mellon";
+const MANIFEST: &str = include_str!("../../../plugins/mellon/h2h.toml");
+const README: &str = include_str!("../../../plugins/mellon/README.md");
+const USER: &str = "shop";
+const PASSWORD: &str = "test-password-not-secret";
+const MID: &str = "000000012345";
+
+/// Mellon installed with a license for two terminals; company `acme` with
+/// the service's account; `anna` may pair, `bob` only reads acme, `carl`
+/// works for globex.
+async fn set_up(fx: &Fixture, url: &str, ca_pem: &str) {
+    let admin = &fx.host.admin;
+    let manifest = with_extra_origins(MANIFEST, &[url.to_owned()]).expect("origin");
+    let wasm = std::fs::read(h2h_test_plugins::MELLON).expect("connector built");
+    let zip = write_package(&manifest, &wasm, Some(README), None, Some(&fx.key)).expect("pack");
+    admin.upload(&fx.actor, &zip).await.expect("upload");
+    let installation = admin.installation_id().await.expect("id");
+    let license = fx.license_with(
+        &installation,
+        PLUGIN,
+        "*",
+        1,
+        365,
+        Limits {
+            max_terminals: Some(2),
+            ..Limits::default()
+        },
+    );
+    admin
+        .add_license(&fx.actor, &license)
+        .await
+        .expect("license");
+    admin
+        .install(&fx.actor, PLUGIN, None)
+        .await
+        .expect("install");
+    fx.company("acme").await;
+    fx.company("globex").await;
+    for (name, value) in [
+        ("base-url", url),
+        ("username", USER),
+        ("password", PASSWORD),
+    ] {
+        admin
+            .set_setting(&fx.actor, "acme", PLUGIN, name, value)
+            .await
+            .expect("setting");
+    }
+    admin
+        .allow_private_host(&fx.actor, PLUGIN, url.trim_start_matches("https://"), true)
+        .await
+        .expect("loopback grant");
+    admin
+        .set_extra_ca(&fx.actor, PLUGIN, Some(ca_pem))
+        .await
+        .expect("the service's CA");
+    for (user, company) in [("anna", "acme"), ("bob", "acme"), ("carl", "globex")] {
+        admin
+            .add_erp_user(&fx.actor, user, user, None)
+            .await
+            .expect("user");
+        admin
+            .grant_company(&fx.actor, user, company, false)
+            .await
+            .expect("company");
+    }
+    for user in ["anna", "carl"] {
+        admin
+            .grant_permission(&fx.actor, user, PLUGIN, "pos-terminals")
+            .await
+            .expect("permission");
+    }
+}
+
+fn code(sim: &SimHandle, tid: &str) -> String {
+    sim.issue_pairing_code(USER, TerminalSpec::new(tid, MID))
+        .expect("pairing code")
+        .code
+}
+
+async fn pair(api: &Served, user: &str, code: &str) -> (StatusCode, Value) {
+    pair_replacing(api, user, code, None).await
+}
+
+async fn pair_replacing(
+    api: &Served,
+    user: &str,
+    code: &str,
+    replaces: Option<i64>,
+) -> (StatusCode, Value) {
+    api.post(
+        "/terminals/pair",
+        user,
+        json!({ "company": "acme", "plugin": PLUGIN, "code": code, "payment_method": "card",
+                "replaces": replaces }),
+    )
+    .await
+}
+
+async fn keys(fx: &Fixture) -> usize {
+    sqlx::query("SELECT 1 FROM vault_entries WHERE kind = 'terminal-key'")
+        .fetch_all(fx.host.db.pool())
+        .await
+        .expect("vault")
+        .len()
+}
+
+async fn terminals_are_paired_within_the_license_cap(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let sim = Simulator::builder()
+        .account(USER, PASSWORD)
+        .build()
+        .expect("simulator");
+    let running = sim.start("127.0.0.1:0").await.expect("serving");
+    let bank = running.handle.clone();
+    set_up(&fx, &running.url(), &bank.ca_pem()).await;
+    let api = Served::start(&fx).await;
+
+    // Paired: the terminal's data, no key in the answer, the key sealed.
+    let first = code(&bank, "10000001");
+    let (status, paired) = pair(&api, "anna", &first).await;
+    assert_eq!(status, StatusCode::CREATED, "{paired}");
+    let terminal = &paired[0];
+    assert_eq!(terminal["terminal_id"], "10000001");
+    assert_eq!(terminal["merchant_id"], MID);
+    assert_eq!(terminal["payment_method"], "card");
+    assert_eq!(terminal["paired_by"], "anna");
+    assert_eq!(terminal["unpaired_at"], Value::Null);
+    let keys_issued: Vec<String> = bank
+        .requests()
+        .iter()
+        .filter_map(|r| r.api_key.clone())
+        .collect();
+    for key in &keys_issued {
+        assert!(
+            !paired.to_string().contains(key.as_str()),
+            "the key is never answered"
+        );
+    }
+    assert_eq!(keys(&fx).await, 1);
+    let first_id = terminal["id"].as_i64().expect("id");
+
+    // A code works once.
+    let (status, body) = pair(&api, "anna", &first).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "rejected");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("code_already_redeemed")),
+        "{body}"
+    );
+
+    // Permissions and companies.
+    let (status, body) = pair(&api, "bob", &code(&bank, "10000009")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = api
+        .erp(
+            Method::DELETE,
+            &format!("/terminals/{first_id}"),
+            Some("carl"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        body["message"],
+        format!("ERP user `carl` may not see terminal {first_id}")
+    );
+
+    // The cap: two terminals; the third is refused before its code is used.
+    let (status, second) = pair(&api, "anna", &code(&bank, "10000002")).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let third = code(&bank, "10000003");
+    let (status, body) = pair(&api, "anna", &third).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "terminal_cap_reached");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("allows 2 paired terminal(s)")),
+        "{body}"
+    );
+
+    // Unpairing frees a place; the same code now pairs.
+    let (status, unpaired) = api
+        .erp(
+            Method::DELETE,
+            &format!("/terminals/{first_id}"),
+            Some("anna"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{unpaired}");
+    assert!(unpaired["unpaired_at"].is_string(), "{unpaired}");
+    assert_eq!(keys(&fx).await, 1, "the unpaired device's key is forgotten");
+    let (status, body) = pair(&api, "anna", &third).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // At the cap, a new device for the second place replaces it: the
+    // terminal keeps its id (and its payments), the old key is forgotten.
+    let second_id = second[0]["id"].as_i64().expect("id");
+    let (status, body) = pair(&api, "anna", &code(&bank, "10000004")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, again) =
+        pair_replacing(&api, "anna", &code(&bank, "10000004"), Some(second_id)).await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(
+        again[0]["id"].as_i64(),
+        Some(second_id),
+        "the terminal keeps its id"
+    );
+    assert_eq!(again[0]["terminal_id"], "10000004");
+    assert_eq!(keys(&fx).await, 2, "the replaced key is forgotten");
+    let (status, body) =
+        pair_replacing(&api, "anna", &code(&bank, "10000005"), Some(first_id)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("terminal_unpaired")),
+        "an unpaired terminal is not replaced: {body}"
+    );
+
+    let (status, listed) = api.get("/terminals?company=acme", "bob").await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let states: Vec<(String, bool)> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|t| {
+            (
+                t["terminal_id"].as_str().unwrap_or_default().to_owned(),
+                t["unpaired_at"].is_null(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("10000001".to_owned(), false),
+            ("10000004".to_owned(), true),
+            ("10000003".to_owned(), true),
+        ]
+    );
+    api.stop().await;
+    bank.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(terminals_are_paired_within_the_license_cap);
