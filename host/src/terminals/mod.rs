@@ -7,8 +7,10 @@
 //! it. The license's `max-terminals` caps the terminals paired with a
 //! plugin across the host.
 
+mod intents;
 mod store;
 
+pub use intents::{CardIntent, Exchange, NewIntent};
 pub use store::PairedTerminal;
 
 use secrecy::SecretString;
@@ -51,6 +53,15 @@ pub enum TerminalError {
     /// The terminal was unpaired.
     #[error("terminal {0} is unpaired: pair it again with a new code")]
     Unpaired(i64),
+    /// No card payment has this id.
+    #[error("card payment {0} does not exist")]
+    UnknownIntent(i64),
+    /// The reference started another payment.
+    #[error(
+        "reference `{0}` started another payment (other terminal, kind or amount); \
+         a reference names one payment"
+    )]
+    ReferenceTaken(String),
     /// The provider listed no terminal for the paired device.
     #[error("the provider lists no terminal for this device")]
     NoTerminals,
@@ -83,6 +94,8 @@ impl TerminalError {
             TerminalError::UnknownTerminal(_) => "unknown_terminal",
             TerminalError::Unpaired(_) => "terminal_unpaired",
             TerminalError::NoTerminals => "no_terminals",
+            TerminalError::UnknownIntent(_) => "unknown_card_payment",
+            TerminalError::ReferenceTaken(_) => "reference_taken",
             TerminalError::NotOneReplacement { .. } => "not_one_replacement",
             TerminalError::Admin(e) => e.kind(),
             TerminalError::Vault(e) => e.kind(),

@@ -265,3 +265,144 @@ async fn terminals_are_paired_within_the_license_cap(backend: TestBackend) {
 }
 
 on_both_databases!(terminals_are_paired_within_the_license_cap);
+
+async fn start(
+    api: &Served,
+    user: &str,
+    terminal: i64,
+    amount: &str,
+    reference: &str,
+) -> (StatusCode, Value) {
+    api.post(
+        "/card-payments",
+        user,
+        json!({ "company": "acme", "terminal": terminal, "amount": amount, "currency": "EUR",
+                "reference": reference }),
+    )
+    .await
+}
+
+async fn refreshed(api: &Served, id: &Value) -> Value {
+    let (status, body) = api
+        .post(&format!("/card-payments/{id}/refresh"), "anna", json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+async fn card_payments_never_charge_twice(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let sim = Simulator::builder()
+        .account(USER, PASSWORD)
+        .start_time(chrono::Utc::now())
+        .require_provider_data(false)
+        .build()
+        .expect("simulator");
+    let running = sim.start("127.0.0.1:0").await.expect("serving");
+    let bank = running.handle.clone();
+    set_up(&fx, &running.url(), &bank.ca_pem()).await;
+    fx.host
+        .admin
+        .grant_permission(&fx.actor, "anna", PLUGIN, "pos-payments")
+        .await
+        .expect("permission");
+    let api = Served::start(&fx).await;
+    let (status, paired) = pair(&api, "anna", &code(&bank, "20000001")).await;
+    assert_eq!(status, StatusCode::CREATED, "{paired}");
+    let terminal = paired[0]["id"].as_i64().expect("id");
+
+    // Refused before the provider: a bad amount; a user without the
+    // permission (money moves).
+    let (status, body) = start(&api, "anna", terminal, "1.001", "R-0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = start(&api, "bob", terminal, "12.40", "R-0").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // A sale: started, then approved as the device reports.
+    let (status, sale) = start(&api, "anna", terminal, "12.40", "R-1").await;
+    assert_eq!(status, StatusCode::CREATED, "{sale}");
+    assert_eq!(sale["state"], "open", "{sale}");
+    bank.advance_clock(std::time::Duration::from_secs(10));
+    let done = refreshed(&api, &sale["id"]).await;
+    assert_eq!(
+        (
+            done["state"].as_str(),
+            done["result"].as_str(),
+            done["result_code"].as_i64()
+        ),
+        (Some("completed"), Some("approved"), Some(1)),
+        "{done}"
+    );
+    assert!(done["payment"]["rrn"].is_string(), "{done}");
+    // The same reference again: the same payment, no second charge.
+    let (status, again) = start(&api, "anna", terminal, "12.40", "R-1").await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], sale["id"]);
+    assert_eq!(bank.charge_count("R-1"), 1);
+    // ... and another payment under it is refused.
+    let (status, body) = start(&api, "anna", terminal, "99.00", "R-1").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("reference_taken")),
+        "{body}"
+    );
+
+    // 9.99 is declined by the card's bank: completed, declined, no charge.
+    let (_, declined) = start(&api, "anna", terminal, "9.99", "R-2").await;
+    bank.advance_clock(std::time::Duration::from_secs(10));
+    let declined = refreshed(&api, &declined["id"]).await;
+    assert_eq!(declined["result"], "declined", "{declined}");
+
+    // 13.13 loses the connection during approval: the start's answer never
+    // comes, the payment is `unknown` and found by its reference, never
+    // started again; exactly one charge.
+    let (status, lost) = start(&api, "anna", terminal, "13.13", "R-3").await;
+    assert_eq!(status, StatusCode::CREATED, "{lost}");
+    assert_ne!(lost["state"], "refused", "{lost}");
+    bank.advance_clock(std::time::Duration::from_secs(10));
+    let found = refreshed(&api, &lost["id"]).await;
+    assert_eq!(
+        (found["state"].as_str(), found["result"].as_str()),
+        (Some("completed"), Some("approved")),
+        "{found}"
+    );
+    let (status, again) = start(&api, "anna", terminal, "13.13", "R-3").await;
+    assert_eq!((status, &again["id"]), (StatusCode::OK, &lost["id"]));
+    assert_eq!(bank.charge_count("R-3"), 1, "one charge, whatever happened");
+
+    // Every answer is kept, readable by the ERP.
+    let (status, exchanges) = api
+        .get(&format!("/card-payments/{}/exchanges", lost["id"]), "bob")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{exchanges}");
+    let calls: Vec<&str> = exchanges
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| e["call"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(calls.first(), Some(&"pos.start-intent"), "{exchanges}");
+    assert!(calls.contains(&"pos.find-intent"), "{exchanges}");
+    let last = exchanges
+        .as_array()
+        .and_then(|e| e.last())
+        .expect("an exchange");
+    assert_eq!(last["outcome"], "ok");
+    assert!(
+        last["body"].as_str().is_some_and(|b| b.contains("R-3")),
+        "{last}"
+    );
+    let completed =
+        sqlx::query("SELECT COUNT(*) AS n FROM events WHERE kind = 'card_intent.completed'")
+            .fetch_one(fx.host.db.pool())
+            .await
+            .expect("events");
+    assert_eq!(sqlx::Row::get::<i64, _>(&completed, "n"), 3);
+    api.stop().await;
+    bank.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(card_payments_never_charge_twice);

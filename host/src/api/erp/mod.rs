@@ -7,6 +7,7 @@
 //! answers to each operation.
 
 mod accounts;
+mod card_payments;
 mod companies;
 mod documents;
 mod events;
@@ -38,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(accounts::routes())
         .merge(documents::routes())
         .merge(terminals::routes())
+        .merge(card_payments::routes())
         .merge(receivables::routes())
         .merge(events::routes())
         .merge(transfers::routes())

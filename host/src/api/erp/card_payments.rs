@@ -1,0 +1,233 @@
+//! Card payments on paired terminals: start a sale (idempotent by the
+//! ERP's reference), read it, refresh it from the provider, read every
+//! answer the provider gave.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::api::AppState;
+use crate::api::auth::ErpUser;
+use crate::api::error::ApiError;
+use crate::packages::Operation;
+use crate::runtime::model::Money;
+use crate::runtime::model::pos::IntentKind;
+use crate::sessions::Connectors;
+use crate::terminals::{CardIntent, Exchange, NewIntent};
+
+/// Routes under `/erp/v1`.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(get_one))
+        .routes(routes!(refresh))
+        .routes(routes!(exchanges))
+}
+
+/// A sale to start.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartBody {
+    /// The company.
+    pub company: String,
+    /// The terminal (host id, from `/terminals`).
+    pub terminal: i64,
+    /// Decimal amount, positive, at most two decimals: `"12.40"`.
+    pub amount: String,
+    /// ISO 4217, e.g. `EUR`.
+    pub currency: String,
+    /// The ERP's reference (receipt number): the idempotency key. The same
+    /// reference never starts a second charge.
+    pub reference: String,
+}
+
+fn checked(body: &StartBody) -> Result<(), ApiError> {
+    let amount: Decimal = body
+        .amount
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::invalid_input(format!("`{}` is not an amount", body.amount)))?;
+    if amount <= Decimal::ZERO
+        || amount.normalize().scale() > 2
+        || body.amount.trim() != body.amount
+    {
+        return Err(ApiError::invalid_input(format!(
+            "`{}` is not a positive amount with at most two decimals",
+            body.amount
+        )));
+    }
+    let currency_ok =
+        body.currency.len() == 3 && body.currency.bytes().all(|b| b.is_ascii_uppercase());
+    if !currency_ok {
+        return Err(ApiError::invalid_input(format!(
+            "`{}` is not an ISO 4217 currency",
+            body.currency
+        )));
+    }
+    let reference = body.reference.trim();
+    if reference.is_empty() || reference.len() > 64 || reference != body.reference {
+        return Err(ApiError::invalid_input(
+            "`reference` is 1 to 64 characters without surrounding spaces",
+        ));
+    }
+    Ok(())
+}
+
+/// Starts a sale on a terminal. 201 with the new payment; 200 with the
+/// payment the same reference started before (refreshed when unfinished:
+/// never a second charge). A start whose answer was lost is `unknown` and
+/// looked up by reference, here and on every refresh. Needs the plugin's
+/// permission guarding `card-payments` (money moves: refused unless the
+/// plugin declares one).
+#[utoipa::path(
+    post,
+    path = "/card-payments",
+    tag = "terminals",
+    request_body = StartBody,
+    responses(
+        (status = 201, description = "Started", body = CardIntent),
+        (status = 200, description = "The payment this reference started before", body = CardIntent),
+        (status = 400, description = "A bad amount, currency or reference", body = ApiError),
+        (status = 403, description = "Not allowed for this ERP user", body = ApiError),
+        (status = 404, description = "No such terminal", body = ApiError),
+        (status = 409, description = "The reference started another payment (`reference_taken`), or the terminal is unpaired", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn start(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    body: Result<Json<StartBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<CardIntent>), ApiError> {
+    let Json(body) = body?;
+    checked(&body)?;
+    let terminal = state.terminals.get(body.terminal).await?;
+    super::authorize_owned(
+        &state,
+        &user.0,
+        &terminal.company,
+        Some(&terminal.plugin),
+        &Operation::CardPayments,
+        &format!("terminal {}", terminal.id),
+    )
+    .await?;
+    if terminal.company != body.company {
+        return Err(crate::terminals::TerminalError::UnknownTerminal(body.terminal).into());
+    }
+    let via = Connectors {
+        registry: &state.registry,
+        admin: &state.admin,
+    };
+    let (intent, started) = state
+        .terminals
+        .start_intent(
+            via,
+            &user.0,
+            &NewIntent {
+                company: body.company,
+                terminal: body.terminal,
+                kind: IntentKind::Sale,
+                amount: Money {
+                    amount: body.amount,
+                    currency: body.currency,
+                },
+                reference: body.reference,
+            },
+        )
+        .await?;
+    let status = if started {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(intent)))
+}
+
+async fn owned(state: &AppState, user: &str, id: i64) -> Result<CardIntent, ApiError> {
+    let intent = state.terminals.intent(id).await?;
+    super::authorize_owned(
+        state,
+        user,
+        &intent.company,
+        None,
+        &Operation::CompanyData,
+        &format!("card payment {id}"),
+    )
+    .await?;
+    Ok(intent)
+}
+
+/// A card payment as the host knows it.
+#[utoipa::path(
+    get,
+    path = "/card-payments/{id}",
+    tag = "terminals",
+    params(("id" = i64, Path, description = "Card payment id")),
+    responses(
+        (status = 200, description = "The payment", body = CardIntent),
+        (status = 404, description = "No such payment (`unknown_card_payment`)", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn get_one(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<CardIntent>, ApiError> {
+    Ok(Json(owned(&state, &user.0, id).await?))
+}
+
+/// Asks the provider where the payment stands (by its id, or by
+/// reference when its start's answer was lost) and answers it.
+#[utoipa::path(
+    post,
+    path = "/card-payments/{id}/refresh",
+    tag = "terminals",
+    params(("id" = i64, Path, description = "Card payment id")),
+    responses(
+        (status = 200, description = "The payment after the refresh", body = CardIntent),
+        (status = 404, description = "No such payment", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn refresh(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<CardIntent>, ApiError> {
+    owned(&state, &user.0, id).await?;
+    let via = Connectors {
+        registry: &state.registry,
+        admin: &state.admin,
+    };
+    Ok(Json(
+        state.terminals.refresh_intent(via, &user.0, id).await?,
+    ))
+}
+
+/// Every answer the provider gave about the payment, as received.
+#[utoipa::path(
+    get,
+    path = "/card-payments/{id}/exchanges",
+    tag = "terminals",
+    params(("id" = i64, Path, description = "Card payment id")),
+    responses(
+        (status = 200, description = "The exchanges, oldest first", body = Vec<Exchange>),
+        (status = 404, description = "No such payment", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn exchanges(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<Exchange>>, ApiError> {
+    owned(&state, &user.0, id).await?;
+    Ok(Json(state.terminals.exchanges(id).await?))
+}
