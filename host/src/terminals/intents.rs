@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use super::{PairedTerminal, TerminalError, Terminals, store};
 use crate::db::{format_millis, now_millis};
 use crate::runtime::CallError;
-use crate::runtime::model::pos::{IntentKind, IntentRequest, PaymentIntent};
+use crate::runtime::model::pos::{IntentKind, IntentRequest, PaymentIntent, VoidTarget};
 use crate::runtime::model::{ConnectorError, Money};
 use crate::sessions::Connectors;
 
@@ -52,6 +52,9 @@ pub struct CardIntent {
     pub payment: Option<serde_json::Value>,
     /// Why the last exchange failed.
     pub last_error: Option<String>,
+    /// A void asked for: `pending` until the provider confirms it,
+    /// `voided`, or `refused` (the sale stands).
+    pub void_state: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -87,8 +90,8 @@ pub struct NewIntent {
 }
 
 const COLUMNS: &str = "id, company_id, terminal, reference, kind, amount, currency, state, status, \
-     status_code, result, result_code, provider_intent_id, payment, last_error, created_at, \
-     updated_at";
+     status_code, result, result_code, provider_intent_id, payment, last_error, void_state, \
+     void_intent_id, created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> Result<CardIntent, TerminalError> {
     Ok(CardIntent {
@@ -109,6 +112,7 @@ fn from_row(row: &AnyRow) -> Result<CardIntent, TerminalError> {
             .try_get::<Option<String>, _>("payment")?
             .and_then(|p| serde_json::from_str(&p).ok()),
         last_error: row.try_get("last_error")?,
+        void_state: row.try_get("void_state")?,
         created_at: format_millis(row.try_get("created_at")?),
         updated_at: format_millis(row.try_get("updated_at")?),
     })
@@ -283,6 +287,112 @@ impl Terminals {
                     "UPDATE card_intents SET last_error = $2, updated_at = $3 WHERE id = $1",
                 )
                 .bind(id)
+                .bind(error.to_string())
+                .bind(now_millis())
+                .execute(self.db.pool())
+                .await?;
+            }
+        }
+        self.intent(id).await
+    }
+
+    /// Asks the provider to void approved sale `id`. The sale is marked
+    /// voided only when the provider confirms; until then `pending`, and a
+    /// refusal leaves the sale as it was (`refused`). Asking again while
+    /// pending asks the provider about that void (voids are idempotent at
+    /// the provider: their reference derives from the sale).
+    pub async fn void_intent(
+        &self,
+        via: Connectors<'_>,
+        user: &str,
+        id: i64,
+    ) -> Result<CardIntent, TerminalError> {
+        let sale = self.intent(id).await?;
+        let approved = sale.state == "completed" && sale.result.as_deref() == Some("approved");
+        let Some(provider_id) = sale.provider_intent_id.clone().filter(|_| approved) else {
+            return Err(TerminalError::NotVoidable(id));
+        };
+        if sale.void_state.as_deref() == Some("voided") {
+            return Ok(sale);
+        }
+        let void_id: Option<String> =
+            sqlx::query("SELECT void_intent_id FROM card_intents WHERE id = $1")
+                .bind(id)
+                .fetch_one(self.db.pool())
+                .await?
+                .try_get("void_intent_id")?;
+        sqlx::query(
+            "UPDATE card_intents SET void_state = 'pending', updated_at = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now_millis())
+        .execute(self.db.pool())
+        .await?;
+        let terminal: PairedTerminal = store::get(&self.db, sale.terminal).await?;
+        let loaded = via.registry.get(&terminal.plugin).await?;
+        let ctx = via
+            .admin
+            .call_context(Some(&sale.company), &terminal.plugin, Some(user))
+            .await?;
+        let key = self.api_key(&terminal).await?;
+        let key = secrecy::ExposeSecret::expose_secret(&key);
+        let (call, answer) = match &void_id {
+            Some(void_id) => (
+                "pos.get-intent",
+                loaded.plugin.get_intent(ctx, key, void_id).await,
+            ),
+            None => (
+                "pos.void-intent",
+                loaded
+                    .plugin
+                    .void_intent(ctx, key, &VoidTarget::Intent(provider_id))
+                    .await,
+            ),
+        };
+        match answer {
+            Ok(void) => {
+                self.exchange(id, call, "ok", &void.provider_response)
+                    .await?;
+                let completed = name(&void.status).as_deref() == Some("completed");
+                let state = match (completed, void.result.as_ref().and_then(name).as_deref()) {
+                    (true, Some("approved")) => "voided",
+                    (true, _) => "refused",
+                    (false, _) => "pending",
+                };
+                sqlx::query(
+                    "UPDATE card_intents SET void_state = $2, void_intent_id = $3, updated_at = $4 \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(state)
+                .bind(&void.id)
+                .bind(now_millis())
+                .execute(self.db.pool())
+                .await?;
+                if state == "voided" {
+                    crate::feed::publish(
+                        &self.db,
+                        &sale.company,
+                        "card_intent.voided",
+                        &json!({ "intent": id, "reference": sale.reference }),
+                    )
+                    .await?;
+                }
+            }
+            Err(error) => {
+                self.exchange(id, call, error_kind(&error), &error.to_string())
+                    .await?;
+                let state = if surely_refused(&error) {
+                    "refused"
+                } else {
+                    "pending"
+                };
+                sqlx::query(
+                    "UPDATE card_intents SET void_state = $2, last_error = $3, updated_at = $4 \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(state)
                 .bind(error.to_string())
                 .bind(now_millis())
                 .execute(self.db.pool())

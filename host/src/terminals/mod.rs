@@ -56,6 +56,9 @@ pub enum TerminalError {
     /// No card payment has this id.
     #[error("card payment {0} does not exist")]
     UnknownIntent(i64),
+    /// Only an approved sale is voided.
+    #[error("card payment {0} is not an approved sale: nothing to void")]
+    NotVoidable(i64),
     /// The reference started another payment.
     #[error(
         "reference `{0}` started another payment (other terminal, kind or amount); \
@@ -96,6 +99,7 @@ impl TerminalError {
             TerminalError::NoTerminals => "no_terminals",
             TerminalError::UnknownIntent(_) => "unknown_card_payment",
             TerminalError::ReferenceTaken(_) => "reference_taken",
+            TerminalError::NotVoidable(_) => "not_voidable",
             TerminalError::NotOneReplacement { .. } => "not_one_replacement",
             TerminalError::Admin(e) => e.kind(),
             TerminalError::Vault(e) => e.kind(),

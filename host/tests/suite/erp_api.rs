@@ -57,6 +57,7 @@ const ERP_ROUTES: &[(&str, &str)] = &[
     ("post", "/erp/v1/card-payments"),
     ("get", "/erp/v1/card-payments/{id}"),
     ("post", "/erp/v1/card-payments/{id}/refresh"),
+    ("post", "/erp/v1/card-payments/{id}/void"),
     ("get", "/erp/v1/card-payments/{id}/exchanges"),
     ("post", "/erp/v1/signing/sessions"),
     ("get", "/erp/v1/signing/sessions"),

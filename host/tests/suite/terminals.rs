@@ -282,6 +282,11 @@ async fn start(
     .await
 }
 
+async fn void(api: &Served, id: &Value) -> (StatusCode, Value) {
+    api.post(&format!("/card-payments/{id}/void"), "anna", json!({}))
+        .await
+}
+
 async fn refreshed(api: &Served, id: &Value) -> Value {
     let (status, body) = api
         .post(&format!("/card-payments/{id}/refresh"), "anna", json!({}))
@@ -349,11 +354,41 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
         "{body}"
     );
 
-    // 9.99 is declined by the card's bank: completed, declined, no charge.
+    // 9.99 is declined by the card's bank: completed, declined, no charge,
+    // nothing to void.
     let (_, declined) = start(&api, "anna", terminal, "9.99", "R-2").await;
     bank.advance_clock(std::time::Duration::from_secs(10));
     let declined = refreshed(&api, &declined["id"]).await;
     assert_eq!(declined["result"], "declined", "{declined}");
+    let (status, body) = api
+        .post(
+            &format!("/card-payments/{}/void", declined["id"]),
+            "anna",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_voidable")),
+        "{body}"
+    );
+
+    // A void: pending until the provider confirms, then voided.
+    let (status, pending) = void(&api, &sale["id"]).await;
+    assert_eq!(status, StatusCode::OK, "{pending}");
+    assert_eq!(pending["void_state"], "pending", "{pending}");
+    assert_eq!(
+        pending["result"], "approved",
+        "the sale stands until confirmed"
+    );
+    bank.advance_clock(std::time::Duration::from_secs(10));
+    let (_, voided) = void(&api, &sale["id"]).await;
+    assert_eq!(voided["void_state"], "voided", "{voided}");
+    let (status, body) = void(&api, &sale["id"]).await;
+    assert_eq!(
+        (status, body["void_state"].as_str()),
+        (StatusCode::OK, Some("voided"))
+    );
 
     // 13.13 loses the connection during approval: the start's answer never
     // comes, the payment is `unknown` and found by its reference, never
@@ -400,6 +435,17 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
             .await
             .expect("events");
     assert_eq!(sqlx::Row::get::<i64, _>(&completed, "n"), 3);
+    let voided = sqlx::query("SELECT COUNT(*) AS n FROM events WHERE kind = 'card_intent.voided'")
+        .fetch_one(fx.host.db.pool())
+        .await
+        .expect("events");
+    assert_eq!(sqlx::Row::get::<i64, _>(&voided, "n"), 1);
+    assert!(
+        bank.charges()
+            .iter()
+            .any(|c| c.customer_reference.as_deref() == Some("R-1") && c.voided),
+        "the provider voided the charge"
+    );
     api.stop().await;
     bank.stop().await;
     fx.finish().await;

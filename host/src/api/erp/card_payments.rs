@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(start))
         .routes(routes!(get_one))
         .routes(routes!(refresh))
+        .routes(routes!(void))
         .routes(routes!(exchanges))
 }
 
@@ -209,6 +210,44 @@ async fn refresh(
     Ok(Json(
         state.terminals.refresh_intent(via, &user.0, id).await?,
     ))
+}
+
+/// Voids an approved sale: `void_state` is `pending` until the provider
+/// confirms (`voided`) or refuses (`refused`, the sale stands); call again
+/// to ask the provider about a pending void. Needs `card-payments`.
+#[utoipa::path(
+    post,
+    path = "/card-payments/{id}/void",
+    tag = "terminals",
+    params(("id" = i64, Path, description = "Card payment id")),
+    responses(
+        (status = 200, description = "The sale with its void's state", body = CardIntent),
+        (status = 404, description = "No such payment", body = ApiError),
+        (status = 409, description = "Not an approved sale (`not_voidable`)", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn void(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<CardIntent>, ApiError> {
+    let intent = state.terminals.intent(id).await?;
+    let terminal = state.terminals.get(intent.terminal).await?;
+    super::authorize_owned(
+        &state,
+        &user.0,
+        &intent.company,
+        Some(&terminal.plugin),
+        &Operation::CardPayments,
+        &format!("card payment {id}"),
+    )
+    .await?;
+    let via = Connectors {
+        registry: &state.registry,
+        admin: &state.admin,
+    };
+    Ok(Json(state.terminals.void_intent(via, &user.0, id).await?))
 }
 
 /// Every answer the provider gave about the payment, as received.
