@@ -12,7 +12,9 @@ use sqlx::any::AnyRow;
 use super::{PairedTerminal, TerminalError, Terminals, store};
 use crate::db::{format_millis, now_millis};
 use crate::runtime::CallError;
-use crate::runtime::model::pos::{IntentKind, IntentRequest, PaymentIntent, VoidTarget};
+use crate::runtime::model::pos::{
+    CardPayment, IntentKind, IntentRequest, PaymentIntent, VoidTarget,
+};
 use crate::runtime::model::{ConnectorError, Money};
 use crate::sessions::Connectors;
 
@@ -52,6 +54,8 @@ pub struct CardIntent {
     pub payment: Option<serde_json::Value>,
     /// Why the last exchange failed.
     pub last_error: Option<String>,
+    /// For a refund: the sale (host id).
+    pub original: Option<i64>,
     /// A void asked for: `pending` until the provider confirms it,
     /// `voided`, or `refused` (the sale stands).
     pub void_state: Option<String>,
@@ -87,11 +91,13 @@ pub struct NewIntent {
     pub amount: Money,
     /// The ERP's reference (idempotency key).
     pub reference: String,
+    /// For a refund: the sale it gives money back for (host id).
+    pub original: Option<i64>,
 }
 
 const COLUMNS: &str = "id, company_id, terminal, reference, kind, amount, currency, state, status, \
      status_code, result, result_code, provider_intent_id, payment, last_error, void_state, \
-     void_intent_id, created_at, updated_at";
+     void_intent_id, original_intent, created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> Result<CardIntent, TerminalError> {
     Ok(CardIntent {
@@ -113,6 +119,7 @@ fn from_row(row: &AnyRow) -> Result<CardIntent, TerminalError> {
             .and_then(|p| serde_json::from_str(&p).ok()),
         last_error: row.try_get("last_error")?,
         void_state: row.try_get("void_state")?,
+        original: row.try_get("original_intent")?,
         created_at: format_millis(row.try_get("created_at")?),
         updated_at: format_millis(row.try_get("updated_at")?),
     })
@@ -154,11 +161,16 @@ impl Terminals {
             return Err(TerminalError::UnknownTerminal(new.terminal));
         }
         let kind = name(&new.kind).unwrap_or_default();
+        let original = match (new.kind, new.original) {
+            (IntentKind::Refund, Some(id)) => Some(self.refundable(&new.company, id).await?),
+            (IntentKind::Refund, None) => return Err(TerminalError::RefundWithoutSale),
+            (IntentKind::Sale, _) => None,
+        };
         let now = now_millis();
         let claimed = sqlx::query(
             "INSERT INTO card_intents (company_id, plugin_id, terminal, reference, kind, amount, \
-               currency, state, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'starting', $8, $9, $9) \
+               currency, state, created_by, created_at, updated_at, original_intent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'starting', $8, $9, $9, $10) \
              ON CONFLICT (company_id, reference) DO NOTHING RETURNING id",
         )
         .bind(&new.company)
@@ -170,6 +182,7 @@ impl Terminals {
         .bind(&new.amount.currency)
         .bind(user)
         .bind(now)
+        .bind(new.original.filter(|_| original.is_some()))
         .fetch_optional(self.db.pool())
         .await?;
         let Some(row) = claimed else {
@@ -180,6 +193,7 @@ impl Terminals {
                 || existing.kind != kind
                 || existing.amount != new.amount.amount
                 || existing.currency != new.amount.currency
+                || existing.original != new.original.filter(|_| original.is_some())
             {
                 return Err(TerminalError::ReferenceTaken(new.reference.clone()));
             }
@@ -204,7 +218,7 @@ impl Terminals {
             tip: None,
             reference: new.reference.clone(),
             instalments: None,
-            original: None,
+            original,
             e_invoicing: None,
         };
         let answer = loaded
@@ -400,6 +414,34 @@ impl Terminals {
             }
         }
         self.intent(id).await
+    }
+
+    /// The acquirer's payment of sale `id` of `company`, when it is an
+    /// approved sale not voided: what a refund names.
+    async fn refundable(&self, company: &str, id: i64) -> Result<CardPayment, TerminalError> {
+        let sale = self.intent(id).await?;
+        let approved = sale.company == company
+            && sale.kind == "sale"
+            && sale.result.as_deref() == Some("approved")
+            && sale.void_state.as_deref() != Some("voided");
+        let payment = sale.payment.filter(|_| approved);
+        let text = |p: &serde_json::Value, field: &str| p[field].as_str().map(str::to_owned);
+        match payment
+            .as_ref()
+            .and_then(|p| text(p, "rrn").map(|rrn| (p, rrn)))
+        {
+            Some((p, rrn)) => Ok(CardPayment {
+                rrn,
+                merchant_id: text(p, "merchant_id"),
+                terminal_id: text(p, "terminal_id"),
+                auth_code: text(p, "auth_code"),
+                masked_pan: text(p, "masked_pan"),
+                scheme: text(p, "scheme"),
+                stan: text(p, "stan"),
+                batch_number: text(p, "batch_number"),
+            }),
+            None => Err(TerminalError::NotRefundable(id)),
+        }
     }
 
     /// Intent `id`.

@@ -56,6 +56,12 @@ pub enum TerminalError {
     /// No card payment has this id.
     #[error("card payment {0} does not exist")]
     UnknownIntent(i64),
+    /// A refund names an approved sale of the company, not voided.
+    #[error("card payment {0} is not an approved sale of this company: it cannot be refunded")]
+    NotRefundable(i64),
+    /// A refund names its sale.
+    #[error("a refund names the sale it gives money back for (`original`)")]
+    RefundWithoutSale,
     /// Only an approved sale is voided.
     #[error("card payment {0} is not an approved sale: nothing to void")]
     NotVoidable(i64),
@@ -100,6 +106,8 @@ impl TerminalError {
             TerminalError::UnknownIntent(_) => "unknown_card_payment",
             TerminalError::ReferenceTaken(_) => "reference_taken",
             TerminalError::NotVoidable(_) => "not_voidable",
+            TerminalError::NotRefundable(_) => "not_refundable",
+            TerminalError::RefundWithoutSale => "invalid_input",
             TerminalError::NotOneReplacement { .. } => "not_one_replacement",
             TerminalError::Admin(e) => e.kind(),
             TerminalError::Vault(e) => e.kind(),

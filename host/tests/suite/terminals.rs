@@ -407,6 +407,38 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
     assert_eq!((status, &again["id"]), (StatusCode::OK, &lost["id"]));
     assert_eq!(bank.charge_count("R-3"), 1, "one charge, whatever happened");
 
+    // A refund of the approved 13.13 sale, linked by its payment; not of
+    // the declined one.
+    let refund = |original: &Value, amount: &str, reference: &str| {
+        json!({ "company": "acme", "terminal": terminal, "amount": amount, "currency": "EUR",
+                "reference": reference, "kind": "refund", "original": original })
+    };
+    let (status, body) = api
+        .post(
+            "/card-payments",
+            "anna",
+            refund(&declined["id"], "1.00", "RF-0"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_refundable")),
+        "{body}"
+    );
+    let (status, back) = api
+        .post(
+            "/card-payments",
+            "anna",
+            refund(&lost["id"], "3.13", "RF-1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{back}");
+    assert_eq!(back["kind"], "refund");
+    assert_eq!(back["original"], lost["id"]);
+    bank.advance_clock(std::time::Duration::from_secs(10));
+    let back = refreshed(&api, &back["id"]).await;
+    assert_eq!(back["result"], "approved", "{back}");
+
     // Every answer is kept, readable by the ERP.
     let (status, exchanges) = api
         .get(&format!("/card-payments/{}/exchanges", lost["id"]), "bob")
@@ -434,7 +466,7 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
             .fetch_one(fx.host.db.pool())
             .await
             .expect("events");
-    assert_eq!(sqlx::Row::get::<i64, _>(&completed, "n"), 3);
+    assert_eq!(sqlx::Row::get::<i64, _>(&completed, "n"), 4);
     let voided = sqlx::query("SELECT COUNT(*) AS n FROM events WHERE kind = 'card_intent.voided'")
         .fetch_one(fx.host.db.pool())
         .await

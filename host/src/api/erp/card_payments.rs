@@ -31,10 +31,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(exchanges))
 }
 
-/// A sale to start.
+/// A sale or refund to start.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
+    /// `sale` (default) or `refund`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// For a refund: the approved sale it gives money back for (host id).
+    #[serde(default)]
+    pub original: Option<i64>,
     /// The company.
     pub company: String,
     /// The terminal (host id, from `/terminals`).
@@ -80,7 +86,8 @@ fn checked(body: &StartBody) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Starts a sale on a terminal. 201 with the new payment; 200 with the
+/// Starts a sale, or a refund of an approved sale (`original`), on a
+/// terminal. 201 with the new payment; 200 with the
 /// payment the same reference started before (refreshed when unfinished:
 /// never a second charge). A start whose answer was lost is `unknown` and
 /// looked up by reference, here and on every refresh. Needs the plugin's
@@ -97,7 +104,7 @@ fn checked(body: &StartBody) -> Result<(), ApiError> {
         (status = 400, description = "A bad amount, currency or reference", body = ApiError),
         (status = 403, description = "Not allowed for this ERP user", body = ApiError),
         (status = 404, description = "No such terminal", body = ApiError),
-        (status = 409, description = "The reference started another payment (`reference_taken`), or the terminal is unpaired", body = ApiError),
+        (status = 409, description = "The reference started another payment (`reference_taken`), the original is not an approved sale (`not_refundable`), or the terminal is unpaired", body = ApiError),
     ),
     security(("bearer" = []))
 )]
@@ -108,6 +115,15 @@ async fn start(
 ) -> Result<(StatusCode, Json<CardIntent>), ApiError> {
     let Json(body) = body?;
     checked(&body)?;
+    let kind = match body.kind.as_deref() {
+        None | Some("sale") => IntentKind::Sale,
+        Some("refund") => IntentKind::Refund,
+        Some(other) => {
+            return Err(ApiError::invalid_input(format!(
+                "`kind` is `sale` or `refund`, not `{other}`"
+            )));
+        }
+    };
     let terminal = state.terminals.get(body.terminal).await?;
     super::authorize_owned(
         &state,
@@ -133,12 +149,13 @@ async fn start(
             &NewIntent {
                 company: body.company,
                 terminal: body.terminal,
-                kind: IntentKind::Sale,
+                kind,
                 amount: Money {
                     amount: body.amount,
                     currency: body.currency,
                 },
                 reference: body.reference,
+                original: body.original,
             },
         )
         .await?;
