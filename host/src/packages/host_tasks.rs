@@ -3,7 +3,7 @@
 //! promises connector authors, so the manifest reserves their names. Each
 //! is run by the domain module that owns it, which registers its runner
 //! with the scheduler (`settlements::sync::StatementSync`,
-//! `sessions::SessionBot`).
+//! `sessions::SessionBot`, `terminals::PaymentRefresh`).
 
 use crate::runtime::World;
 
@@ -36,8 +36,17 @@ pub const SESSION_REFRESH: HostTaskSpec = HostTaskSpec {
     description: "Refresh bank sessions before they expire and reopen dropped ones (run by the host)",
 };
 
+/// The refresh of unfinished card payments every card-terminal connector
+/// gets (the seed's POS_GetTransactionIntent + Refresh_ERP_Status).
+pub const CARD_PAYMENT_REFRESH: HostTaskSpec = HostTaskSpec {
+    world: World::PosConnector,
+    name: "card-payment-refresh",
+    default_cron: "*/30 * * * * *",
+    description: "Ask the provider about card payments and voids not yet finished (run by the host)",
+};
+
 /// Every host task.
-pub const HOST_TASKS: [HostTaskSpec; 2] = [STATEMENT_SYNC, SESSION_REFRESH];
+pub const HOST_TASKS: [HostTaskSpec; 3] = [STATEMENT_SYNC, SESSION_REFRESH, CARD_PAYMENT_REFRESH];
 
 /// The host tasks declared for plugins of `world`.
 pub fn for_world(world: World) -> impl Iterator<Item = HostTaskSpec> {

@@ -144,9 +144,15 @@ impl Host {
     ) -> Scheduler {
         let sync = StatementSync::new(self.db.clone(), registry.clone(), self.admin.clone());
         let bot = SessionBot::new(self.sessions(), registry.clone(), self.admin.clone());
+        let payments = crate::terminals::PaymentRefresh::new(
+            self.terminals(),
+            registry.clone(),
+            self.admin.clone(),
+        );
         Scheduler::new(self.admin.clone(), registry, gate, owner, stale_after)
             .with_host_task(Arc::new(sync))
             .with_host_task(Arc::new(bot))
+            .with_host_task(Arc::new(payments))
     }
 
     /// The card terminals of this host's database.

@@ -373,17 +373,19 @@ impl Terminals {
                     (true, _) => "refused",
                     (false, _) => "pending",
                 };
-                sqlx::query(
+                let moved = sqlx::query(
                     "UPDATE card_intents SET void_state = $2, void_intent_id = $3, updated_at = $4 \
-                     WHERE id = $1",
+                     WHERE id = $1 AND (void_state IS NULL OR void_state <> 'voided')",
                 )
                 .bind(id)
                 .bind(state)
                 .bind(&void.id)
                 .bind(now_millis())
                 .execute(self.db.pool())
-                .await?;
-                if state == "voided" {
+                .await?
+                .rows_affected()
+                    == 1;
+                if moved && state == "voided" {
                     crate::feed::publish(
                         &self.db,
                         &sale.company,
@@ -500,14 +502,12 @@ impl Terminals {
             .await?;
         let status = name(&answer.status);
         let completed = status.as_deref() == Some("completed");
-        let before = self.intent(id).await?;
         sqlx::query(
-            "UPDATE card_intents SET state = $2, status = $3, status_code = $4, result = $5, \
-               result_code = $6, provider_intent_id = $7, payment = $8, last_error = NULL, \
-               updated_at = $9 WHERE id = $1",
+            "UPDATE card_intents SET status = $2, status_code = $3, result = $4, result_code = $5, \
+               provider_intent_id = $6, payment = $7, last_error = NULL, updated_at = $8, \
+               state = CASE WHEN state = 'completed' THEN state ELSE 'open' END WHERE id = $1",
         )
         .bind(id)
-        .bind(if completed { "completed" } else { "open" })
         .bind(&status)
         .bind(i64::from(answer.status_code))
         .bind(answer.result.as_ref().and_then(name))
@@ -522,7 +522,17 @@ impl Terminals {
         .bind(now_millis())
         .execute(self.db.pool())
         .await?;
-        if completed && before.state != "completed" {
+        // Exactly one refresher moves it to completed and tells the ERP.
+        let moved = completed
+            && sqlx::query(
+                "UPDATE card_intents SET state = 'completed' WHERE id = $1 AND state <> 'completed'",
+            )
+            .bind(id)
+            .execute(self.db.pool())
+            .await?
+            .rows_affected()
+                == 1;
+        if moved {
             let after = self.intent(id).await?;
             crate::feed::publish(
                 &self.db,

@@ -8,9 +8,11 @@
 //! plugin across the host.
 
 mod intents;
+mod refresh;
 mod store;
 
 pub use intents::{CardIntent, Exchange, NewIntent};
+pub use refresh::PaymentRefresh;
 pub use store::PairedTerminal;
 
 use secrecy::SecretString;

@@ -70,6 +70,12 @@ async fn set_up(fx: &Fixture, url: &str, ca_pem: &str) {
         .set_extra_ca(&fx.actor, PLUGIN, Some(ca_pem))
         .await
         .expect("the service's CA");
+    // The served host's own refresh stays out of the way: the tests run it
+    // themselves.
+    admin
+        .pause_task(&fx.actor, PLUGIN, "card-payment-refresh", true)
+        .await
+        .expect("pause");
     for (user, company) in [("anna", "acme"), ("bob", "acme"), ("carl", "globex")] {
         admin
             .add_erp_user(&fx.actor, user, user, None)
@@ -354,6 +360,21 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
         "{body}"
     );
 
+    // Nobody asks: the host's refresh task brings the result.
+    let (_, quiet) = start(&api, "anna", terminal, "7.00", "R-Q").await;
+    assert_eq!(quiet["state"], "open", "{quiet}");
+    bank.advance_clock(std::time::Duration::from_secs(10));
+    let run = fx
+        .scheduler("test")
+        .run_now(PLUGIN, "card-payment-refresh", Some("acme"), None)
+        .await
+        .expect("refresh task");
+    assert_eq!(run.error, None, "{run:?}");
+    let (_, quiet) = api
+        .get(&format!("/card-payments/{}", quiet["id"]), "anna")
+        .await;
+    assert_eq!(quiet["result"], "approved", "{quiet}");
+
     // 9.99 is declined by the card's bank: completed, declined, no charge,
     // nothing to void.
     let (_, declined) = start(&api, "anna", terminal, "9.99", "R-2").await;
@@ -466,7 +487,7 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
             .fetch_one(fx.host.db.pool())
             .await
             .expect("events");
-    assert_eq!(sqlx::Row::get::<i64, _>(&completed, "n"), 4);
+    assert_eq!(sqlx::Row::get::<i64, _>(&completed, "n"), 5);
     let voided = sqlx::query("SELECT COUNT(*) AS n FROM events WHERE kind = 'card_intent.voided'")
         .fetch_one(fx.host.db.pool())
         .await
