@@ -6,8 +6,9 @@
 //! auto-matching, makes an ERP key (and user). Where SoftHSM2 is installed
 //! it then does the same for PKO BP against the simulated Integra service
 //! (mutual TLS, a SoftHSM2 card made on the spot, a session opened with its
-//! PIN). It serves the host, runs one statement sync per bank and prints
-//! what to try. A second run on the same data directory reuses everything.
+//! PIN), and pairs a card terminal at the simulated Mellon WebECR service
+//! and takes a sale on it. It serves the host, runs one statement sync per
+//! bank and prints what to try. A second run on the same data directory reuses everything.
 
 mod bank;
 mod card;
@@ -17,6 +18,7 @@ mod pko;
 mod report;
 mod setup;
 mod sync;
+mod terminal;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +55,13 @@ struct Args {
     /// The PKO BP connector crate to pack.
     #[arg(long, default_value_os_t = setup::default_plugin_dir(pko::PLUGIN))]
     pko_plugin_dir: PathBuf,
+    /// Where the simulated Mellon WebECR service listens (fixed, like
+    /// --bank-listen).
+    #[arg(long, default_value = "127.0.0.1:8091")]
+    pos_listen: SocketAddr,
+    /// The Mellon WebECR connector crate to pack.
+    #[arg(long, default_value_os_t = setup::default_plugin_dir(terminal::PLUGIN))]
+    pos_plugin_dir: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -82,9 +91,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
-    if args.bank_listen.port() == 0 || args.pko_listen.port() == 0 {
+    if args.bank_listen.port() == 0 || args.pko_listen.port() == 0 || args.pos_listen.port() == 0 {
         bail!(
-            "--bank-listen and --pko-listen need fixed ports: the banks' addresses are signed into the packages"
+            "--bank-listen, --pko-listen and --pos-listen need fixed ports: the services' addresses are signed into the packages"
         );
     }
     println!(
@@ -128,6 +137,20 @@ async fn run(args: Args) -> Result<()> {
         );
     }
     let pko_bank = pko_part(&args, &prepared, &key, &demo_dir).await?;
+    let pos_service = terminal::start_service(args.pos_listen).await?;
+    println!(
+        "  {:<9} simulated Mellon WebECR at {} (card terminals)",
+        "terminals",
+        pos_service.url()
+    );
+    terminal::run(
+        &prepared.host,
+        &key,
+        &demo_dir,
+        &args.pos_plugin_dir,
+        &pos_service,
+    )
+    .await?;
     let skipped = bank::skip_used_ids(&bank, prepared.last_reference)?;
     if skipped > 0 {
         println!(
@@ -184,6 +207,7 @@ async fn run(args: Args) -> Result<()> {
     if let Some(pko_bank) = &pko_bank {
         pko_bank.handle.stop().await;
     }
+    pos_service.handle.stop().await;
     served.context("the host's server task")??;
     println!("stopped.");
     Ok(())
