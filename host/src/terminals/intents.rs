@@ -446,6 +446,28 @@ impl Terminals {
         }
     }
 
+    /// The company's payments with ids after `after`, oldest first, at
+    /// most `limit`; of one terminal when given.
+    pub async fn intents(
+        &self,
+        company: &str,
+        terminal: Option<i64>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<CardIntent>, TerminalError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM card_intents WHERE company_id = $1 AND id > $2 \
+               AND ($3 = 0 OR terminal = $3) ORDER BY id LIMIT $4"
+        ))
+        .bind(company)
+        .bind(after)
+        .bind(terminal.unwrap_or(0))
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// Intent `id`.
     pub async fn intent(&self, id: i64) -> Result<CardIntent, TerminalError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM card_intents WHERE id = $1"))

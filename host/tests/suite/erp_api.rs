@@ -55,6 +55,7 @@ const ERP_ROUTES: &[(&str, &str)] = &[
     ("get", "/erp/v1/terminals"),
     ("delete", "/erp/v1/terminals/{id}"),
     ("post", "/erp/v1/card-payments"),
+    ("get", "/erp/v1/card-payments"),
     ("get", "/erp/v1/card-payments/{id}"),
     ("post", "/erp/v1/card-payments/{id}/refresh"),
     ("post", "/erp/v1/card-payments/{id}/void"),

@@ -460,6 +460,29 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
     let back = refreshed(&api, &back["id"]).await;
     assert_eq!(back["result"], "approved", "{back}");
 
+    // The company's payments, a page at a time; none for another company.
+    let (status, page) = api
+        .get(
+            &format!("/card-payments?company=acme&terminal={terminal}&limit=2"),
+            "bob",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let references: Vec<&str> = page
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|p| p["reference"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(references, ["R-1", "R-Q"]);
+    let next = page[1]["id"].as_i64().expect("cursor");
+    let (_, rest) = api
+        .get(&format!("/card-payments?company=acme&after={next}"), "bob")
+        .await;
+    assert_eq!(rest.as_array().map(Vec::len), Some(3), "{rest}");
+    let (status, _) = api.get("/card-payments?company=acme", "carl").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
     // Every answer is kept, readable by the ERP.
     let (status, exchanges) = api
         .get(&format!("/card-payments/{}/exchanges", lost["id"]), "bob")

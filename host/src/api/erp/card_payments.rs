@@ -2,13 +2,13 @@
 //! ERP's reference), read it, refresh it from the provider, read every
 //! answer the provider gave.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,7 +24,7 @@ use crate::terminals::{CardIntent, Exchange, NewIntent};
 /// Routes under `/erp/v1`.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(start))
+        .routes(routes!(start, list))
         .routes(routes!(get_one))
         .routes(routes!(refresh))
         .routes(routes!(void))
@@ -165,6 +165,54 @@ async fn start(
         StatusCode::OK
     };
     Ok((status, Json(intent)))
+}
+
+/// Which payments to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// The company (required).
+    pub company: Option<String>,
+    /// Only this terminal's (host id).
+    pub terminal: Option<i64>,
+    /// Cursor: the last id of the previous page (0 or absent: the start).
+    pub after: Option<i64>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// The company's card payments, oldest first, a page at a time from the
+/// cursor `after`.
+#[utoipa::path(
+    get,
+    path = "/card-payments",
+    tag = "terminals",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of payments", body = Vec<CardIntent>),
+        (status = 400, description = "A bad cursor or limit", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn list(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Vec<CardIntent>>, ApiError> {
+    let Query(query) = query?;
+    let company = super::required("company", query.company.as_deref())?;
+    state
+        .admin
+        .authorize(&user.0, company, None, &Operation::CompanyData)
+        .await?;
+    let after = super::cursor(query.after)?;
+    let limit = super::limit(query.limit, 100)?;
+    Ok(Json(
+        state
+            .terminals
+            .intents(company, query.terminal, after, limit)
+            .await?,
+    ))
 }
 
 async fn owned(state: &AppState, user: &str, id: i64) -> Result<CardIntent, ApiError> {
