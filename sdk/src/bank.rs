@@ -81,7 +81,161 @@ impl Default for Counterparty {
     }
 }
 
+impl Counterparty {
+    /// A counterparty known by name; chain `with_account`, `with_bank`,
+    /// ... for what else the bank gives. [`Counterparty::default`] is one
+    /// with nothing known.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: Some(name.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the account number (IBAN where the bank uses IBAN).
+    #[must_use]
+    pub fn with_account(mut self, account: impl Into<String>) -> Self {
+        self.account = Some(account.into());
+        self
+    }
+
+    /// Sets the counterparty's bank: BIC or the national bank code.
+    #[must_use]
+    pub fn with_bank(mut self, bank: impl Into<String>) -> Self {
+        self.bank = Some(bank.into());
+        self
+    }
+
+    /// Sets the tax id (Polish NIP, Ukrainian EDRPOU).
+    #[must_use]
+    pub fn with_tax_id(mut self, tax_id: impl Into<String>) -> Self {
+        self.tax_id = Some(tax_id.into());
+        self
+    }
+
+    /// Sets the address.
+    #[must_use]
+    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
+        self
+    }
+}
+
 impl Transaction {
+    /// Money in: `Transaction::credit("REF-1", "2026-11-22", "12.50", "PLN")`.
+    /// `amount` is positive, as the contract's sign rule wants (see
+    /// [`crate::Money`]); the title is empty and every optional field unset
+    /// until the `with_*` setters fill them.
+    pub fn credit(
+        bank_reference: impl Into<String>,
+        booking_date: impl Into<String>,
+        amount: impl Into<String>,
+        currency: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            bank_reference,
+            booking_date,
+            Direction::Credit,
+            crate::Money::new(amount, currency),
+            "",
+        )
+    }
+
+    /// Money out: `Transaction::debit("REF-2", "2026-11-22", "12.50", "PLN")`.
+    /// `amount` is positive, as in [`Transaction::credit`]: the direction
+    /// carries the sign.
+    pub fn debit(
+        bank_reference: impl Into<String>,
+        booking_date: impl Into<String>,
+        amount: impl Into<String>,
+        currency: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            bank_reference,
+            booking_date,
+            Direction::Debit,
+            crate::Money::new(amount, currency),
+            "",
+        )
+    }
+
+    /// From an amount signed the way many banks send it: `"-12.50"` is a
+    /// debit of `12.50`, `"12.50"` and `"+12.50"` a credit of `12.50`. Only
+    /// the leading sign is looked at; the host still refuses a zero or
+    /// malformed amount.
+    pub fn from_signed(
+        bank_reference: impl Into<String>,
+        booking_date: impl Into<String>,
+        signed_amount: &str,
+        currency: impl Into<String>,
+    ) -> Self {
+        let signed_amount = signed_amount.trim();
+        let (direction, amount) = match signed_amount.strip_prefix('-') {
+            Some(rest) => (Direction::Debit, rest),
+            None => (
+                Direction::Credit,
+                signed_amount.strip_prefix('+').unwrap_or(signed_amount),
+            ),
+        };
+        Self::new(
+            bank_reference,
+            booking_date,
+            direction,
+            crate::Money::new(amount, currency),
+            "",
+        )
+    }
+
+    /// Sets the payment title (the "purpose of payment").
+    #[must_use]
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    /// Sets the value date, kept as the bank wrote it.
+    #[must_use]
+    pub fn with_value_date(mut self, value_date: impl Into<String>) -> Self {
+        self.value_date = Some(value_date.into());
+        self
+    }
+
+    /// Sets the other side (see [`Counterparty::named`]).
+    #[must_use]
+    pub fn with_counterparty(mut self, counterparty: Counterparty) -> Self {
+        self.counterparty = counterparty;
+        self
+    }
+
+    /// Sets the ordering customer's own reference (end-to-end id).
+    #[must_use]
+    pub fn with_own_reference(mut self, own_reference: impl Into<String>) -> Self {
+        self.own_reference = Some(own_reference.into());
+        self
+    }
+
+    /// Sets the bank's transaction type code (MT940 `:61:` type, GVC).
+    #[must_use]
+    pub fn with_type_code(mut self, type_code: impl Into<String>) -> Self {
+        self.type_code = Some(type_code.into());
+        self
+    }
+
+    /// Adds a bank-specific field, kept for the ERP.
+    #[must_use]
+    pub fn with_extra(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a reference an earlier build of this connector gave the same
+    /// transaction, so the host finds lines it stored under that key.
+    #[must_use]
+    pub fn with_former_reference(mut self, reference: impl Into<String>) -> Self {
+        self.former_references.push(reference.into());
+        self
+    }
+
     /// A transaction with the fields every bank gives; the optional ones
     /// empty, to be filled in. `amount` is positive: `direction` gives the
     /// sign (the contract's sign rule).
@@ -126,6 +280,29 @@ impl Statement {
     }
 }
 
+impl Balance {
+    /// The booked balance of `account` as of `as_of` (RFC 3339), for
+    /// example `Balance::new(account, Money::new("-12.50", "PLN"),
+    /// "2026-11-22T10:15:00+01:00")`: a balance may be zero or negative,
+    /// unlike every other amount. Available funds stay unset until
+    /// [`Balance::with_available`].
+    pub fn new(account: impl Into<String>, booked: crate::Money, as_of: impl Into<String>) -> Self {
+        Self {
+            account: account.into(),
+            booked,
+            available: None,
+            as_of: as_of.into(),
+        }
+    }
+
+    /// Sets the available funds, when the bank gives them.
+    #[must_use]
+    pub fn with_available(mut self, available: crate::Money) -> Self {
+        self.available = Some(available);
+        self
+    }
+}
+
 impl Session {
     /// An active session with nothing else to say.
     pub fn active(id: impl Into<String>, bank_user_id: impl Into<String>) -> Self {
@@ -140,5 +317,172 @@ impl Session {
             secret: None,
             message: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Money;
+
+    // Generated records derive neither `PartialEq` nor `Eq`: compare parts.
+    fn pair(money: &Money) -> (&str, &str) {
+        (&money.amount, &money.currency)
+    }
+
+    fn parts(c: &Counterparty) -> [Option<&str>; 5] {
+        [&c.name, &c.account, &c.bank, &c.tax_id, &c.address].map(|f| f.as_deref())
+    }
+
+    #[test]
+    fn credit_and_debit_carry_the_sign_in_the_direction() {
+        let credit = Transaction::credit("REF-1", "2026-11-22", "12.50", "PLN");
+        assert_eq!(credit.bank_reference, "REF-1");
+        assert_eq!(credit.booking_date, "2026-11-22");
+        assert!(matches!(credit.direction, Direction::Credit));
+        assert_eq!(pair(&credit.amount), ("12.50", "PLN"));
+        assert_eq!(credit.title, "");
+        assert_eq!(parts(&credit.counterparty), [None, None, None, None, None]);
+        assert!(credit.value_date.is_none() && credit.own_reference.is_none());
+        assert!(credit.type_code.is_none());
+        assert!(credit.former_references.is_empty() && credit.extra.is_empty());
+
+        let debit = Transaction::debit("REF-2", "2026-11-23", "7", "UAH");
+        assert!(matches!(debit.direction, Direction::Debit));
+        assert_eq!(pair(&debit.amount), ("7", "UAH"));
+    }
+
+    #[test]
+    fn a_signed_amount_becomes_a_direction_and_a_positive_amount() {
+        let out = Transaction::from_signed("R", "2026-11-22", "-12.50", "PLN");
+        assert!(matches!(out.direction, Direction::Debit));
+        assert_eq!(out.amount.amount, "12.50");
+        let incoming = Transaction::from_signed("R", "2026-11-22", " +3.00 ", "PLN");
+        assert!(matches!(incoming.direction, Direction::Credit));
+        assert_eq!(incoming.amount.amount, "3.00");
+        let plain = Transaction::from_signed("R", "2026-11-22", "1234.5", "EUR");
+        assert!(matches!(plain.direction, Direction::Credit));
+        assert_eq!(pair(&plain.amount), ("1234.5", "EUR"));
+    }
+
+    #[test]
+    fn setters_fill_the_optional_fields() {
+        let t = Transaction::debit("REF-3", "2026-11-22", "100.00", "PLN")
+            .with_title("FV/2026/11/7")
+            .with_value_date("2026-11-21")
+            .with_counterparty(
+                Counterparty::named("ACME Sp. z o.o.")
+                    .with_account("PL61109010140000071219812874")
+                    .with_bank("WBKPPLPP")
+                    .with_tax_id("5260250274")
+                    .with_address("ul. Prosta 1, Warszawa"),
+            )
+            .with_own_reference("E2E-42")
+            .with_type_code("073")
+            .with_extra("~00", "VE02")
+            .with_extra("~20", "FV")
+            .with_former_reference("OLD-3");
+        assert_eq!(t.title, "FV/2026/11/7");
+        assert_eq!(t.value_date.as_deref(), Some("2026-11-21"));
+        assert_eq!(
+            parts(&t.counterparty),
+            [
+                Some("ACME Sp. z o.o."),
+                Some("PL61109010140000071219812874"),
+                Some("WBKPPLPP"),
+                Some("5260250274"),
+                Some("ul. Prosta 1, Warszawa"),
+            ]
+        );
+        assert_eq!(t.own_reference.as_deref(), Some("E2E-42"));
+        assert_eq!(t.type_code.as_deref(), Some("073"));
+        assert_eq!(
+            t.extra,
+            vec![
+                ("~00".to_owned(), "VE02".to_owned()),
+                ("~20".to_owned(), "FV".to_owned())
+            ]
+        );
+        assert_eq!(t.former_references, vec!["OLD-3".to_owned()]);
+        // Everything `credit` and `debit` set is untouched by the setters.
+        assert_eq!(t.bank_reference, "REF-3");
+        assert!(matches!(t.direction, Direction::Debit));
+        assert_eq!(pair(&t.amount), ("100.00", "PLN"));
+    }
+
+    /// The example of the README's "Building results", verbatim.
+    #[test]
+    fn the_readme_example_builds() {
+        let mut page = Statement::new("PL61109010140000071219812874", "PLN"); // empty, final
+        page.transactions.push(
+            Transaction::credit("REF-1", "2026-11-22", "1230.00", "PLN")
+                .with_title("FV/2026/11/7")
+                .with_counterparty(
+                    Counterparty::named("ACME Sp. z o.o.")
+                        .with_account("PL27114020040000300201355387"),
+                )
+                .with_value_date("2026-11-21"),
+        );
+        page.transactions.push(
+            // The bank wrote -12.50: a debit of 12.50.
+            Transaction::from_signed("REF-2", "2026-11-22", "-12.50", "PLN").with_title("fee"),
+        );
+        let balance = Balance::new(
+            "PL61109010140000071219812874",
+            Money::new("-12.50", "PLN"),
+            "2026-11-22T10:15:00+01:00",
+        )
+        .with_available(Money::new("987.50", "PLN"));
+        assert_eq!(page.transactions.len(), 2);
+        assert!(matches!(page.transactions[1].direction, Direction::Debit));
+        assert_eq!(
+            balance.available.as_ref().map(pair),
+            Some(("987.50", "PLN"))
+        );
+    }
+
+    /// A connector with the README's `get_balance`, verbatim: the
+    /// signature must be the trait's.
+    struct ReadmeBank;
+    impl Lifecycle for ReadmeBank {}
+    impl Tasks for ReadmeBank {}
+    impl BankConnector for ReadmeBank {
+        fn fetch_statement(query: StatementQuery) -> Result<Statement> {
+            Ok(Statement::new(query.account, "PLN"))
+        }
+
+        fn get_balance(account: &str) -> Result<Balance> {
+            // A real connector asks its bank here, through h2h_sdk::http.
+            let now = crate::time::rfc3339(crate::time::now_unix());
+            Ok(Balance::new(account, Money::new("1500.00", "PLN"), now))
+        }
+    }
+
+    #[test]
+    fn the_readme_connector_answers_statements() {
+        let page = ReadmeBank::fetch_statement(StatementQuery {
+            account: "PL61".to_owned(),
+            from: "2026-11-01".to_owned(),
+            to: "2026-11-22".to_owned(),
+            continuation: None,
+        })
+        .expect("a page");
+        assert_eq!(page.account, "PL61");
+        assert!(page.transactions.is_empty());
+    }
+
+    #[test]
+    fn a_balance_may_be_negative_and_gains_available_funds() {
+        let b = Balance::new(
+            "PL61109010140000071219812874",
+            Money::new("-12.50", "PLN"),
+            "2026-11-22T10:15:00+01:00",
+        );
+        assert_eq!(b.account, "PL61109010140000071219812874");
+        assert_eq!(pair(&b.booked), ("-12.50", "PLN"));
+        assert!(b.available.is_none());
+        assert_eq!(b.as_of, "2026-11-22T10:15:00+01:00");
+        let b = b.with_available(Money::new("987.50", "PLN"));
+        assert_eq!(b.available.as_ref().map(pair), Some(("987.50", "PLN")));
     }
 }

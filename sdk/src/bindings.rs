@@ -1,6 +1,11 @@
-//! Guest bindings generated from `wit/`, one module per world the crate's
+//! Guest bindings generated from `wit/v2`, one module per world the crate's
 //! features ask for. Hidden: authors use the traits and helpers of this
 //! crate.
+//!
+//! `wit/v2` here is a copy of the repository's `wit/v2`, the contract's one
+//! source: the crate must carry its WIT to build outside the repository
+//! (from crates.io or a git dependency). `tests/wit_copy.rs` fails when the
+//! copy differs from the original.
 //!
 //! A plugin enables one world (`bank` or `pos`): wit-bindgen embeds the
 //! world's type in the component, so a component linked with both would
@@ -17,7 +22,7 @@ compile_error!("h2h-sdk: enable the feature `bank` (bank connector) or `pos` (ca
 #[allow(missing_docs)] // generated; items carry the WIT docs where WIT has them
 pub mod world {
     wit_bindgen::generate!({
-        path: "../wit/v2",
+        path: "wit/v2",
         world: "bank-connector",
         runtime_path: "::h2h_sdk::__private::wit_bindgen::rt",
         pub_export_macro: true,
@@ -31,7 +36,7 @@ pub mod world {
 #[allow(missing_docs)] // generated; items carry the WIT docs where WIT has them
 pub mod pos_world {
     wit_bindgen::generate!({
-        path: "../wit/v2",
+        path: "wit/v2",
         world: "pos-connector",
         runtime_path: "::h2h_sdk::__private::wit_bindgen::rt",
         pub_export_macro: true,
@@ -49,7 +54,7 @@ pub mod pos_world {
 #[allow(missing_docs, unused_macros, unused_imports)] // generated
 pub mod pos_world {
     wit_bindgen::generate!({
-        path: "../wit/v2",
+        path: "wit/v2",
         world: "pos-connector",
         runtime_path: "::h2h_sdk::__private::wit_bindgen::rt",
         default_bindings_module: "h2h_sdk::__private::pos_world",

@@ -57,7 +57,10 @@ pub use bindings::imports::types::Date;
 /// pain.001 batch), kept by the host beside what was parsed from it.
 pub use bindings::imports::types::Document;
 /// An amount of money: a decimal string and an ISO 4217 currency. Never a
-/// float.
+/// float. Unsigned, and greater than zero in a transaction, transfer or
+/// payment intent; only a balance may be zero or negative: the contract's
+/// sign rule (on `money` in `wit/v2/types.wit`; the README's "Amounts and
+/// currency").
 pub use bindings::imports::types::Money;
 /// Details of an [`Error::Rejected`].
 pub use bindings::imports::types::Rejection;

@@ -400,6 +400,55 @@ fn issue_to_stdout_prints_the_file() {
 }
 
 #[test]
+fn issue_starts_today_without_not_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("fixed.key");
+    std::fs::write(&key, FIXED_SECRET_KEY).unwrap();
+    let issue = |expires: &str| {
+        h2h_license(&[
+            "issue",
+            "--key",
+            text(&key),
+            "--plugin",
+            PLUGIN,
+            "--versions",
+            "^1",
+            "--licensee",
+            "ACME",
+            "--installation",
+            INSTALLATION,
+            "--expires",
+            expires,
+        ])
+    };
+    let before = chrono::Utc::now().date_naive();
+    let run = issue("2999-12-31");
+    let after = chrono::Utc::now().date_naive();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let signed = h2h_license::SignedLicense::from_toml(&run.stdout).unwrap();
+    let license = signed.license();
+    // The UTC date, read once: first valid day and issue day are the same.
+    assert!(
+        license.not_before == before || license.not_before == after,
+        "{}",
+        license.not_before
+    );
+    assert_eq!(license.issued_at, license.not_before);
+
+    // The default does not loosen the period check: a license that ended
+    // yesterday is still refused.
+    let yesterday = before.pred_opt().unwrap();
+    let run = issue(&h2h_license::format_date(yesterday));
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.starts_with("error: the license would expire (")
+            && run.stderr.contains("before it becomes valid"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn show_prints_the_payload() {
     let dir = tempfile::tempdir().unwrap();
     let license = dir.path().join("golden.license");

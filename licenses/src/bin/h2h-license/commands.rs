@@ -57,15 +57,16 @@ pub(crate) fn keygen(out_dir: &Path, name: &str) -> anyhow::Result<Report> {
 
 pub(crate) fn issue(args: IssueArgs) -> anyhow::Result<Report> {
     let key = VendorKeyPair::load(&args.key)?;
+    let today = today_utc();
     let request = LicenseRequest {
         id: args.id,
         plugin: args.plugin,
         versions: args.versions,
         licensee: args.licensee,
         installation: args.installation,
-        not_before: args.not_before,
+        not_before: args.not_before.unwrap_or(today),
         expires: args.expires,
-        issued_at: today_utc(),
+        issued_at: today,
         limits: Limits {
             max_companies: args.max_companies,
             max_terminals: args.max_terminals,

@@ -61,9 +61,9 @@ struct IssueArgs {
     /// The host's installation id (`h2h installation-id` on that host).
     #[arg(long)]
     installation: String,
-    /// First valid day, YYYY-MM-DD.
+    /// First valid day, YYYY-MM-DD; today's UTC date if absent.
     #[arg(long, value_parser = date_arg, value_name = "DATE")]
-    not_before: NaiveDate,
+    not_before: Option<NaiveDate>,
     /// Last valid day, YYYY-MM-DD (valid through that day).
     #[arg(long, value_parser = date_arg, value_name = "DATE")]
     expires: NaiveDate,
