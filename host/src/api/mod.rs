@@ -6,6 +6,7 @@
 mod admin;
 mod admin_config;
 mod admin_erp_users;
+mod admin_share_targets;
 mod auth;
 mod erp;
 pub mod error;
@@ -107,7 +108,8 @@ fn assemble(
 fn admin_routes() -> OpenApiRouter<AppState> {
     let mut routes = admin::routes()
         .merge(admin_config::routes())
-        .merge(admin_erp_users::routes());
+        .merge(admin_erp_users::routes())
+        .merge(admin_share_targets::routes());
     for item in routes.get_openapi_mut().paths.paths.values_mut() {
         for operation in [
             &mut item.get,

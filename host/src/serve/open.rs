@@ -78,6 +78,9 @@ pub enum OpenError {
     /// Recovering an interrupted install failed.
     #[error("recovering an interrupted install: {0}")]
     Recover(#[from] AdminError),
+    /// The key other databases seal shared sessions to could not be made.
+    #[error("publishing this host's session share key: {0}")]
+    ShareKey(#[from] crate::sessions::ShareError),
 }
 
 /// An opened host.
@@ -115,6 +118,7 @@ impl Host {
         ));
         let admin = Admin::new(db.clone(), runtime.clone(), config.admin.clone(), vault);
         admin.recover().await?;
+        crate::sessions::ensure_share_key(&db, admin.vault()).await?;
         Ok(Self {
             db,
             runtime,

@@ -26,7 +26,10 @@ impl BankSessions {
     ) -> Result<BankSession, SessionError> {
         let current = self.get(id).await?;
         let actor = user.map_or_else(Actor::host, Actor::erp);
-        let refreshed = self.refresh_once(connectors, &current, user).await;
+        let refreshed = match super::share::refuse_received(&current) {
+            Ok(()) => self.refresh_once(connectors, &current, user).await,
+            Err(e) => Err(e.into()),
+        };
         let shown = refreshed.as_ref().unwrap_or(&current);
         self.audit(&actor, "bank-session.refresh", shown, &refreshed)
             .await;
@@ -56,6 +59,7 @@ impl BankSessions {
         match loaded.plugin.refresh_session(ctx, handle).await {
             Ok(session) => {
                 let updated = store::apply(&self.db, &self.vault, current, &session, by).await?;
+                self.sync_shares(&updated, session.secret.as_deref()).await;
                 if updated.state != current.state {
                     self.announce(&updated, "bank_session.changed", None).await;
                 }
@@ -83,6 +87,9 @@ impl BankSessions {
                 } else {
                     self.get(current.id).await?
                 };
+                if gone {
+                    self.sync_shares(&failed, None).await;
+                }
                 self.announce(&failed, "bank_session.failed", Some(&message))
                     .await;
                 Err(e.into())
@@ -102,7 +109,10 @@ impl BankSessions {
         id: i64,
     ) -> Result<BankSession, SessionError> {
         let current = self.get(id).await?;
-        let closed = self.close_once(connectors, &current).await;
+        let closed = match super::share::refuse_received(&current) {
+            Ok(()) => self.close_once(connectors, &current).await,
+            Err(e) => Err(e.into()),
+        };
         let shown = closed.as_ref().unwrap_or(&current);
         self.audit(actor, "bank-session.close", shown, &closed)
             .await;
@@ -130,14 +140,16 @@ impl BankSessions {
                 error = Some(format!("closed here; the bank answered: {e}"));
             }
         }
-        store::end(
+        let closed = store::end(
             &self.db,
             &self.vault,
             current,
             SessionState::Closed,
             error.as_deref(),
         )
-        .await
+        .await?;
+        self.sync_shares(&closed, None).await;
+        Ok(closed)
     }
 
     /// Gives `ctx` the session its call runs with (see [`attach`]).
@@ -158,7 +170,7 @@ impl BankSessions {
             .admin
             .call_context(Some(&session.company), &session.plugin, Some(user))
             .await?;
-        ctx.session = Some(session_context(&self.vault, session).await?);
+        ctx.session = Some(session_context(&self.db, &self.vault, session).await?);
         Ok(ctx)
     }
 
@@ -181,10 +193,12 @@ impl BankSessions {
 }
 
 /// Gives `ctx` the session its call runs with: the newest active session
-/// of `plugin` for the call's company opened by the call's user, or by the
-/// company's default authorizing user when the call names none (scheduled
-/// work). Without one the call runs without a session, and a connector
-/// that needs one answers `session-required`.
+/// of `plugin` for the call's company opened by the call's user; when the
+/// call names none (scheduled work) or that user has none, the company's
+/// default authorizing user's (as mBank's seed has it: their session serves
+/// users who have none; signing a batch still takes the signer's own PIN).
+/// Without one the call runs without a session, and a connector that needs
+/// one answers `session-required`.
 pub async fn attach(
     db: &Database,
     vault: &VaultStore,
@@ -194,29 +208,38 @@ pub async fn attach(
     let Some(company) = ctx.company_id.clone() else {
         return Ok(());
     };
-    let user = match &ctx.user {
-        Some(user) => Some(user.clone()),
-        None => store::default_user(db, &company, plugin).await?,
+    let own = match &ctx.user {
+        Some(user) => store::active_of(db, plugin, &company, user).await?,
+        None => None,
     };
-    let Some(user) = user else {
-        return Ok(());
+    let session = match own {
+        Some(session) => Some(session),
+        None => match store::default_user(db, &company, plugin).await? {
+            Some(default) => store::active_of(db, plugin, &company, &default).await?,
+            None => None,
+        },
     };
-    if let Some(session) = store::active_of(db, plugin, &company, &user).await? {
-        ctx.session = Some(session_context(vault, &session).await?);
+    if let Some(session) = session {
+        ctx.session = Some(session_context(db, vault, &session).await?);
     }
     Ok(())
 }
 
 /// The session as a call sees it, with its secret unsealed.
 async fn session_context(
+    db: &Database,
     vault: &VaultStore,
     session: &BankSession,
 ) -> Result<SessionContext, SessionError> {
-    let entry = EntryId::bank_session(&session.company, &session.plugin, session.id);
-    let secret = vault
-        .get(&entry)
-        .await?
-        .map(|bytes| SecretString::from(String::from_utf8_lossy(&bytes).into_owned()));
+    let secret = if session.shared_from.is_some() {
+        super::share::open_received(db, vault, session).await?
+    } else {
+        let entry = EntryId::bank_session(&session.company, &session.plugin, session.id);
+        vault
+            .get(&entry)
+            .await?
+            .map(|bytes| SecretString::from(String::from_utf8_lossy(&bytes).into_owned()))
+    };
     Ok(SessionContext {
         id: session.connector_session_id.clone(),
         bank_user_id: session.bank_user_id.clone(),

@@ -14,17 +14,21 @@
 //!   confirmation or stored credentials;
 //! - `keep`: refresh, close, and the call context a session gives;
 //! - `bot`: the host task that refreshes sessions before they expire and
-//!   reopens dropped ones whose PIN was saved.
+//!   reopens dropped ones whose PIN was saved;
+//! - `share`: sharing a session with another h2h database.
 
 mod bot;
 mod keep;
 mod open;
+mod share;
 mod store;
 
 pub use bot::KeepReport;
 pub use bot::{REFRESH_TASK, SessionBot};
 pub use keep::attach;
 pub use open::{HostSigning, OpenRequest};
+pub(crate) use share::ensure_share_key;
+pub use share::{SessionShare, ShareError, ShareRequest, ShareTarget};
 pub use store::method_from as login_method;
 
 use std::sync::Arc;
@@ -79,6 +83,10 @@ pub struct BankSession {
     pub updated_at: i64,
     /// The last successful refresh, Unix millis.
     pub last_refresh_at: Option<i64>,
+    /// For a session another database shared here: that origin (its
+    /// installation and session). Only the origin refreshes, closes or
+    /// shares it.
+    pub shared_from: Option<String>,
     /// Refreshes that failed in a row.
     pub failures: i64,
     /// Why the last refresh or call failed.
@@ -154,6 +162,9 @@ pub enum SessionError {
     /// A stored row cannot be read.
     #[error("stored bank session is corrupt: {0}")]
     Corrupt(String),
+    /// Sharing with another database failed.
+    #[error(transparent)]
+    Share(#[from] ShareError),
 }
 
 impl SessionError {
@@ -172,6 +183,7 @@ impl SessionError {
             SessionError::Vault(_) => "vault",
             SessionError::Database(_) => "database",
             SessionError::Corrupt(_) => "corrupt",
+            SessionError::Share(e) => e.kind(),
         }
     }
 }

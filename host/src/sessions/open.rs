@@ -276,6 +276,7 @@ impl BankSession {
             opened_at: 0,
             updated_at: 0,
             last_refresh_at: None,
+            shared_from: None,
             failures: 0,
             last_error: None,
         }

@@ -16,7 +16,7 @@ use crate::vault::{EntryId, VaultStore};
 const COLUMNS: &str = "id, plugin_id, company_id, bank_user_id, login_method, \
     connector_session_id, state, company_ids, expires_at, refresh_every_seconds, \
     refresh_by_bot, challenge, message, signing_key, opened_by, opened_at, updated_at, \
-    last_refresh_at, failures, last_error";
+    last_refresh_at, failures, last_error, shared_from";
 
 const STATES: [(SessionState, &str); 6] = [
     (SessionState::Active, "active"),
@@ -147,6 +147,7 @@ fn session_from(row: &AnyRow) -> Result<BankSession, SessionError> {
         last_refresh_at: row.try_get("last_refresh_at")?,
         failures: row.try_get("failures")?,
         last_error: row.try_get("last_error")?,
+        shared_from: row.try_get("shared_from")?,
     })
 }
 

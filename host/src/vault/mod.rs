@@ -85,6 +85,10 @@ pub enum EntryKind {
     BankSession,
     /// A paired card terminal's device API key.
     TerminalKey,
+    /// This host's private key for bank sessions shared to it.
+    ShareKey,
+    /// The connection string of a database sessions are shared to.
+    ExternalDatabase,
 }
 
 impl EntryKind {
@@ -96,6 +100,8 @@ impl EntryKind {
             EntryKind::Pin => "pin",
             EntryKind::BankSession => "bank-session",
             EntryKind::TerminalKey => "terminal-key",
+            EntryKind::ShareKey => "share-key",
+            EntryKind::ExternalDatabase => "external-database",
         }
     }
 
@@ -106,10 +112,15 @@ impl EntryKind {
             "pin" => Some(EntryKind::Pin),
             "bank-session" => Some(EntryKind::BankSession),
             "terminal-key" => Some(EntryKind::TerminalKey),
+            "share-key" => Some(EntryKind::ShareKey),
+            "external-database" => Some(EntryKind::ExternalDatabase),
             _ => None,
         }
     }
 }
+
+/// The owner of the host-wide entries session sharing keeps.
+const SHARE_OWNER: &str = "h2h:share";
 
 /// Names one sealed value: kind, company, owner (a plugin, or a token for
 /// PINs) and name.
@@ -149,6 +160,16 @@ impl EntryId {
     /// A card terminal device's API key, of a plugin for a company.
     pub fn terminal_key(company: &str, plugin: &str, key_name: &str) -> Self {
         Self::new(EntryKind::TerminalKey, company, plugin, key_name)
+    }
+
+    /// This host's private share key `key_id` (host-wide: no company).
+    pub fn share_key(key_id: &str) -> Self {
+        Self::new(EntryKind::ShareKey, "", SHARE_OWNER, key_id)
+    }
+
+    /// The connection string of share target `name` (host-wide).
+    pub fn external_database(name: &str) -> Self {
+        Self::new(EntryKind::ExternalDatabase, "", SHARE_OWNER, name)
     }
 
     fn new(kind: EntryKind, company: &str, owner: &str, name: &str) -> Self {

@@ -699,6 +699,11 @@ async fn calls_run_with_the_users_or_the_default_users_session(backend: TestBack
         .await
         .expect("default");
     assert_eq!(context(None).await, anna, "scheduled work uses anna's");
+    assert_eq!(
+        context(Some("bob")).await,
+        anna,
+        "a user without a session is served by the default user's"
+    );
     // Past its expiry a session serves no call, whatever its state says.
     sqlx::query("UPDATE bank_sessions SET expires_at = 1 WHERE id = $1")
         .bind(opened.id)

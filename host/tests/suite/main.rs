@@ -32,6 +32,7 @@ mod http_capability;
 mod lifecycle;
 mod manifest;
 mod mbank_e2e;
+mod mbank_sharing;
 mod mellon_connector;
 mod migrations;
 mod packages;

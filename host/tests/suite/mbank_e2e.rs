@@ -26,10 +26,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Row;
 
-const PLUGIN: &str = "mbank";
+pub(crate) const PLUGIN: &str = "mbank";
 const MANIFEST: &str = include_str!("../../../plugins/mbank/h2h.toml");
 const README: &str = include_str!("../../../plugins/mbank/README.md");
-const BANK_USER: &str = "JKOWALSKI";
+pub(crate) const BANK_USER: &str = "JKOWALSKI";
 /// An account of the first DIK, and the second DIK's account.
 const ACCOUNT: &str = "acme-pln";
 const COOP: &str = "coop-pln";
@@ -40,7 +40,10 @@ const LANDLORD: &str = "PL10105000997603123456789123";
 /// as given; the bank refuses the line).
 const TYPO: &str = "61109010140000071219812875";
 
-async fn set_up(fx: &Fixture, hsm: &SoftHsm, bank: &SimHandle, url: &str, token: &str) {
+/// mbank delivered to `fx` (company acme, anna, the card's token) against
+/// the simulated bank, where the card's RSA certificate is registered for
+/// both DIKs.
+pub(crate) async fn set_up(fx: &Fixture, hsm: &SoftHsm, bank: &SimHandle, url: &str, token: &str) {
     let transport = bank.client_identity();
     crate::shipped::deliver(
         fx,
@@ -66,12 +69,13 @@ async fn set_up(fx: &Fixture, hsm: &SoftHsm, bank: &SimHandle, url: &str, token:
     // not.
     bank.register_user(BANK_USER, &hsm.rsa.der, &[DEMO_DIK, DEMO_DIK_2], true)
         .expect("bank user");
-    let settlements = Settlements::new(fx.host.db.clone());
-    let accounts = Simulator::demo_accounts();
-    add_account(&settlements, ACCOUNT, &accounts[0]).await;
 }
 
-async fn add_account(settlements: &Settlements, id: &str, account: &h2h_mbank_sim::Account) {
+pub(crate) async fn add_account(
+    settlements: &Settlements,
+    id: &str,
+    account: &h2h_mbank_sim::Account,
+) {
     settlements
         .add_account(&BankAccount {
             id: id.to_owned(),
@@ -110,7 +114,7 @@ async fn set_dik(fx: &Fixture, dik: &str) {
         .expect("dik");
 }
 
-async fn transactions(api: &Served, account: &str) -> Vec<Value> {
+pub(crate) async fn transactions(api: &Served, account: &str) -> Vec<Value> {
     let (status, page) = api
         .get(
             &format!("/accounts/{account}/transactions?limit=1000"),
@@ -229,6 +233,7 @@ async fn mbank_end_to_end(backend: TestBackend) {
     let bank = running.handle.clone();
     let url = running.url();
     set_up(&fx, hsm, &bank, &url, token).await;
+    add_account(&Settlements::new(fx.host.db.clone()), ACCOUNT, &accounts[0]).await;
     let api = Served::start(&fx).await;
     let registry = fx.host.registry();
     let sessions = fx.host.sessions();

@@ -430,7 +430,8 @@ async fn settings_and_secrets_reach_only_their_company(backend: TestBackend) {
         .rotate_vault_key(&fx.actor, &fx.config.vault_key)
         .await
         .expect("rotate");
-    assert_eq!(report.entries, 1);
+    // The secret, and the host's share key (made at its first start).
+    assert_eq!(report.entries, 2);
     assert_eq!(report.old_key_id, before);
     assert_ne!(report.new_key_id, before);
     let reopened = h2h_host::serve::Host::open(&fx.config)

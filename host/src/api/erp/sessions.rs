@@ -1,6 +1,7 @@
 //! Bank sessions over HTTP: open (the host signs with a token's key and
 //! the PIN given now, or the workstation signs and posts the signature),
-//! list, show, refresh, close, and the company's default authorizing user.
+//! list, show, refresh, close, the company's default authorizing user, and
+//! sharing a session to another database (share, list, revoke).
 //! Opening, signing, refreshing and closing need the plugin's permission
 //! guarding `open-session`; reading needs company access. Thin: the work is
 //! in [`crate::sessions`].
@@ -23,7 +24,8 @@ use crate::api::error::ApiError;
 use crate::packages::Operation;
 use crate::runtime::model::bank::ChallengeSignature;
 use crate::sessions::{
-    BankSession, Connectors, HostSigning, OpenRequest, SessionError, login_method,
+    BankSession, Connectors, HostSigning, OpenRequest, SessionError, SessionShare, ShareError,
+    ShareRequest, login_method,
 };
 
 /// Routes under `/erp/v1`.
@@ -34,6 +36,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sign))
         .routes(routes!(refresh))
         .routes(routes!(default_user))
+        .routes(routes!(share, shares))
+        .routes(routes!(revoke_share))
 }
 
 impl From<SessionError> for ApiError {
@@ -43,6 +47,36 @@ impl From<SessionError> for ApiError {
             SessionError::Admin(e) => e.into(),
             SessionError::Call(e) => e.into(),
             SessionError::Token(e) => e.into(),
+            SessionError::Share(e) => {
+                let status = match &e {
+                    ShareError::UnknownTarget(_) | ShareError::UnknownShare { .. } => {
+                        StatusCode::NOT_FOUND
+                    }
+                    ShareError::BadName(_)
+                    | ShareError::NotPostgres
+                    | ShareError::InvalidInput(_)
+                    | ShareError::Uncovered { .. } => StatusCode::BAD_REQUEST,
+                    ShareError::TargetUser { .. } | ShareError::NotOpener { .. } => {
+                        StatusCode::FORBIDDEN
+                    }
+                    ShareError::NotAHost { .. }
+                    | ShareError::PluginMissing { .. }
+                    | ShareError::TargetCompany { .. }
+                    | ShareError::Received { .. }
+                    | ShareError::Duplicate { .. }
+                    | ShareError::InUse(_) => StatusCode::CONFLICT,
+                    ShareError::Unreachable { .. } | ShareError::Rights { .. } => {
+                        StatusCode::BAD_GATEWAY
+                    }
+                    ShareError::Crypto(_) | ShareError::Vault(_) | ShareError::Database(_) => {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    }
+                };
+                if status.is_server_error() {
+                    tracing::warn!(error = %e, "sharing a bank session failed");
+                }
+                ApiError::new(status, e.kind(), e.to_string())
+            }
             e => {
                 let status = match &e {
                     SessionError::UnknownSession(_) => StatusCode::NOT_FOUND,
@@ -416,4 +450,106 @@ async fn default_user(
         .set_default_user(&company, &body.plugin, &body.user)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of `POST /bank-sessions/{id}/shares`.
+#[derive(Deserialize, ToSchema)]
+pub struct ShareBody {
+    /// The share target, as the admin registered it.
+    pub target: String,
+    /// The ERP user in the target database.
+    pub user: String,
+    /// The head office in the target database.
+    pub company: String,
+    /// The target's DIKs (company ids) the session serves there; each must
+    /// be one the session covers.
+    pub company_ids: Vec<String>,
+}
+
+/// Shares a session to a user and head office of another database, for
+/// the DIKs given. Only from the database where it was opened, by the user
+/// who opened it; the token is sealed to the target host's key.
+#[utoipa::path(
+    post,
+    path = "/bank-sessions/{id}/shares",
+    tag = "bank-sessions",
+    params(("id" = i64, Path, description = "Session id")),
+    request_body = ShareBody,
+    responses(
+        (status = 201, description = "The share", body = Object),
+        (status = 400, description = "A DIK the session does not cover (`company_id_outside_session`)", body = ApiError),
+        (status = 403, description = "Not the opener, or the target user may not use sessions there", body = ApiError),
+        (status = 404, description = "No such session or share target", body = ApiError),
+        (status = 409, description = "Shared here from another database (`session_received`), plugin not at the target, not active, already shared", body = ApiError),
+        (status = 502, description = "The target database cannot be reached", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn share(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+    Json(body): Json<ShareBody>,
+) -> Result<(StatusCode, Json<SessionShare>), ApiError> {
+    authorized(&state, &user, id, &Operation::OpenSession).await?;
+    let origin = state.admin.installation_id().await?;
+    let request = ShareRequest {
+        target: body.target,
+        user: body.user,
+        company: body.company,
+        company_ids: body.company_ids,
+    };
+    let shared = state.sessions.share(&user.0, &origin, id, request).await?;
+    Ok((StatusCode::CREATED, Json(shared)))
+}
+
+/// The session's shares, oldest first, revoked and ended ones included.
+#[utoipa::path(
+    get,
+    path = "/bank-sessions/{id}/shares",
+    tag = "bank-sessions",
+    params(("id" = i64, Path, description = "Session id")),
+    responses(
+        (status = 200, description = "The shares", body = Vec<Object>),
+        (status = 404, description = "No such session", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn shares(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<SessionShare>>, ApiError> {
+    authorized(&state, &user, id, &Operation::CompanyData).await?;
+    Ok(Json(state.sessions.shares(id).await?))
+}
+
+/// Revokes a share: the target's copy is closed and loses its token. If
+/// the target cannot be reached the share stays active (502), to retry.
+#[utoipa::path(
+    delete,
+    path = "/bank-sessions/{id}/shares/{share}",
+    tag = "bank-sessions",
+    params(
+        ("id" = i64, Path, description = "Session id"),
+        ("share" = i64, Path, description = "Share id"),
+    ),
+    responses(
+        (status = 200, description = "The revoked share", body = Object),
+        (status = 404, description = "No such session or share", body = ApiError),
+        (status = 502, description = "The target cannot be reached; still active", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn revoke_share(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path((id, share)): Path<(i64, i64)>,
+) -> Result<Json<SessionShare>, ApiError> {
+    authorized(&state, &user, id, &Operation::OpenSession).await?;
+    let revoked = state
+        .sessions
+        .revoke_share(&Actor::erp(&user.0), id, share)
+        .await?;
+    Ok(Json(revoked))
 }

@@ -81,6 +81,9 @@ enum Command {
     /// Bank sessions the host keeps for ERP users.
     #[command(subcommand)]
     Session(commands::SessionCommand),
+    /// Databases bank sessions can be shared to.
+    #[command(subcommand)]
+    ShareTarget(commands::ShareTargetCommand),
     /// Companies (head offices and branches).
     #[command(subcommand)]
     Company(commands::CompanyCommand),

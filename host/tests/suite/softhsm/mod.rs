@@ -47,6 +47,10 @@ pub const TOKENS: &[&str] = &[
     "pko-postgres",
     "mbank-sqlite",
     "mbank-postgres",
+    "share-origin-sqlite",
+    "share-origin-postgres",
+    "share-target-sqlite",
+    "share-target-postgres",
 ];
 
 /// The token whose flags say its user PIN is locked.

@@ -7,6 +7,7 @@ mod grant;
 mod host;
 mod plugin;
 mod session;
+mod share_target;
 mod task;
 mod token;
 
@@ -16,6 +17,7 @@ pub use grant::GrantCommand;
 pub use host::{ApiKeyCommand, LicenseCommand, PublisherCommand, ServiceModeCommand};
 pub use plugin::PluginCommand;
 pub use session::SessionCommand;
+pub use share_target::ShareTargetCommand;
 pub use task::TaskCommand;
 pub use token::TokenCommand;
 
@@ -75,6 +77,7 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         Command::Task(command) => task::run(&open(&cli).await?, command, out).await,
         Command::Token(command) => token::run(&open(&cli).await?, command, out).await,
         Command::Session(command) => session::run(&open(&cli).await?, command, out).await,
+        Command::ShareTarget(command) => share_target::run(&open(&cli).await?, command, out).await,
         Command::Company(command) => company::company(&open(&cli).await?, command, out).await,
         Command::Settings(command) => company::settings(&open(&cli).await?, command, out).await,
         Command::TlsIdentity(command) => {

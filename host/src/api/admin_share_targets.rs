@@ -1,0 +1,95 @@
+//! The admin REST API for session sharing: the databases bank sessions can
+//! be shared to. A connection string goes in and never comes back out.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use secrecy::SecretString;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::sessions::ShareTarget;
+
+/// Routes under `/admin/v1`, documented under the `admin` tag.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(targets, add_target))
+        .routes(routes!(remove_target))
+}
+
+/// The body of `POST /share-targets`.
+#[derive(Deserialize, ToSchema)]
+pub struct NewTarget {
+    /// The name users share to (a-z, 0-9, `-`, `_`).
+    pub name: String,
+    /// The target's PostgreSQL connection string; sealed, never answered.
+    #[schema(value_type = String)]
+    pub connection_string: SecretString,
+}
+
+/// The registered share targets, never their connection strings.
+#[utoipa::path(
+    get,
+    path = "/share-targets",
+    tag = "admin",
+    responses((status = 200, description = "The targets", body = Vec<Object>))
+)]
+async fn targets(State(state): State<AppState>) -> Result<Json<Vec<ShareTarget>>, ApiError> {
+    Ok(Json(state.sessions.share_targets().await?))
+}
+
+/// Registers (or replaces) a share target, once it answers as an h2h
+/// database that receives shared sessions.
+#[utoipa::path(
+    post,
+    path = "/share-targets",
+    tag = "admin",
+    request_body = NewTarget,
+    responses(
+        (status = 201, description = "Registered", body = Object),
+        (status = 400, description = "Not a PostgreSQL connection string, or a bad name", body = ApiError),
+        (status = 409, description = "Not an h2h database (`share_target_not_h2h`)", body = ApiError),
+        (status = 502, description = "It cannot be reached (`share_target_unreachable`)", body = ApiError),
+    )
+)]
+async fn add_target(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<NewTarget>,
+) -> Result<(StatusCode, Json<ShareTarget>), ApiError> {
+    let target = state
+        .sessions
+        .add_share_target(&caller.actor(), &body.name, &body.connection_string)
+        .await?;
+    Ok((StatusCode::CREATED, Json(target)))
+}
+
+/// Forgets a share target and its connection string; refused while shares
+/// name it.
+#[utoipa::path(
+    delete,
+    path = "/share-targets/{name}",
+    tag = "admin",
+    params(("name" = String, Path, description = "Target name")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such target", body = ApiError),
+        (status = 409, description = "Shares name it (`share_target_in_use`)", body = ApiError),
+    )
+)]
+async fn remove_target(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .sessions
+        .remove_share_target(&caller.actor(), &name)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
