@@ -3,8 +3,9 @@
 //! card: pack, upload, license and install `mbank`; a certificate the bank
 //! does not know is refused; a long-lived session is opened by signature
 //! with a chosen end date and covers two DIKs, and statements of both come
-//! through it (the company's `dik` picks which one a call acts for); a DIK
-//! outside the session is refused before the bank; a line first reported
+//! through it in one run (each account under its DIK: `account-diks`, else
+//! the company's `dik`); a DIK outside the session is refused before the
+//! bank; a line first reported
 //! in today's MT942 comes back in the MT940 once the bank closes the day
 //! and is stored once (the TNR); a batch goes out as a signed Elixir-O
 //! file, a malformed line is reported rejected with the bank's reason and
@@ -589,9 +590,9 @@ async fn mbank_end_to_end(backend: TestBackend) {
     );
 
     // The second DIK under the same signature session (anna closes her
-    // mobile one, which covers only the first): the company's `dik` says
-    // which DIK a call acts for. One account is synced, as the host syncs
-    // all of a company's accounts with one `dik` (see the report).
+    // mobile one, which covers only the first): the company's second
+    // account sits under the second DIK (`account-diks`), so one run syncs
+    // both accounts, each under its own DIK.
     let (status, closed) = api
         .erp(
             reqwest::Method::DELETE,
@@ -602,24 +603,42 @@ async fn mbank_end_to_end(backend: TestBackend) {
         .await;
     assert_eq!(status, StatusCode::OK, "{closed}");
     add_account(&Settlements::new(fx.host.db.clone()), COOP, &accounts[2]).await;
-    set_dik(&fx, DEMO_DIK_2).await;
-    bank.clear_requests();
-    Settlements::new(fx.host.db.clone())
-        .sync_account(&registry, &fx.host.admin, COOP, today, Some("anna"))
+    fx.host
+        .admin
+        .set_setting(
+            &fx.actor,
+            "acme",
+            PLUGIN,
+            "account-diks",
+            &format!("{coop_iban} = {DEMO_DIK_2}"),
+        )
         .await
-        .expect("the second DIK's statements");
+        .expect("account-diks");
+    bank.clear_requests();
+    let outcome = sync(&api, COOP).await;
+    assert_eq!(outcome["run"]["error"], Value::Null, "{outcome}");
     assert_stored(
         &transactions(&api, COOP).await,
         &bank.transactions(&coop_iban),
     );
-    assert!(
-        bank.requests()
+    let nrb = |iban: &str| iban.trim_start_matches("PL").to_owned();
+    let statements: Vec<(String, Option<String>)> = bank
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/statements/mt940"))
+        .map(|r| (r.query.clone().unwrap_or_default(), r.dik.clone()))
+        .collect();
+    for (iban, dik) in [(&coop_iban, DEMO_DIK_2), (&iban, DEMO_DIK)] {
+        let of_account: Vec<_> = statements
             .iter()
-            .filter(|r| r.path.contains("/statements/"))
-            .all(|r| r.dik.as_deref() == Some(DEMO_DIK_2)),
-        "{:?}",
-        bank.requests()
-    );
+            .filter(|(query, _)| query.contains(&nrb(iban)))
+            .collect();
+        assert!(!of_account.is_empty(), "{iban}: {statements:?}");
+        assert!(
+            of_account.iter().all(|(_, d)| d.as_deref() == Some(dik)),
+            "{iban} under {dik}: {statements:?}"
+        );
+    }
 
     api.stop().await;
     bank.stop().await;

@@ -326,6 +326,11 @@ fn sent_key(bank_batch_id: &str) -> String {
     format!("sent/{bank_batch_id}")
 }
 
+/// The DIK a batch went under: its status is asked under the same one.
+fn dik_key(bank_batch_id: &str) -> String {
+    format!("dik/{bank_batch_id}")
+}
+
 fn read(batch_id: &str, auth: &Auth<'_>) -> Result<BatchStatus> {
     let answer = Client::from_config().get(
         &format!("{}/{batch_id}", path::BATCHES),
@@ -339,7 +344,7 @@ fn read(batch_id: &str, auth: &Auth<'_>) -> Result<BatchStatus> {
 
 /// `submit-batch`.
 pub fn submit(batch: TransferBatch) -> Result<BatchStatus> {
-    let (secret, dik) = session::for_company()?;
+    let (secret, dik) = session::for_account(&batch.account)?;
     let auth = Auth {
         token: &secret.token,
         dik: Some(&dik),
@@ -383,6 +388,7 @@ pub fn submit(batch: TransferBatch) -> Result<BatchStatus> {
     record.bank_batch_id = Some(accepted.batch_id.clone());
     storage::set(&key, &record)?;
     storage::set(&sent_key(&accepted.batch_id), &record.transfer_ids)?;
+    storage::set(&dik_key(&accepted.batch_id), &dik)?;
     h2h_sdk::info!(
         "batch {}: {} transfers sent to mBank as {} ({}, {} accepted, {} rejected)",
         batch.idempotency_key,
@@ -420,7 +426,10 @@ pub fn submit(batch: TransferBatch) -> Result<BatchStatus> {
 
 /// `get-batch-status`.
 pub fn status(batch_id: &str) -> Result<BatchStatus> {
-    let (secret, dik) = session::for_company()?;
+    let (secret, dik) = match storage::get::<String>(&dik_key(batch_id))? {
+        Some(dik) => session::covering(dik)?,
+        None => session::for_company()?,
+    };
     read(
         batch_id,
         &Auth {

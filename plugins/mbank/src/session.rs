@@ -354,7 +354,7 @@ pub fn check_dik(session_diks: &[String], user: &str, dik: &str) -> Result<()> {
         return Ok(());
     }
     Err(Error::session_required(format!(
-        "the mBank session of {user} covers DIK {}, not the company's DIK {dik}: open a session that covers it",
+        "the mBank session of {user} covers DIK {}, not DIK {dik} this call acts for: open a session that covers it",
         session_diks.join(", ")
     )))
 }
@@ -363,9 +363,54 @@ pub fn check_dik(session_diks: &[String], user: &str, dik: &str) -> Result<()> {
 /// the bank when the session does not cover it.
 pub fn for_company() -> Result<(SessionSecret, String)> {
     let dik = config::require_setting("dik")?.trim().to_owned();
+    covering(dik)
+}
+
+/// The session for work on `account`, under the account's DIK
+/// ([`account_dik`]) or else the company's.
+pub fn for_account(account: &str) -> Result<(SessionSecret, String)> {
+    let listed = config::setting("account-diks").unwrap_or_default();
+    match account_dik(&listed, account)? {
+        Some(dik) => covering(dik),
+        None => for_company(),
+    }
+}
+
+/// The session, once it covers `dik`.
+pub fn covering(dik: String) -> Result<(SessionSecret, String)> {
     let (session, secret) = current()?;
     check_dik(&session.company_ids, &session.bank_user_id, &dik)?;
     Ok((secret, dik))
+}
+
+/// The DIK of `account` in the `account-diks` setting ("[mBank] DIK
+/// rachunku"): `account=DIK` pairs separated by `;` or new lines, an
+/// account written as IBAN or NRB, with or without spaces. A company whose
+/// accounts sit under several DIKs (a group's companies in one ERP
+/// company) names them there; an account not listed uses `dik`.
+pub fn account_dik(listed: &str, account: &str) -> Result<Option<String>> {
+    let wanted = crate::statement::nrb(account);
+    for pair in listed
+        .split([';', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let Some((number, dik)) = pair.split_once('=') else {
+            return Err(Error::invalid_input(format!(
+                "account-diks: `{pair}` is not `account=DIK`"
+            )));
+        };
+        let dik = dik.trim();
+        if dik.is_empty() || !dik.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::invalid_input(format!(
+                "account-diks: `{dik}` is not an mBank DIK (letters and digits)"
+            )));
+        }
+        if crate::statement::nrb(number) == wanted {
+            return Ok(Some(dik.to_owned()));
+        }
+    }
+    Ok(None)
 }
 
 /// `refresh-session`: polls a mobile login still waiting for the app, or
@@ -506,6 +551,34 @@ pub fn close(session_id: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_account_may_name_its_own_dik() {
+        let listed = "PL61 1090 1014 0000 0712 1981 2874 = 10067890;\n\
+                      10105000997603123456789123=10012345\n";
+        let dik = |account: &str| account_dik(listed, account).expect("parsed");
+        assert_eq!(
+            dik("61109010140000071219812874").as_deref(),
+            Some("10067890")
+        );
+        assert_eq!(
+            dik("PL10105000997603123456789123").as_deref(),
+            Some("10012345")
+        );
+        assert_eq!(dik("PL70105010121000002312345678"), None, "unlisted");
+        assert_eq!(
+            account_dik("", "PL61109010140000071219812874").ok(),
+            Some(None)
+        );
+        assert!(matches!(
+            account_dik("PL61109010140000071219812874", "x"),
+            Err(Error::InvalidInput(m)) if m.contains("not `account=DIK`")
+        ));
+        assert!(matches!(
+            account_dik("PL61109010140000071219812874=10-1", "x"),
+            Err(Error::InvalidInput(m)) if m.contains("not an mBank DIK")
+        ));
+    }
 
     #[test]
     fn diks_come_from_the_request_else_the_company() {

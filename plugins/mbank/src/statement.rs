@@ -283,7 +283,7 @@ pub fn fetch(query: &StatementQuery) -> Result<Statement> {
             "the range {from} to {to} ends before it starts"
         )));
     }
-    let (secret, dik) = session::for_company()?;
+    let (secret, dik) = session::for_account(&account)?;
     let auth = Auth {
         token: &secret.token,
         dik: Some(&dik),
@@ -348,7 +348,7 @@ pub fn balance(account: &str) -> Result<h2h_sdk::bank::Balance> {
         .get(..10)
         .unwrap_or_default()
         .to_owned();
-    let (secret, dik) = session::for_company()?;
+    let (secret, dik) = session::for_account(&compact)?;
     let auth = Auth {
         token: &secret.token,
         dik: Some(&dik),
