@@ -60,6 +60,9 @@ impl BankSessions {
             Ok(session) => {
                 let updated = store::apply(&self.db, &self.vault, current, &session, by).await?;
                 self.sync_shares(&updated, session.secret.as_deref()).await;
+                if current.state != SessionState::Active {
+                    self.supersede(connectors, &updated).await;
+                }
                 if updated.state != current.state {
                     self.announce(&updated, "bank_session.changed", None).await;
                 }
@@ -150,6 +153,40 @@ impl BankSessions {
         .await?;
         self.sync_shares(&closed, None).await;
         Ok(closed)
+    }
+
+    /// One session per user and context (mBank's "jedna sesja
+    /// długotrwała w danym kontekście"; the context here is the company):
+    /// once `session` is active, the same user's other sessions of the
+    /// connector for the company are closed, at the bank too, each a
+    /// `bank_session.superseded` event. A close that fails is logged; the
+    /// old session is closed here whatever the bank said.
+    pub(super) async fn supersede(&self, connectors: Connectors<'_>, session: &BankSession) {
+        if session.state != SessionState::Active || session.shared_from.is_some() {
+            return;
+        }
+        let others = match store::others_of(&self.db, session).await {
+            Ok(others) => others,
+            Err(e) => {
+                tracing::error!(session = session.id, error = %e, "cannot read the user's other sessions");
+                return;
+            }
+        };
+        for other in others {
+            let closed = self.close_once(connectors, &other).await;
+            self.audit(&Actor::host(), "bank-session.supersede", &other, &closed)
+                .await;
+            match closed {
+                Ok(closed) => {
+                    let why = format!("superseded by session {}", session.id);
+                    self.announce(&closed, "bank_session.superseded", Some(&why))
+                        .await;
+                }
+                Err(e) => {
+                    tracing::warn!(session = other.id, error = %e, "cannot close a superseded session");
+                }
+            }
+        }
     }
 
     /// Gives `ctx` the session its call runs with (see [`attach`]).

@@ -61,6 +61,9 @@ impl BankSessions {
         let shown = opened.as_ref().unwrap_or(&target);
         self.audit(&Actor::erp(user), "bank-session.open", shown, &opened)
             .await;
+        if let Ok(session) = &opened {
+            self.supersede(connectors, session).await;
+        }
         opened
     }
 
@@ -175,6 +178,9 @@ impl BankSessions {
             .await;
         self.audit(&actor, "bank-session.complete", &current, &done)
             .await;
+        if let Ok(session) = &done {
+            self.supersede(connectors, session).await;
+        }
         done
     }
 

@@ -236,6 +236,26 @@ pub(super) async fn active_of(
     row.as_ref().map(session_from).transpose()
 }
 
+/// The other live sessions of `session`'s user, connector and company
+/// (opened here: a session shared here is its origin's to end).
+pub(super) async fn others_of(
+    db: &Database,
+    session: &BankSession,
+) -> Result<Vec<BankSession>, SessionError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM bank_sessions WHERE plugin_id = $1 AND company_id = $2 \
+           AND opened_by = $3 AND id <> $4 AND shared_from IS NULL \
+           AND state IN ('active', 'pending-confirmation', 'awaiting-signature') ORDER BY id"
+    ))
+    .bind(&session.plugin)
+    .bind(&session.company)
+    .bind(&session.opened_by)
+    .bind(session.id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(session_from).collect()
+}
+
 /// What a new session row starts with.
 pub(super) struct NewRow<'a> {
     pub plugin: &'a str,

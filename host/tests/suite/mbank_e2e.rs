@@ -509,6 +509,25 @@ async fn mbank_end_to_end(backend: TestBackend) {
     );
     assert_eq!(active.company_ids, [DEMO_DIK]);
     assert_eq!(active.refresh_every_seconds, Some(300));
+    // One session per user and context: the signature session it replaces
+    // is closed, at the bank too.
+    assert_eq!(
+        sessions
+            .get(signature_session)
+            .await
+            .expect("session")
+            .state,
+        h2h_host::runtime::model::bank::SessionState::Closed
+    );
+    assert!(
+        !bank
+            .sessions()
+            .iter()
+            .any(|s| s.kind == h2h_mbank_sim::SessionKind::Signature
+                && s.state == h2h_mbank_sim::SessionState::Active),
+        "{:?}",
+        bank.sessions()
+    );
     // 25 minutes: the bot's keepalive every 5 keeps the bank from
     // closing the session after 30 idle minutes.
     for _ in 0..5 {
@@ -575,33 +594,28 @@ async fn mbank_end_to_end(backend: TestBackend) {
         .iter()
         .map(|r| r.get::<String, _>("kind"))
         .collect();
-    assert!(
-        kinds.iter().any(|k| k == "bank_session.changed"),
-        "{kinds:?}"
-    );
-    // The signature session is untouched by all this.
-    assert_eq!(
-        sessions
-            .get(signature_session)
-            .await
-            .expect("session")
-            .state,
-        h2h_host::runtime::model::bank::SessionState::Active
-    );
+    for kind in ["bank_session.changed", "bank_session.superseded"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind}: {kinds:?}");
+    }
 
-    // The second DIK under the same signature session (anna closes her
-    // mobile one, which covers only the first): the company's second
+    // The second DIK: anna signs a session for both again (the mobile one
+    // covers only the first, and is superseded); the company's second
     // account sits under the second DIK (`account-diks`), so one run syncs
     // both accounts, each under its own DIK.
-    let (status, closed) = api
-        .erp(
-            reqwest::Method::DELETE,
-            &format!("/bank-sessions/{mobile}"),
-            Some("anna"),
-            None,
+    let (status, opened) = api
+        .post(
+            "/bank-sessions",
+            "anna",
+            json!({ "company": "acme", "plugin": PLUGIN, "bank_user_id": BANK_USER,
+                    "company_ids": [DEMO_DIK, DEMO_DIK_2], "refresh_by_bot": true,
+                    "sign_with": { "key": format!("{token}:{RSA_ID}") } }),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    assert_eq!(
+        sessions.get(mobile).await.expect("session").state,
+        h2h_host::runtime::model::bank::SessionState::Closed
+    );
     add_account(&Settlements::new(fx.host.db.clone()), COOP, &accounts[2]).await;
     fx.host
         .admin
