@@ -4,9 +4,9 @@
 //! `/openapi.json`, the OpenAPI 3 document generated from the handlers.
 
 mod admin;
+mod admin_bank_sessions;
 mod admin_config;
 mod admin_erp_users;
-mod admin_share_targets;
 mod auth;
 mod erp;
 pub mod error;
@@ -109,7 +109,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
     let mut routes = admin::routes()
         .merge(admin_config::routes())
         .merge(admin_erp_users::routes())
-        .merge(admin_share_targets::routes());
+        .merge(admin_bank_sessions::routes());
     for item in routes.get_openapi_mut().paths.paths.values_mut() {
         for operation in [
             &mut item.get,

@@ -156,9 +156,10 @@ impl BankSessions {
     }
 
     /// One session per user and context (mBank's "jedna sesja
-    /// długotrwała w danym kontekście"; the context here is the company):
-    /// once `session` is active, the same user's other sessions of the
-    /// connector for the company are closed, at the bank too, each a
+    /// długotrwała w danym kontekście": the database, or the company when
+    /// the admin set it per company): once `session` is active, the same
+    /// user's other sessions of the connector in its context are closed,
+    /// at the bank too, each a
     /// `bank_session.superseded` event. A close that fails is logged; the
     /// old session is closed here whatever the bank said.
     pub(super) async fn supersede(&self, connectors: Connectors<'_>, session: &BankSession) {
@@ -229,8 +230,9 @@ impl BankSessions {
     }
 }
 
-/// Gives `ctx` the session its call runs with: the newest active session
-/// of `plugin` for the call's company opened by the call's user; when the
+/// Gives `ctx` the session its call runs with: the call's user's active
+/// session of `plugin` in the call's context (the company's own first, or
+/// the user's one in the database unless sessions live per company); when the
 /// call names none (scheduled work) or that user has none, the company's
 /// default authorizing user's (as mBank's seed has it: their session serves
 /// users who have none; signing a batch still takes the signer's own PIN).

@@ -258,6 +258,38 @@ impl BankSessions {
         store::set_default_user(&self.db, company, plugin, user).await
     }
 
+    /// Whether a user's one session of `plugin` lives per company (Vendo's
+    /// "Zapisuj poświadczenia per firma") rather than per database, the
+    /// default.
+    pub async fn per_company(&self, plugin: &str) -> Result<bool, SessionError> {
+        store::per_company(&self.db, plugin).await
+    }
+
+    /// Sets the context of `plugin`'s sessions: per company, or per
+    /// database. Applies to sessions opened and calls made from now on.
+    pub async fn set_per_company(
+        &self,
+        actor: &Actor,
+        plugin: &str,
+        per_company: bool,
+    ) -> Result<(), SessionError> {
+        let result = store::set_per_company(&self.db, plugin, per_company, actor.as_str()).await;
+        let (outcome, detail) = match &result {
+            Ok(()) => ("ok".to_owned(), format!("per_company={per_company}")),
+            Err(e) => (e.kind().to_owned(), e.to_string()),
+        };
+        crate::admin::record_audit(
+            &self.db,
+            actor,
+            "bank-session.context",
+            plugin,
+            &outcome,
+            &detail,
+        )
+        .await;
+        result
+    }
+
     /// The default authorizing user of `plugin` for `company`.
     pub async fn default_user(
         &self,

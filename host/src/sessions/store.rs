@@ -214,36 +214,45 @@ pub(super) async fn bot_companies(
         .collect()
 }
 
-/// The newest active session of `plugin` for `company` opened by `user`
-/// that has not run past its expiry.
+/// The newest active session of `plugin` opened by `user` that has not
+/// run past its expiry: for `company` when sessions of `plugin` live per
+/// company, else the user's one in the database. A session shared here
+/// serves only the company it was shared to.
 pub(super) async fn active_of(
     db: &Database,
     plugin: &str,
     company: &str,
     user: &str,
 ) -> Result<Option<BankSession>, SessionError> {
+    let per_company = per_company(db, plugin).await?;
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM bank_sessions WHERE plugin_id = $1 AND company_id = $2 \
+        "SELECT {COLUMNS} FROM bank_sessions WHERE plugin_id = $1 \
+           AND (company_id = $2 OR ($5 = 0 AND shared_from IS NULL)) \
            AND opened_by = $3 AND state = 'active' \
-           AND (expires_at IS NULL OR expires_at > $4) ORDER BY id DESC LIMIT 1"
+           AND (expires_at IS NULL OR expires_at > $4) \
+         ORDER BY CASE WHEN company_id = $2 THEN 0 ELSE 1 END, id DESC LIMIT 1"
     ))
     .bind(plugin)
     .bind(company)
     .bind(user)
     .bind(now_millis())
+    .bind(i64::from(per_company))
     .fetch_optional(db.pool())
     .await?;
     row.as_ref().map(session_from).transpose()
 }
 
-/// The other live sessions of `session`'s user, connector and company
-/// (opened here: a session shared here is its origin's to end).
+/// The other live sessions of `session`'s user and connector in its
+/// context (the company, or the database; opened here: a session shared
+/// here is its origin's to end).
 pub(super) async fn others_of(
     db: &Database,
     session: &BankSession,
 ) -> Result<Vec<BankSession>, SessionError> {
+    let per_company = per_company(db, &session.plugin).await?;
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM bank_sessions WHERE plugin_id = $1 AND company_id = $2 \
+        "SELECT {COLUMNS} FROM bank_sessions WHERE plugin_id = $1 \
+           AND (company_id = $2 OR $5 = 0) \
            AND opened_by = $3 AND id <> $4 AND shared_from IS NULL \
            AND state IN ('active', 'pending-confirmation', 'awaiting-signature') ORDER BY id"
     ))
@@ -251,6 +260,7 @@ pub(super) async fn others_of(
     .bind(&session.company)
     .bind(&session.opened_by)
     .bind(session.id)
+    .bind(i64::from(per_company))
     .fetch_all(db.pool())
     .await?;
     rows.iter().map(session_from).collect()
@@ -413,6 +423,39 @@ pub(super) async fn end(
         ))
         .await?;
     get(db, current.id).await
+}
+
+/// Whether sessions of `plugin` live per company (else per database).
+pub(super) async fn per_company(db: &Database, plugin: &str) -> Result<bool, SessionError> {
+    let row = sqlx::query("SELECT per_company FROM bank_session_contexts WHERE plugin_id = $1")
+        .bind(plugin)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get::<i64, _>("per_company")? != 0,
+        None => false,
+    })
+}
+
+pub(super) async fn set_per_company(
+    db: &Database,
+    plugin: &str,
+    per_company: bool,
+    by: &str,
+) -> Result<(), SessionError> {
+    sqlx::query(
+        "INSERT INTO bank_session_contexts (plugin_id, per_company, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (plugin_id) DO UPDATE SET \
+           per_company = excluded.per_company, updated_at = excluded.updated_at, \
+           updated_by = excluded.updated_by",
+    )
+    .bind(plugin)
+    .bind(i64::from(per_company))
+    .bind(now_millis())
+    .bind(by)
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn set_default_user(

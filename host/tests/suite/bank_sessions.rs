@@ -838,3 +838,97 @@ async fn scheduled_work_runs_with_the_default_users_session(backend: TestBackend
 }
 
 on_both_databases!(scheduled_work_runs_with_the_default_users_session);
+
+/// mBank's "one long-lived session per user in a given context": by
+/// default the database (a session opened for one company serves the
+/// user's calls for the others, and a new one anywhere supersedes it), or
+/// per company once the admin says so (`h2h session context`).
+async fn one_session_per_user_in_the_database_or_per_company(backend: TestBackend) {
+    let Some(fx) = set_up(backend).await else {
+        return;
+    };
+    let admin = &fx.host.admin;
+    admin
+        .grant_company(&fx.actor, "anna", "globex", false)
+        .await
+        .expect("globex");
+    admin
+        .set_setting(&fx.actor, "globex", PLUGIN, "context-id", "CTX-GLOBEX")
+        .await
+        .expect("setting");
+    let registry = fx.host.registry();
+    let sessions = fx.host.sessions();
+    let via = Connectors {
+        registry: &registry,
+        admin: &fx.host.admin,
+    };
+    let open = |company: &str| {
+        let sessions = sessions.clone();
+        let company = company.to_owned();
+        async move {
+            let mut wanted = request(LoginMethod::StoredCredentials);
+            wanted.company = company;
+            let opened = sessions.open(via, "anna", wanted).await.expect("open");
+            assert_eq!(opened.state, SessionState::Active);
+            opened.id
+        }
+    };
+    let serving = |company: &str| {
+        let company = company.to_owned();
+        let fx = &fx;
+        async move {
+            let mut ctx = fx
+                .host
+                .admin
+                .call_context(Some(&company), PLUGIN, Some("anna"))
+                .await
+                .expect("context");
+            fx.host
+                .sessions()
+                .attach(&mut ctx, PLUGIN)
+                .await
+                .expect("attach");
+            ctx.session.map(|s| s.company_ids)
+        }
+    };
+    let state = |id: i64| {
+        let sessions = sessions.clone();
+        async move { sessions.get(id).await.expect("session").state }
+    };
+    let acme = vec!["CTX-ACME".to_owned()];
+    let globex = vec!["CTX-GLOBEX".to_owned()];
+
+    assert!(!sessions.per_company(PLUGIN).await.expect("context"));
+    let first = open("acme").await;
+    assert_eq!(
+        serving("globex").await,
+        Some(acme.clone()),
+        "the database's one"
+    );
+    let second = open("globex").await;
+    assert_eq!(state(first).await, SessionState::Closed, "superseded");
+    assert_eq!(serving("acme").await, Some(globex.clone()));
+
+    let out = cli(
+        &fx,
+        &["session", "context", PLUGIN, "--per-company", "true"],
+    );
+    assert_eq!(out["per_company"], true);
+    let third = open("acme").await;
+    assert_eq!(
+        state(second).await,
+        SessionState::Active,
+        "another company's"
+    );
+    assert_eq!(serving("acme").await, Some(acme));
+    assert_eq!(serving("globex").await, Some(globex));
+    let _ = open("acme").await;
+    assert_eq!(
+        state(third).await,
+        SessionState::Closed,
+        "the same company's"
+    );
+    fx.finish().await;
+}
+
+on_both_databases!(one_session_per_user_in_the_database_or_per_company);

@@ -1,5 +1,5 @@
 //! `h2h session`: bank sessions: list them, close one (an admin ending a
-//! login the ERP user cannot reach any more).
+//! login the ERP user cannot reach any more), and the context they live in.
 
 use clap::Subcommand;
 use h2h_host::db::format_millis;
@@ -24,6 +24,16 @@ pub enum SessionCommand {
     Close {
         /// The session id.
         id: i64,
+    },
+    /// Shows or sets where a user's one session of a plugin lives: per
+    /// database (the default) or per company.
+    Context {
+        /// The plugin.
+        plugin: String,
+        /// `true`: one session per user and company ("save credentials per
+        /// company"); `false`: one per user in the database.
+        #[arg(long)]
+        per_company: Option<bool>,
     },
 }
 
@@ -58,6 +68,24 @@ pub async fn run(host: &Host, command: &SessionCommand, out: Output) -> anyhow::
                         })
                         .collect(),
                 )
+            })
+        }
+        SessionCommand::Context {
+            plugin,
+            per_company,
+        } => {
+            if let Some(per_company) = per_company {
+                sessions
+                    .set_per_company(&actor(), plugin, *per_company)
+                    .await?;
+            }
+            let per_company = sessions.per_company(plugin).await?;
+            out.show(&serde_json::json!({ "per_company": per_company }), |_| {
+                if per_company {
+                    format!("{plugin}: one bank session per user and company")
+                } else {
+                    format!("{plugin}: one bank session per user in the database")
+                }
             })
         }
         SessionCommand::Close { id } => {

@@ -1,11 +1,12 @@
-//! The admin REST API for session sharing: the databases bank sessions can
-//! be shared to. A connection string goes in and never comes back out.
+//! The admin REST API for bank sessions: the context a user's session
+//! lives in (per database or per company), and the databases sessions can
+//! be shared to (a connection string goes in and never comes back out).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,6 +21,56 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(targets, add_target))
         .routes(routes!(remove_target))
+        .routes(routes!(context, set_context))
+}
+
+/// Where a user's one session of a connector lives.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct SessionContext {
+    /// True: one per user and company (Vendo's "Zapisuj poświadczenia per
+    /// firma"); false (the default): one per user in the database, serving
+    /// every company whose ids it covers.
+    pub per_company: bool,
+}
+
+/// The context of a connector's bank sessions.
+#[utoipa::path(
+    get,
+    path = "/plugins/{id}/bank-sessions/context",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses((status = 200, description = "The context", body = SessionContext))
+)]
+async fn context(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SessionContext>, ApiError> {
+    Ok(Json(SessionContext {
+        per_company: state.sessions.per_company(&id).await?,
+    }))
+}
+
+/// Sets the context of a connector's bank sessions, for sessions opened
+/// and calls made from now on.
+#[utoipa::path(
+    put,
+    path = "/plugins/{id}/bank-sessions/context",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    request_body = SessionContext,
+    responses((status = 200, description = "Set", body = SessionContext))
+)]
+async fn set_context(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Json(body): Json<SessionContext>,
+) -> Result<Json<SessionContext>, ApiError> {
+    state
+        .sessions
+        .set_per_company(&caller.actor(), &id, body.per_company)
+        .await?;
+    Ok(Json(body))
 }
 
 /// The body of `POST /share-targets`.
