@@ -290,6 +290,37 @@ impl BankSessions {
         result
     }
 
+    /// How `bank_user` logs in to `plugin` for `company` when the request
+    /// does not say: the method set for them, else `signature`.
+    pub async fn login_method_of(
+        &self,
+        company: &str,
+        plugin: &str,
+        bank_user: &str,
+    ) -> Result<LoginMethod, SessionError> {
+        Ok(store::login_method_of(&self.db, company, plugin, bank_user)
+            .await?
+            .unwrap_or(LoginMethod::Signature))
+    }
+
+    /// Sets how `bank_user` logs in by default (Comarch's "default login
+    /// mode").
+    pub async fn set_login_method(
+        &self,
+        actor: &Actor,
+        company: &str,
+        plugin: &str,
+        bank_user: &str,
+        method: LoginMethod,
+    ) -> Result<(), SessionError> {
+        if bank_user.trim().is_empty() {
+            return Err(SessionError::InvalidInput(
+                "the bank user's identifier is required".to_owned(),
+            ));
+        }
+        store::set_login_method(&self.db, company, plugin, bank_user, method, actor.as_str()).await
+    }
+
     /// The default authorizing user of `plugin` for `company`.
     pub async fn default_user(
         &self,

@@ -458,6 +458,56 @@ pub(super) async fn set_per_company(
     Ok(())
 }
 
+/// The login method `bank_user` uses by default, if one was set.
+pub(super) async fn login_method_of(
+    db: &Database,
+    company: &str,
+    plugin: &str,
+    bank_user: &str,
+) -> Result<Option<LoginMethod>, SessionError> {
+    let row = sqlx::query(
+        "SELECT method FROM bank_user_login_methods \
+         WHERE company_id = $1 AND plugin_id = $2 AND bank_user_id = $3",
+    )
+    .bind(company)
+    .bind(plugin)
+    .bind(bank_user)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|row| {
+        let name: String = row.try_get("method")?;
+        method_from(&name).ok_or_else(|| SessionError::Corrupt(format!("login method `{name}`")))
+    })
+    .transpose()
+}
+
+pub(super) async fn set_login_method(
+    db: &Database,
+    company: &str,
+    plugin: &str,
+    bank_user: &str,
+    method: LoginMethod,
+    by: &str,
+) -> Result<(), SessionError> {
+    sqlx::query(
+        "INSERT INTO bank_user_login_methods \
+           (company_id, plugin_id, bank_user_id, method, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (company_id, plugin_id, bank_user_id) DO UPDATE SET \
+           method = excluded.method, updated_at = excluded.updated_at, \
+           updated_by = excluded.updated_by",
+    )
+    .bind(company)
+    .bind(plugin)
+    .bind(bank_user)
+    .bind(method_name(method))
+    .bind(now_millis())
+    .bind(by)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
 pub(super) async fn set_default_user(
     db: &Database,
     company: &str,

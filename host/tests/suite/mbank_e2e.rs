@@ -194,8 +194,7 @@ async fn open_mobile(api: &Served) -> Value {
             "/bank-sessions",
             "anna",
             json!({ "company": "acme", "plugin": PLUGIN, "bank_user_id": BANK_USER,
-                    "method": "mobile-confirmation", "company_ids": [DEMO_DIK],
-                    "refresh_by_bot": true }),
+                    "company_ids": [DEMO_DIK], "refresh_by_bot": true }),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{opened}");
@@ -478,8 +477,17 @@ async fn mbank_end_to_end(backend: TestBackend) {
     }
     assert_eq!(transfer(&api, "TYPO-1").await["status"], "rejected");
 
-    // Mobile token: approved in the app, the bot's poll finds it active;
-    // then kept alive within the bank's idle limit.
+    // Mobile token, from now on the bank user's default login method:
+    // approved in the app, the bot's poll finds it active; then kept alive
+    // within the bank's idle limit.
+    let (status, body) = api
+        .put(
+            &format!("/companies/acme/bank-sessions/login-methods/{BANK_USER}"),
+            "anna",
+            json!({ "plugin": PLUGIN, "method": "mobile-confirmation" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let pending = open_mobile(&api).await;
     let mobile = pending["id"].as_i64().expect("id");
     let login = bank
@@ -607,7 +615,8 @@ async fn mbank_end_to_end(backend: TestBackend) {
             "/bank-sessions",
             "anna",
             json!({ "company": "acme", "plugin": PLUGIN, "bank_user_id": BANK_USER,
-                    "company_ids": [DEMO_DIK, DEMO_DIK_2], "refresh_by_bot": true,
+                    "method": "signature", "company_ids": [DEMO_DIK, DEMO_DIK_2],
+                    "refresh_by_bot": true,
                     "sign_with": { "key": format!("{token}:{RSA_ID}") } }),
         )
         .await;

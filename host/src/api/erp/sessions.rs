@@ -22,7 +22,7 @@ use crate::api::AppState;
 use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
 use crate::packages::Operation;
-use crate::runtime::model::bank::ChallengeSignature;
+use crate::runtime::model::bank::{ChallengeSignature, LoginMethod};
 use crate::sessions::{
     BankSession, Connectors, HostSigning, OpenRequest, SessionError, SessionShare, ShareError,
     ShareRequest, login_method,
@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sign))
         .routes(routes!(refresh))
         .routes(routes!(default_user))
+        .routes(routes!(default_login_method))
         .routes(routes!(share, shares))
         .routes(routes!(revoke_share))
 }
@@ -155,7 +156,8 @@ pub struct OpenBody {
     pub plugin: String,
     /// The user's identifier at the bank.
     pub bank_user_id: String,
-    /// `signature` (default), `mobile-confirmation` or `stored-credentials`.
+    /// `signature`, `mobile-confirmation` or `stored-credentials`; omitted:
+    /// the bank user's default login method (else `signature`).
     #[serde(default)]
     pub method: Option<String>,
     /// Company identifiers to cover (DIKs, ContextId); empty for the
@@ -211,17 +213,15 @@ async fn open(
             &Operation::OpenSession,
         )
         .await?;
-    let method_name = body.method.as_deref().unwrap_or("signature");
-    let method = login_method(method_name).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_input",
-            format!(
-                "unknown method `{method_name}`; one of: signature, mobile-confirmation, \
-                 stored-credentials"
-            ),
-        )
-    })?;
+    let method = match body.method.as_deref() {
+        Some(name) => method_named(name)?,
+        None => {
+            state
+                .sessions
+                .login_method_of(&body.company, &body.plugin, &body.bank_user_id)
+                .await?
+        }
+    };
     let certificate = body
         .certificate
         .as_deref()
@@ -247,6 +247,19 @@ async fn open(
         .open(connectors(&state), &user.0, request)
         .await?;
     Ok((StatusCode::CREATED, Json(opened)))
+}
+
+fn method_named(name: &str) -> Result<LoginMethod, ApiError> {
+    login_method(name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            format!(
+                "unknown method `{name}`; one of: signature, mobile-confirmation, \
+                 stored-credentials"
+            ),
+        )
+    })
 }
 
 /// Which sessions to list.
@@ -552,4 +565,60 @@ async fn revoke_share(
         .revoke_share(&Actor::erp(&user.0), id, share)
         .await?;
     Ok(Json(revoked))
+}
+
+/// The body of `PUT /companies/{company}/bank-sessions/login-methods/{bank_user_id}`.
+#[derive(Deserialize, ToSchema)]
+pub struct LoginMethodBody {
+    /// The connector.
+    pub plugin: String,
+    /// `signature`, `mobile-confirmation` or `stored-credentials`.
+    pub method: String,
+}
+
+/// Sets how a bank user logs in when opening a session names no method
+/// (Comarch's "default login mode" on the operator's card).
+#[utoipa::path(
+    put,
+    path = "/companies/{company}/bank-sessions/login-methods/{bank_user_id}",
+    tag = "bank-sessions",
+    params(
+        ("company" = String, Path, description = "Company id"),
+        ("bank_user_id" = String, Path, description = "The user's identifier at the bank"),
+    ),
+    request_body = LoginMethodBody,
+    responses(
+        (status = 204, description = "Set"),
+        (status = 400, description = "Unknown method", body = ApiError),
+        (status = 403, description = "The caller may not open sessions of this plugin", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn default_login_method(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path((company, bank_user_id)): Path<(String, String)>,
+    Json(body): Json<LoginMethodBody>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .admin
+        .authorize(
+            &user.0,
+            &company,
+            Some(&body.plugin),
+            &Operation::OpenSession,
+        )
+        .await?;
+    let method = method_named(&body.method)?;
+    state
+        .sessions
+        .set_login_method(
+            &Actor::erp(&user.0),
+            &company,
+            &body.plugin,
+            &bank_user_id,
+            method,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
