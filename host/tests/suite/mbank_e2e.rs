@@ -11,8 +11,10 @@
 //! file, a malformed line is reported rejected with the bank's reason and
 //! the rest accepted, then booked and recognised on the statement;
 //! scheduled work runs with the default authorizing user's session; mobile
-//! token logins: approved (polled by the bot to active and kept alive),
-//! rejected, and left to time out.
+//! token logins (the bank user's default login method): approved (polled
+//! by the bot to active and kept alive, superseding the signature session:
+//! one per user), rejected, left to time out, and closed by the bank for
+//! idleness (an event, and a new confirmation asked).
 
 use std::time::Duration;
 
@@ -606,8 +608,30 @@ async fn mbank_end_to_end(backend: TestBackend) {
         assert!(kinds.iter().any(|k| k == kind), "{kind}: {kinds:?}");
     }
 
-    // The second DIK: anna signs a session for both again (the mobile one
-    // covers only the first, and is superseded); the company's second
+    // Half an hour without the bot: the bank closes the mobile session for
+    // idleness. The bot's next round finds it gone and tells the ERP
+    // (`bank_session.expired`); the next login asks for a new confirmation.
+    time_passes(&fx, &bank, mobile, 31 * 60).await;
+    let round = sessions
+        .keep_alive(via, PLUGIN, "acme", h2h_host::db::now_millis())
+        .await
+        .expect("round");
+    assert!(round.ended.contains(&(mobile, None)), "{round:?}");
+    assert_eq!(
+        sessions.get(mobile).await.expect("session").state,
+        h2h_host::runtime::model::bank::SessionState::Expired
+    );
+    let expired: i64 = sqlx::query("SELECT COUNT(*) AS n FROM events WHERE kind = $1")
+        .bind("bank_session.expired")
+        .fetch_one(fx.host.db.pool())
+        .await
+        .expect("events")
+        .get("n");
+    assert!(expired >= 1);
+    let again = open_mobile(&api).await["id"].as_i64().expect("id");
+
+    // The second DIK: anna signs a session for both again (superseding
+    // the mobile login she never confirmed); the company's second
     // account sits under the second DIK (`account-diks`), so one run syncs
     // both accounts, each under its own DIK.
     let (status, opened) = api
@@ -622,8 +646,9 @@ async fn mbank_end_to_end(backend: TestBackend) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{opened}");
     assert_eq!(
-        sessions.get(mobile).await.expect("session").state,
-        h2h_host::runtime::model::bank::SessionState::Closed
+        sessions.get(again).await.expect("session").state,
+        h2h_host::runtime::model::bank::SessionState::Closed,
+        "the unconfirmed login is superseded"
     );
     add_account(&Settlements::new(fx.host.db.clone()), COOP, &accounts[2]).await;
     fx.host
