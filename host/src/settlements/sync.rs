@@ -290,12 +290,16 @@ impl Settlements {
         }
         let ctx = sessions::call_context(admin, &self.db, &account.company, &account.plugin, user)
             .await?;
-        let balance = loaded
-            .plugin
-            .get_balance(ctx, &account.iban)
-            .await
-            .map_err(call_failed)?;
-        self.store_balance(&account.id, &balance).await?;
+        // A connector without balances (`unsupported`, the SDK's default)
+        // still syncs: the statement is what the sync is for.
+        match loaded.plugin.get_balance(ctx, &account.iban).await {
+            Ok(balance) => self.store_balance(&account.id, &balance).await?,
+            Err(CallError::Connector {
+                error: model::ConnectorError::Unsupported(_),
+                ..
+            }) => {}
+            Err(e) => return Err(call_failed(e)),
+        }
         Ok(report)
     }
 

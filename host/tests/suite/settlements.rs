@@ -342,3 +342,45 @@ async fn a_changed_key_finds_lines_stored_under_the_former_one(backend: TestBack
 }
 
 on_both_databases!(a_changed_key_finds_lines_stored_under_the_former_one);
+
+/// A connector without balances (the SDK's default answers `unsupported`)
+/// still syncs: its statement is stored and the sync counts as done, with
+/// no balance.
+async fn a_connector_without_balances_still_syncs(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.install_with(
+        "minimal",
+        &admin::manifest("minimal", "1.0.0", ""),
+        h2h_test_plugins::MINIMAL,
+    )
+    .await;
+    fx.company("acme").await;
+    let settlements = Settlements::new(fx.host.db.clone());
+    settlements
+        .add_account(&BankAccount {
+            id: "acme-pln".to_owned(),
+            company: "acme".to_owned(),
+            plugin: "minimal".to_owned(),
+            iban: "PL61109010140000071219812874".to_owned(),
+            currency: "PLN".to_owned(),
+            name: "Main".to_owned(),
+        })
+        .await
+        .expect("account");
+    let today = chrono::Utc::now().date_naive();
+    let registry = fx.host.registry();
+    let report = settlements
+        .sync_account(&registry, &fx.host.admin, "acme-pln", today, None)
+        .await
+        .expect("synced without a balance");
+    assert_eq!(report.new, 0);
+    let state = settlements.sync_state("acme-pln").await.expect("state");
+    assert_eq!(state.last_error, None);
+    assert_eq!(state.balance_booked, None);
+    assert!(state.last_success_at.is_some(), "{state:?}");
+    fx.finish().await;
+}
+
+on_both_databases!(a_connector_without_balances_still_syncs);
