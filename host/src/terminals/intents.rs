@@ -13,7 +13,7 @@ use super::{PairedTerminal, TerminalError, Terminals, store};
 use crate::db::{format_millis, now_millis};
 use crate::runtime::CallError;
 use crate::runtime::model::pos::{
-    CardPayment, IntentKind, IntentRequest, PaymentIntent, VoidTarget,
+    CardPayment, EInvoicing, IntentKind, IntentRequest, PaymentIntent, VoidTarget,
 };
 use crate::runtime::model::{ConnectorError, Money};
 use crate::sessions::Connectors;
@@ -93,6 +93,9 @@ pub struct NewIntent {
     pub reference: String,
     /// For a refund: the sale it gives money back for (host id).
     pub original: Option<i64>,
+    /// The Greek e-invoicing provider's signed input and signature for the
+    /// receipt, passed to the provider, which checks them.
+    pub e_invoicing: Option<EInvoicing>,
 }
 
 const COLUMNS: &str = "id, company_id, terminal, reference, kind, amount, currency, state, status, \
@@ -219,7 +222,7 @@ impl Terminals {
             reference: new.reference.clone(),
             instalments: None,
             original,
-            e_invoicing: None,
+            e_invoicing: new.e_invoicing.clone(),
         };
         let answer = loaded
             .plugin

@@ -10,7 +10,7 @@ use crate::served::Served;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::packages::pack::{with_extra_origins, write_package};
 use h2h_license::Limits;
-use h2h_webecr_sim::{SimHandle, Simulator, TerminalSpec};
+use h2h_webecr_sim::{ProviderInput, ProviderKey, SimHandle, Simulator, TerminalSpec};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -528,3 +528,100 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
 }
 
 on_both_databases!(card_payments_never_charge_twice);
+
+/// The Greek e-invoicing provider's data goes with the sale: the provider
+/// checks its ECDSA signature; a sale whose data verifies is approved, a
+/// forged one is refused with the provider's code, charges nothing, and
+/// its answer is kept.
+async fn card_payments_carry_the_providers_signature(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let sim = Simulator::builder()
+        .account(USER, PASSWORD)
+        .start_time(chrono::Utc::now())
+        .build()
+        .expect("simulator");
+    let running = sim.start("127.0.0.1:0").await.expect("serving");
+    let bank = running.handle.clone();
+    let provider = ProviderKey::generate();
+    bank.register_provider("PROV-1", provider.verifying_key());
+    set_up(&fx, &running.url(), &bank.ca_pem()).await;
+    fx.host
+        .admin
+        .grant_permission(&fx.actor, "anna", PLUGIN, "pos-payments")
+        .await
+        .expect("permission");
+    let api = Served::start(&fx).await;
+    let (status, paired) = pair(&api, "anna", &code(&bank, "20000001")).await;
+    assert_eq!(status, StatusCode::CREATED, "{paired}");
+    let terminal = paired[0]["id"].as_i64().expect("id");
+    let signed = |reference: &str, key: &ProviderKey| {
+        let input = ProviderInput {
+            uid: format!("UID-{reference}"),
+            mark: "400001234567".into(),
+            timestamp: chrono::Utc::now().to_rfc3339(),
+            amount: 1240,
+            net: 1000,
+            vat: 240,
+            total: 1240,
+            tid: "20000001".into(),
+        };
+        let data = provider.provider_data("PROV-1", &input);
+        let text = data["Input"].as_str().expect("input").to_owned();
+        json!({ "provider_id": "PROV-1", "input": text, "signature": key.sign(&text) })
+    };
+    let sale = |reference: &str, e_invoicing: Value| {
+        json!({ "company": "acme", "terminal": terminal, "amount": "12.40",
+                "currency": "EUR", "reference": reference, "e_invoicing": e_invoicing })
+    };
+
+    let (status, good) = api
+        .post(
+            "/card-payments",
+            "anna",
+            sale("E-1", signed("E-1", &provider)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{good}");
+    bank.advance_clock(std::time::Duration::from_secs(10));
+    let done = refreshed(&api, &good["id"]).await;
+    assert_eq!(done["result"], "approved", "{done}");
+
+    let forger = ProviderKey::generate();
+    let (status, forged) = api
+        .post(
+            "/card-payments",
+            "anna",
+            sale("E-2", signed("E-2", &forger)),
+        )
+        .await;
+    // Kept, as every refusal is: refused with the provider's reason.
+    assert_eq!(status, StatusCode::CREATED, "{forged}");
+    assert_eq!(forged["state"], "refused", "{forged}");
+    assert!(
+        forged["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("invalid_provider_signature")),
+        "{forged}"
+    );
+    assert_eq!(bank.charge_count("E-2"), 0);
+    let (_, listed) = api.get("/card-payments?company=acme", "anna").await;
+    let kept = listed
+        .as_array()
+        .and_then(|all| all.iter().find(|p| p["reference"] == "E-2").cloned())
+        .expect("the refused sale is listed");
+    assert_eq!(kept["state"], "refused", "{kept}");
+    let (_, exchanges) = api
+        .get(&format!("/card-payments/{}/exchanges", kept["id"]), "anna")
+        .await;
+    assert!(
+        exchanges.to_string().contains("invalid_provider_signature"),
+        "{exchanges}"
+    );
+    api.stop().await;
+    bank.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(card_payments_carry_the_providers_signature);

@@ -17,7 +17,7 @@ use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
 use crate::packages::Operation;
 use crate::runtime::model::Money;
-use crate::runtime::model::pos::IntentKind;
+use crate::runtime::model::pos::{EInvoicing, IntentKind};
 use crate::sessions::Connectors;
 use crate::terminals::{CardIntent, Exchange, NewIntent};
 
@@ -52,6 +52,24 @@ pub struct StartBody {
     /// The ERP's reference (receipt number): the idempotency key. The same
     /// reference never starts a second charge.
     pub reference: String,
+    /// What the Greek e-invoicing provider gave the ERP for the receipt;
+    /// the provider checks the signature and refuses a sale whose data
+    /// does not verify (`invalid_provider_signature`).
+    #[serde(default)]
+    pub e_invoicing: Option<EInvoicingBody>,
+}
+
+/// An e-invoicing provider's data for a receipt.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EInvoicingBody {
+    /// The provider's id.
+    #[serde(default)]
+    pub provider_id: Option<String>,
+    /// The signed input exactly as the provider issued it
+    /// (`UID;MARK;timestamp;amount;net;VAT;total;TID`).
+    pub input: String,
+    /// The provider's signature over `input`, base64.
+    pub signature: String,
 }
 
 fn checked(body: &StartBody) -> Result<(), ApiError> {
@@ -156,6 +174,11 @@ async fn start(
                 },
                 reference: body.reference,
                 original: body.original,
+                e_invoicing: body.e_invoicing.map(|e| EInvoicing {
+                    provider_id: e.provider_id,
+                    input: e.input,
+                    signature: e.signature,
+                }),
             },
         )
         .await?;
