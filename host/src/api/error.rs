@@ -195,7 +195,7 @@ impl From<crate::terminals::TerminalError> for ApiError {
             E::CapReached { .. } | E::Unpaired(_) => StatusCode::CONFLICT,
             E::UnknownTerminal(_) | E::UnknownIntent(_) => StatusCode::NOT_FOUND,
             E::ReferenceTaken(_) | E::NotVoidable(_) | E::NotRefundable(_) => StatusCode::CONFLICT,
-            E::RefundWithoutSale => StatusCode::BAD_REQUEST,
+            E::RefundWithoutSale | E::InvalidInput(_) => StatusCode::BAD_REQUEST,
             E::NoTerminals => StatusCode::BAD_GATEWAY,
             E::NotOneReplacement { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             E::Vault(_) | E::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,

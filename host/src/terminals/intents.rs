@@ -129,7 +129,7 @@ fn from_row(row: &AnyRow) -> Result<CardIntent, TerminalError> {
 }
 
 /// A serde enum's name (`"approved"`).
-fn name<T: Serialize>(value: &T) -> Option<String> {
+pub(super) fn name<T: Serialize>(value: &T) -> Option<String> {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -471,6 +471,28 @@ impl Terminals {
         rows.iter().map(from_row).collect()
     }
 
+    /// The card payment on `terminal` the provider knows as
+    /// `provider_intent_id`, or that was started with `reference`.
+    pub(super) async fn matching(
+        &self,
+        company: &str,
+        terminal: i64,
+        provider_intent_id: &str,
+        reference: &str,
+    ) -> Result<Option<CardIntent>, TerminalError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM card_intents WHERE company_id = $1 AND terminal = $2 \
+               AND (provider_intent_id = $3 OR reference = $4) ORDER BY id LIMIT 1"
+        ))
+        .bind(company)
+        .bind(terminal)
+        .bind(provider_intent_id)
+        .bind(reference)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
     /// Intent `id`.
     pub async fn intent(&self, id: i64) -> Result<CardIntent, TerminalError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM card_intents WHERE id = $1"))
@@ -517,7 +539,7 @@ impl Terminals {
             .collect()
     }
 
-    async fn store_answer(
+    pub(super) async fn store_answer(
         &self,
         id: i64,
         call: &str,

@@ -8,10 +8,12 @@
 //! plugin across the host.
 
 mod intents;
+mod period;
 mod refresh;
 mod store;
 
 pub use intents::{CardIntent, Exchange, NewIntent};
+pub use period::ProviderIntent;
 pub use refresh::PaymentRefresh;
 pub use store::PairedTerminal;
 
@@ -31,6 +33,9 @@ pub enum TerminalError {
     /// The connector is not available (not installed, disabled, unlicensed).
     #[error(transparent)]
     Unavailable(#[from] UnavailableError),
+    /// The request is malformed.
+    #[error("{0}")]
+    InvalidInput(String),
     /// The connector refused or failed.
     #[error(transparent)]
     Call(#[from] CallError),
@@ -109,7 +114,7 @@ impl TerminalError {
             TerminalError::ReferenceTaken(_) => "reference_taken",
             TerminalError::NotVoidable(_) => "not_voidable",
             TerminalError::NotRefundable(_) => "not_refundable",
-            TerminalError::RefundWithoutSale => "invalid_input",
+            TerminalError::RefundWithoutSale | TerminalError::InvalidInput(_) => "invalid_input",
             TerminalError::NotOneReplacement { .. } => "not_one_replacement",
             TerminalError::Admin(e) => e.kind(),
             TerminalError::Vault(e) => e.kind(),

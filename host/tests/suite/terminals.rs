@@ -9,6 +9,8 @@ use crate::admin::Fixture;
 use crate::served::Served;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::packages::pack::{with_extra_origins, write_package};
+use h2h_host::runtime::model::Money;
+use h2h_host::runtime::model::pos::{EInvoicing, IntentKind, IntentRequest};
 use h2h_license::Limits;
 use h2h_webecr_sim::{ProviderInput, ProviderKey, SimHandle, Simulator, TerminalSpec};
 use reqwest::{Method, StatusCode};
@@ -374,6 +376,17 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
         .get(&format!("/card-payments/{}", quiet["id"]), "anna")
         .await;
     assert_eq!(quiet["result"], "approved", "{quiet}");
+    // From one listing of the terminal's period, not a call per payment.
+    let (_, exchanges) = api
+        .get(&format!("/card-payments/{}/exchanges", quiet["id"]), "anna")
+        .await;
+    let calls: Vec<&str> = exchanges
+        .as_array()
+        .expect("exchanges")
+        .iter()
+        .filter_map(|e| e["call"].as_str())
+        .collect();
+    assert_eq!(calls, ["pos.start-intent", "pos.list-intents"], "{exchanges}");
 
     // 9.99 is declined by the card's bank: completed, declined, no charge,
     // nothing to void.
@@ -612,6 +625,87 @@ async fn card_payments_carry_the_providers_signature(backend: TestBackend) {
         .and_then(|all| all.iter().find(|p| p["reference"] == "E-2").cloned())
         .expect("the refused sale is listed");
     assert_eq!(kept["state"], "refused", "{kept}");
+
+    // The provider's payments of a period on the terminal: one the host
+    // started and has not asked about since is brought up to date from the
+    // list; one started past the host (at the device, by another system)
+    // is listed as unknown.
+    let (status, quiet) = api
+        .post(
+            "/card-payments",
+            "anna",
+            sale("E-3", signed("E-3", &provider)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{quiet}");
+    let paired_terminal = fx.host.terminals().get(terminal).await.expect("terminal");
+    let key = fx
+        .host
+        .terminals()
+        .api_key(&paired_terminal)
+        .await
+        .expect("key");
+    let registry = fx.host.registry();
+    let loaded = registry.get(PLUGIN).await.expect("mellon");
+    let ctx = fx
+        .host
+        .admin
+        .call_context(Some("acme"), PLUGIN, None)
+        .await
+        .expect("context");
+    let elsewhere = IntentRequest {
+        terminal: paired_terminal.provider_id.clone(),
+        kind: IntentKind::Sale,
+        amount: Money {
+            amount: "12.40".into(),
+            currency: "EUR".into(),
+        },
+        tip: None,
+        reference: "AT-THE-DEVICE".into(),
+        instalments: None,
+        original: None,
+        e_invoicing: serde_json::from_value::<EInvoicingWire>(signed("X-1", &provider))
+            .ok()
+            .map(Into::into),
+    };
+    loaded
+        .plugin
+        .start_intent(ctx, secrecy::ExposeSecret::expose_secret(&key), &elsewhere)
+        .await
+        .expect("started past the host");
+    bank.advance_clock(std::time::Duration::from_secs(10));
+    let now = chrono::Utc::now();
+    let period = format!(
+        "/terminals/{terminal}/provider-intents?from={}&to={}",
+        (now - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (now + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+    );
+    let (status, listed) = api.get(&period, "anna").await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let of = |reference: &str| {
+        listed
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["reference"] == reference).cloned())
+            .unwrap_or_else(|| panic!("{reference} listed: {listed}"))
+    };
+    assert_eq!(of("E-1")["card_payment"], good["id"]);
+    assert_eq!(of("E-3")["card_payment"], quiet["id"]);
+    assert_eq!(of("AT-THE-DEVICE")["card_payment"], Value::Null);
+    let (_, caught_up) = api
+        .get(&format!("/card-payments/{}", quiet["id"]), "anna")
+        .await;
+    assert_eq!(
+        (caught_up["state"].as_str(), caught_up["result"].as_str()),
+        (Some("completed"), Some("approved")),
+        "{caught_up}"
+    );
+    let (status, refused) = api
+        .get(
+            &format!("/terminals/{terminal}/provider-intents?from=yesterday&to=now"),
+            "anna",
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     let (_, exchanges) = api
         .get(&format!("/card-payments/{}/exchanges", kept["id"]), "anna")
         .await;
@@ -625,3 +719,22 @@ async fn card_payments_carry_the_providers_signature(backend: TestBackend) {
 }
 
 on_both_databases!(card_payments_carry_the_providers_signature);
+
+/// The e-invoicing data as the ERP sends it, for calling the connector
+/// directly.
+#[derive(serde::Deserialize)]
+struct EInvoicingWire {
+    provider_id: Option<String>,
+    input: String,
+    signature: String,
+}
+
+impl From<EInvoicingWire> for EInvoicing {
+    fn from(wire: EInvoicingWire) -> Self {
+        Self {
+            provider_id: wire.provider_id,
+            input: wire.input,
+            signature: wire.signature,
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Card terminals: pairing with the code the device shows, listing,
-//! unpairing. The device's API key never leaves the host.
+//! unpairing, and the provider's payments of a period on one. The
+//! device's API key never leaves the host.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -15,7 +16,7 @@ use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
 use crate::packages::Operation;
 use crate::sessions::Connectors;
-use crate::terminals::{PairRequest, PairedTerminal};
+use crate::terminals::{PairRequest, PairedTerminal, ProviderIntent};
 
 /// Routes under `/erp/v1`.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -23,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pair))
         .routes(routes!(list))
         .routes(routes!(unpair))
+        .routes(routes!(provider_intents))
 }
 
 /// A device to pair.
@@ -167,4 +169,62 @@ async fn unpair(
     .await?;
     let actor = crate::admin::Actor::erp(&user.0);
     Ok(Json(state.terminals.unpair(&actor, id).await?))
+}
+
+/// The period to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// Created at or after, RFC 3339 (required).
+    pub from: Option<String>,
+    /// Created before, RFC 3339 (required).
+    pub to: Option<String>,
+}
+
+/// The provider's card payments of a period on this terminal, each with the
+/// host's card payment it is (`card_payment`), or none: one the host does
+/// not know. The host's unfinished payments among them are brought up to
+/// date from the list.
+#[utoipa::path(
+    get,
+    path = "/terminals/{id}/provider-intents",
+    tag = "terminals",
+    params(("id" = i64, Path, description = "Terminal id"), PeriodQuery),
+    responses(
+        (status = 200, description = "The provider's payments", body = Vec<ProviderIntent>),
+        (status = 400, description = "A missing or malformed instant", body = ApiError),
+        (status = 404, description = "No such terminal (`unknown_terminal`)", body = ApiError),
+        (status = 409, description = "Unpaired (`terminal_unpaired`)", body = ApiError),
+    ),
+    security(("bearer" = []))
+)]
+async fn provider_intents(
+    State(state): State<AppState>,
+    Extension(user): Extension<ErpUser>,
+    Path(id): Path<i64>,
+    query: Result<Query<PeriodQuery>, QueryRejection>,
+) -> Result<Json<Vec<ProviderIntent>>, ApiError> {
+    let Query(query) = query?;
+    let from = super::required("from", query.from.as_deref())?;
+    let to = super::required("to", query.to.as_deref())?;
+    let terminal = state.terminals.get(id).await?;
+    super::authorize_owned(
+        &state,
+        &user.0,
+        &terminal.company,
+        Some(&terminal.plugin),
+        &Operation::CardPayments,
+        &format!("terminal {id}"),
+    )
+    .await?;
+    let via = Connectors {
+        registry: &state.registry,
+        admin: &state.admin,
+    };
+    Ok(Json(
+        state
+            .terminals
+            .provider_intents(via, &user.0, id, from, to)
+            .await?,
+    ))
 }
