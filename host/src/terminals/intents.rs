@@ -240,6 +240,15 @@ impl Terminals {
                 .await?;
                 self.set_state(id, "refused", Some(&error.to_string()))
                     .await?;
+                crate::feed::publish(
+                    &self.db,
+                    &new.company,
+                    "card_intent.refused",
+                    &json!({ "intent": id, "reference": new.reference, "terminal": new.terminal,
+                             "kind": name(&new.kind), "amount": new.amount.amount,
+                             "currency": new.amount.currency, "error": error.to_string() }),
+                )
+                .await?;
             }
             Err(error) => {
                 // The provider may have the payment: never start it again;
@@ -388,11 +397,16 @@ impl Terminals {
                 .await?
                 .rows_affected()
                     == 1;
-                if moved && state == "voided" {
+                let event = match state {
+                    "voided" => Some("card_intent.voided"),
+                    "refused" => Some("card_intent.void_refused"),
+                    _ => None,
+                };
+                if let Some(event) = event.filter(|_| moved) {
                     crate::feed::publish(
                         &self.db,
                         &sale.company,
-                        "card_intent.voided",
+                        event,
                         &json!({ "intent": id, "reference": sale.reference }),
                     )
                     .await?;
@@ -416,6 +430,16 @@ impl Terminals {
                 .bind(now_millis())
                 .execute(self.db.pool())
                 .await?;
+                if state == "refused" {
+                    crate::feed::publish(
+                        &self.db,
+                        &sale.company,
+                        "card_intent.void_refused",
+                        &json!({ "intent": id, "reference": sale.reference,
+                                 "error": error.to_string() }),
+                    )
+                    .await?;
+                }
             }
         }
         self.intent(id).await

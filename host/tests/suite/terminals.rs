@@ -386,7 +386,11 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
         .iter()
         .filter_map(|e| e["call"].as_str())
         .collect();
-    assert_eq!(calls, ["pos.start-intent", "pos.list-intents"], "{exchanges}");
+    assert_eq!(
+        calls,
+        ["pos.start-intent", "pos.list-intents"],
+        "{exchanges}"
+    );
 
     // 9.99 is declined by the card's bank: completed, declined, no charge,
     // nothing to void.
@@ -625,6 +629,16 @@ async fn card_payments_carry_the_providers_signature(backend: TestBackend) {
         .and_then(|all| all.iter().find(|p| p["reference"] == "E-2").cloned())
         .expect("the refused sale is listed");
     assert_eq!(kept["state"], "refused", "{kept}");
+    let refusals: Vec<String> =
+        sqlx::query("SELECT payload FROM events WHERE kind = 'card_intent.refused'")
+            .fetch_all(fx.host.db.pool())
+            .await
+            .expect("events")
+            .iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, "payload"))
+            .collect();
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert!(refusals[0].contains("E-2") && refusals[0].contains("invalid_provider_signature"));
 
     // The provider's payments of a period on the terminal: one the host
     // started and has not asked about since is brought up to date from the
