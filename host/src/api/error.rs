@@ -198,7 +198,7 @@ impl From<crate::terminals::TerminalError> for ApiError {
             E::RefundWithoutSale | E::InvalidInput(_) => StatusCode::BAD_REQUEST,
             E::NoTerminals => StatusCode::BAD_GATEWAY,
             E::NotOneReplacement { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            E::Vault(_) | E::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            E::Vault(_) | E::Database(_) | E::Randomness(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
             tracing::error!(error = %e, "terminal operation failed");

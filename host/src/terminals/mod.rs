@@ -36,6 +36,9 @@ pub enum TerminalError {
     /// The request is malformed.
     #[error("{0}")]
     InvalidInput(String),
+    /// The operating system gave no randomness for a key's name.
+    #[error("the OS random generator failed: {0}")]
+    Randomness(String),
     /// The connector refused or failed.
     #[error(transparent)]
     Call(#[from] CallError),
@@ -119,6 +122,7 @@ impl TerminalError {
             TerminalError::Admin(e) => e.kind(),
             TerminalError::Vault(e) => e.kind(),
             TerminalError::Database(_) => "database_error",
+            TerminalError::Randomness(_) => "randomness",
         }
     }
 }

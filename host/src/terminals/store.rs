@@ -65,11 +65,7 @@ fn from_row(row: &AnyRow) -> Result<PairedTerminal, TerminalError> {
 /// A fresh vault name for a device's key.
 pub(super) fn new_key_name() -> Result<String, TerminalError> {
     let mut random = [0u8; 12];
-    getrandom::getrandom(&mut random).map_err(|e| {
-        TerminalError::Database(sqlx::Error::Protocol(format!(
-            "the OS random generator failed: {e}"
-        )))
-    })?;
+    getrandom::getrandom(&mut random).map_err(|e| TerminalError::Randomness(e.to_string()))?;
     Ok(format!("device-{}", hex::encode(random)))
 }
 

@@ -74,7 +74,7 @@ async fn list(
     tag = "accounts",
     params(("id" = i64, Path, description = "Document id")),
     responses(
-        (status = 200, description = "The file as the bank sent or took it", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file as the bank sent or took it, in the media type the bank named (`Content-Type`: an MT940 as `text/plain; charset=ISO-8859-2`, a pain.001 as `application/xml`, ...)", content_type = "*/*", body = Vec<u8>),
         (status = 404, description = "No such document (`unknown_document`)", body = ApiError),
     )
 )]
