@@ -366,22 +366,32 @@ async fn apply(
             .map(|o| o.invoice_number.clone())
             .unwrap_or_default()
     };
-    let (ids, outcome, reason, status) = match decision {
+    let (ids, mut outcome, mut reason, status) = match decision {
         Decision::Unmatched => return Ok(()),
         Decision::Settles(id) => (vec![*id], "settled", "exact", "settled"),
         Decision::Review(why, ids) => (ids.clone(), "review", why.as_str(), "review"),
     };
     for id in &ids {
         let open_amount = if status == "settled" { "0" } else { "" };
-        sqlx::query(
+        // Only an invoice still open moves: a concurrent sync may have
+        // settled it since this payment was matched (PostgreSQL re-reads
+        // the row once the other transaction commits).
+        let moved = sqlx::query(
             "UPDATE receivables SET status = $1, \
-               open_amount = CASE WHEN $2 = '' THEN open_amount ELSE $2 END WHERE id = $3",
+               open_amount = CASE WHEN $2 = '' THEN open_amount ELSE $2 END \
+             WHERE id = $3 AND status = 'open'",
         )
         .bind(status)
         .bind(open_amount)
         .bind(id)
         .execute(&mut **tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if moved == 0 && outcome == "settled" {
+            // Never settled twice: the second payment is for a person.
+            outcome = "review";
+            reason = "already-settled";
+        }
         sqlx::query(
             "INSERT INTO payment_matches (transaction_id, receivable_id, outcome, reason, matched_at) \
              VALUES ($1, $2, $3, $4, $5)",

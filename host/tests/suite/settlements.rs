@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::settlements::{BankAccount, Direction, IncomingTransaction, Settlements};
 use rust_decimal::Decimal;
+use sqlx::Row;
 
 fn money(text: &str) -> Decimal {
     text.parse().expect("decimal")
@@ -384,3 +385,49 @@ async fn a_connector_without_balances_still_syncs(backend: TestBackend) {
 }
 
 on_both_databases!(a_connector_without_balances_still_syncs);
+
+/// Two syncs recording at once, each with a payment of the same invoice:
+/// it is settled once; the other payment is for a person (review,
+/// `already-settled`) or finds nothing open, never a second settlement.
+async fn concurrent_payments_settle_an_invoice_once(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let settlements = setup(&fx).await;
+    settlements
+        .set_auto_matching("acme", true)
+        .await
+        .expect("on");
+    for round in 0..8 {
+        let invoice = format!("FV/2026/12/{round:04}");
+        settlements
+            .add_receivable("acme", &invoice, money("300.00"), "UAH", "ТОВ Ромашка")
+            .await
+            .expect("receivable");
+        let first = [credit(&format!("A-{round}"), 3, "300.00", &invoice)];
+        let second = [credit(&format!("B-{round}"), 3, "300.00", &invoice)];
+        let (a, b) = tokio::join!(
+            settlements.record("acme-uah", &first),
+            settlements.record("acme-uah", &second)
+        );
+        let (a, b) = (a.expect("first"), b.expect("second"));
+        assert_eq!(
+            a.settled.len() + b.settled.len(),
+            1,
+            "round {round}: {a:?} {b:?}"
+        );
+        let settled: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM payment_matches m JOIN receivables r \
+               ON r.id = m.receivable_id WHERE r.invoice_number = $1 AND m.outcome = 'settled'",
+        )
+        .bind(&invoice)
+        .fetch_one(fx.host.db.pool())
+        .await
+        .expect("matches")
+        .get("n");
+        assert_eq!(settled, 1, "round {round}");
+    }
+    fx.finish().await;
+}
+
+on_both_databases!(concurrent_payments_settle_an_invoice_once);
