@@ -144,6 +144,8 @@ pub async fn run(
                 },
                 reference: reference.clone(),
                 original: None,
+                // The demo's simulator asks for no e-invoicing data.
+                e_invoicing: None,
             },
         )
         .await
