@@ -224,10 +224,9 @@ pub(super) async fn active_of(
     company: &str,
     user: &str,
 ) -> Result<Option<BankSession>, SessionError> {
-    let per_company = per_company(db, plugin).await?;
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM bank_sessions WHERE plugin_id = $1 \
-           AND (company_id = $2 OR ($5 = 0 AND shared_from IS NULL)) \
+           AND (company_id = $2 OR ({IN_DATABASE} AND shared_from IS NULL)) \
            AND opened_by = $3 AND state = 'active' \
            AND (expires_at IS NULL OR expires_at > $4) \
          ORDER BY CASE WHEN company_id = $2 THEN 0 ELSE 1 END, id DESC LIMIT 1"
@@ -236,7 +235,6 @@ pub(super) async fn active_of(
     .bind(company)
     .bind(user)
     .bind(now_millis())
-    .bind(i64::from(per_company))
     .fetch_optional(db.pool())
     .await?;
     row.as_ref().map(session_from).transpose()
@@ -249,10 +247,9 @@ pub(super) async fn others_of(
     db: &Database,
     session: &BankSession,
 ) -> Result<Vec<BankSession>, SessionError> {
-    let per_company = per_company(db, &session.plugin).await?;
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM bank_sessions WHERE plugin_id = $1 \
-           AND (company_id = $2 OR $5 = 0) \
+           AND (company_id = $2 OR {IN_DATABASE}) \
            AND opened_by = $3 AND id <> $4 AND shared_from IS NULL \
            AND state IN ('active', 'pending-confirmation', 'awaiting-signature') ORDER BY id"
     ))
@@ -260,7 +257,6 @@ pub(super) async fn others_of(
     .bind(&session.company)
     .bind(&session.opened_by)
     .bind(session.id)
-    .bind(i64::from(per_company))
     .fetch_all(db.pool())
     .await?;
     rows.iter().map(session_from).collect()
@@ -424,6 +420,11 @@ pub(super) async fn end(
         .await?;
     get(db, current.id).await
 }
+
+/// SQL: sessions of plugin `$1` live per database (no per-company row),
+/// read in the same query that needs it, so a call costs no extra trip.
+const IN_DATABASE: &str = "NOT EXISTS (SELECT 1 FROM bank_session_contexts c \
+    WHERE c.plugin_id = $1 AND c.per_company <> 0)";
 
 /// Whether sessions of `plugin` live per company (else per database).
 pub(super) async fn per_company(db: &Database, plugin: &str) -> Result<bool, SessionError> {
