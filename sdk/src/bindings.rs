@@ -59,12 +59,12 @@ pub mod pos_world {
         runtime_path: "::h2h_sdk::__private::wit_bindgen::rt",
         default_bindings_module: "h2h_sdk::__private::pos_world",
         with: {
-            "h2h:connector/types@2.0.0-draft": crate::bindings::world::h2h::connector::types,
-            "h2h:connector/http@2.0.0-draft": crate::bindings::world::h2h::connector::http,
-            "h2h:connector/storage@2.0.0-draft": crate::bindings::world::h2h::connector::storage,
-            "h2h:connector/config@2.0.0-draft": crate::bindings::world::h2h::connector::config,
-            "h2h:connector/signing@2.0.0-draft": crate::bindings::world::h2h::connector::signing,
-            "h2h:connector/log@2.0.0-draft": crate::bindings::world::h2h::connector::log,
+            "h2h:connector/types@2.0.0": crate::bindings::world::h2h::connector::types,
+            "h2h:connector/http@2.0.0": crate::bindings::world::h2h::connector::http,
+            "h2h:connector/storage@2.0.0": crate::bindings::world::h2h::connector::storage,
+            "h2h:connector/config@2.0.0": crate::bindings::world::h2h::connector::config,
+            "h2h:connector/signing@2.0.0": crate::bindings::world::h2h::connector::signing,
+            "h2h:connector/log@2.0.0": crate::bindings::world::h2h::connector::log,
         },
         generate_all,
     });

@@ -6,7 +6,7 @@
 //! on a type, and call [`export_bank_connector!`] (or
 //! [`export_pos_connector!`]) once. Build with
 //! `cargo build --release --target wasm32-wasip2`; the result is a
-//! WebAssembly component implementing the `h2h:connector@2.0.0-draft` contract.
+//! WebAssembly component implementing the `h2h:connector@2.0.0` contract.
 //!
 //! Everything outside the plugin goes through the host: [`http`] requests
 //! (only to hosts the manifest and admin allow), [`storage`] (scoped to the

@@ -104,14 +104,21 @@ fn wit_holds_exactly_the_versions_the_host_serves() {
     assert_eq!(names, served);
 }
 
-/// 1.0 is frozen: plugins built against it run unchanged, so not one byte of
-/// its WIT may change.
+/// Published versions are frozen: plugins built against them run unchanged,
+/// so not one byte of their WIT may change.
 #[test]
-fn contract_one_is_frozen() {
+fn published_contracts_are_frozen() {
+    assert_eq!(digest("v1"), FROZEN_V1, "wit/v1 (1.0.0) changed");
+    assert_eq!(digest("v2"), FROZEN_V2, "wit/v2 (2.0.0) changed");
+}
+
+fn digest(version: &str) -> String {
     use sha2::{Digest, Sha256};
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/v1");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../wit")
+        .join(version);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("wit/v1")
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("entry").path())
         .collect();
     files.sort();
@@ -120,10 +127,11 @@ fn contract_one_is_frozen() {
         hash.update(file.file_name().expect("name").as_encoded_bytes());
         hash.update(std::fs::read(&file).expect("read"));
     }
-    assert_eq!(hex::encode(hash.finalize()), FROZEN_V1);
+    hex::encode(hash.finalize())
 }
 
 const FROZEN_V1: &str = "467e99a7be5cf1320849772b795656a7dca5000c638431ede81930771d4b2397";
+const FROZEN_V2: &str = "2cc11a40cc9106fbdd7ce0ac3ef341aa4307be0b65e5b730cba7093b514a024c";
 
 #[test]
 fn sdk_readme_shows_the_minimal_connector_verbatim() {

@@ -11,8 +11,8 @@ pub enum ContractVersion {
     /// `h2h:connector@1.0.0`, frozen.
     #[serde(rename = "1.0.0")]
     V1,
-    /// `h2h:connector@2.0.0-draft`.
-    #[serde(rename = "2.0.0-draft")]
+    /// `h2h:connector@2.0.0`, frozen.
+    #[serde(rename = "2.0.0")]
     V2,
 }
 
@@ -26,7 +26,7 @@ impl ContractVersion {
     pub fn as_str(self) -> &'static str {
         match self {
             ContractVersion::V1 => "1.0.0",
-            ContractVersion::V2 => "2.0.0-draft",
+            ContractVersion::V2 => "2.0.0",
         }
     }
 
@@ -59,7 +59,7 @@ impl ContractVersion {
         })
     }
 
-    /// Every served version, for messages: `1.0.0, 2.0.0-draft`.
+    /// Every served version, for messages: `1.0.0, 2.0.0`.
     pub fn list() -> String {
         Self::ALL.map(ContractVersion::as_str).join(", ")
     }
@@ -79,18 +79,24 @@ mod tests {
     fn ranges_pick_the_newest_matching_version() {
         let v = |r: &str| ContractVersion::for_range(&VersionReq::parse(r).expect("range"));
         assert_eq!(v("^1.0"), Some(ContractVersion::V1));
-        assert_eq!(v("^2.0.0-draft"), Some(ContractVersion::V2));
+        assert_eq!(v("^2.0"), Some(ContractVersion::V2));
+        assert_eq!(v("^2.1"), None, "a newer minor than served");
         assert_eq!(v("^3.0"), None);
-        assert_eq!(v("^2.0"), None, "a draft is matched only by name");
+        assert_eq!(
+            v("^2.0.0-draft"),
+            Some(ContractVersion::V2),
+            "semver: a pre-release range admits the release"
+        );
     }
 
     #[test]
-    fn interface_versions_match_by_major_and_draft() {
+    fn interface_versions_match_by_major_and_pre_release() {
         let v = ContractVersion::of_interface_version;
         assert_eq!(v("1.0.0"), Some(ContractVersion::V1));
         assert_eq!(v("1.2.0"), Some(ContractVersion::V1));
-        assert_eq!(v("2.0.0-draft"), Some(ContractVersion::V2));
-        assert_eq!(v("2.0.0"), None);
+        assert_eq!(v("2.0.0"), Some(ContractVersion::V2));
+        assert_eq!(v("2.3.1"), Some(ContractVersion::V2));
+        assert_eq!(v("2.0.0-draft"), None, "the draft is no longer served");
         assert_eq!(v("3.0.0"), None);
         assert_eq!(v("x"), None);
     }

@@ -69,7 +69,7 @@ pub mod v1 {
     contract_bindings!("../wit/v1");
 }
 
-/// `h2h:connector@2.0.0-draft`, the newest.
+/// `h2h:connector@2.0.0`, the newest.
 pub mod v2 {
     contract_bindings!("../wit/v2");
 }

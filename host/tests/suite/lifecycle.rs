@@ -360,7 +360,7 @@ async fn uploads_validate_before_storing(backend: TestBackend) {
         .expect_err("imports http");
     assert_eq!(
         error.to_string(),
-        "package refused: plugin.wasm imports `h2h:connector/http@2.0.0-draft` but h2h.toml does not declare an HTTP allow-list (`capabilities.http`)"
+        "package refused: plugin.wasm imports `h2h:connector/http@2.0.0` but h2h.toml does not declare an HTTP allow-list (`capabilities.http`)"
     );
     assert_eq!(fx.count("packages").await, 0);
 

@@ -12,7 +12,7 @@ description = "Statements and transfer batches through PKO BP Integra."
 
 [contract]
 world = "bank-connector"
-version = "^2.0.0-draft"
+version = "^2.0"
 
 [requires]
 settlements = "^1"
@@ -98,11 +98,11 @@ fn each_defect_names_line_and_field() {
             "not bank-connector or pos-connector",
         ),
         (
-            "version = \"^2.0.0-draft\"",
+            "version = \"^2.0\"",
             "version = \"^3.0\"",
             9,
             "contract.version",
-            "`^3.0` names no contract version this host serves (h2h:connector 1.0.0, 2.0.0-draft)",
+            "`^3.0` names no contract version this host serves (h2h:connector 1.0.0, 2.0.0)",
         ),
         (
             "settlements = \"^1\"",

@@ -667,7 +667,7 @@ fn the_manifest_names_the_seed_settings() {
         Manifest::parse(include_str!("../../../plugins/mellon/h2h.toml")).expect("valid manifest");
     assert_eq!(manifest.id, "mellon");
     assert_eq!(manifest.world, World::PosConnector);
-    assert_eq!(manifest.version.to_string(), "1.0.0");
+    assert_eq!(manifest.version.to_string(), "1.0.1");
     let origins: Vec<String> = manifest.http.iter().map(ToString::to_string).collect();
     for acquirer in ["gbl", "nexi", "www", "wl"] {
         let origin = format!("https://{acquirer}.mreceipts.com");

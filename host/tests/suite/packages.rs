@@ -15,7 +15,7 @@ publisher = "h2h tests"
 
 [contract]
 world = "bank-connector"
-version = "^2.0.0-draft"
+version = "^2.0"
 "#;
 
 fn wasm(path: &str) -> Vec<u8> {
@@ -317,22 +317,22 @@ fn component_refusals() {
     // well-formed).
     let v3 = replace_all(
         &wasm(MINIMAL),
-        b"h2h:connector/bank@2.0.0-draft",
-        b"h2h:connector/bank@3.0.0-draft",
+        b"h2h:connector/bank@2.0.0",
+        b"h2h:connector/bank@3.0.0",
     );
     assert_eq!(
         setup.refusal(&setup.signed(setup.files(MANIFEST, &v3))),
         (
-            "plugin.wasm uses `h2h:connector/bank@3.0.0-draft`; this host serves h2h:connector 1.0.0, 2.0.0-draft".to_owned(),
+            "plugin.wasm uses `h2h:connector/bank@3.0.0`; this host serves h2h:connector 1.0.0, 2.0.0".to_owned(),
             "unsupported_contract"
         )
     );
     // A 2.0 component under a manifest that says it was built for 1.0.
-    let says_v1 = MANIFEST.replace("^2.0.0-draft", "^1.0");
+    let says_v1 = MANIFEST.replace("^2.0", "^1.0");
     let (message, code) = setup.refusal(&setup.signed(setup.files(&says_v1, &wasm(MINIMAL))));
     assert_eq!(code, "contract_mismatch");
     assert!(
-        message.ends_with("@2.0.0-draft` but h2h.toml declares h2h:connector@1.0.0"),
+        message.ends_with("@2.0.0` but h2h.toml declares h2h:connector@1.0.0"),
         "{message}"
     );
 }

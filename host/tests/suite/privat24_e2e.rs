@@ -516,9 +516,9 @@ async fn privat24_1_0_package_upgrades_and_rolls_back(backend: TestBackend) {
         .expect("upgrade");
     assert_eq!(
         fx.installed_version("privat24").await.as_deref(),
-        Some("1.2.0")
+        Some("1.2.1")
     );
-    assert_running(&fx, "1.2.0", ContractVersion::V2).await;
+    assert_running(&fx, "1.2.1", ContractVersion::V2).await;
     // It keys lines by REF#REFN and names the 1.0 key: nothing doubles.
     sync_one_more(
         &fx,

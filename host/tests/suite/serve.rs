@@ -36,7 +36,7 @@ async fn h2h_serve_answers_health_on_sqlite_and_stops_on_sigterm() {
     assert_eq!(body["database"], "sqlite");
     assert_eq!(
         body["contracts"],
-        serde_json::json!(["h2h:connector@1.0.0", "h2h:connector@2.0.0-draft"])
+        serde_json::json!(["h2h:connector@1.0.0", "h2h:connector@2.0.0"])
     );
     assert!(
         data.path().join("h2h.db").exists(),

@@ -261,7 +261,7 @@ description = "A test plugin."
 
 [contract]
 world = "bank-connector"
-version = "^2.0.0-draft"
+version = "^2.0"
 {extra}"#
     )
 }
