@@ -13,7 +13,7 @@ use h2h_host::admin::{Actor, AdminError};
 use h2h_host::pkcs11::{SlotSelector, TokenError};
 use h2h_host::runtime::model::bank::{LoginMethod, SessionState};
 use h2h_host::serve::Host;
-use h2h_host::sessions::{Connectors, HostSigning, OpenRequest};
+use h2h_host::sessions::{HostSigning, OpenRequest};
 use h2h_host::settlements::{BankAccount, Settlements, SettlementsError};
 use h2h_license::VendorKeyPair;
 use h2h_pkobp_sim::{DEMO_CONTEXT_ID, Running, Simulator};
@@ -193,11 +193,8 @@ async fn account(host: &Host, inputs: &Inputs<'_>) -> Result<()> {
 }
 
 async fn open_session(host: &Host, actor: &Actor, inputs: &Inputs<'_>) -> Result<()> {
-    let registry = host.registry();
-    let via = Connectors {
-        registry: &registry,
-        admin: &host.admin,
-    };
+    let connectors = host.connectors();
+    let via = &*connectors;
     let sessions = host.sessions();
     // An earlier run's sessions belong to an earlier bank: close them.
     for old in sessions

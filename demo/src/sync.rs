@@ -15,7 +15,7 @@ use crate::setup::{ACCOUNT, COMPANY, PLUGIN};
 /// run's outcome.
 pub async fn run_task(host: &Host, plugin: &str, user: Option<&str>) -> Result<()> {
     let scheduler = host.scheduler(
-        host.registry(),
+        host.connectors(),
         None,
         format!("h2h-demo-{}", std::process::id()),
         Duration::from_secs(120),

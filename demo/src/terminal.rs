@@ -11,7 +11,6 @@ use h2h_host::admin::Actor;
 use h2h_host::runtime::model::Money;
 use h2h_host::runtime::model::pos::IntentKind;
 use h2h_host::serve::Host;
-use h2h_host::sessions::Connectors;
 use h2h_host::terminals::{NewIntent, PairRequest};
 use h2h_license::VendorKeyPair;
 use h2h_webecr_sim::{Running, Simulator, TerminalSpec};
@@ -98,11 +97,8 @@ pub async fn run(
         .issue_pairing_code(USER, TerminalSpec::new(TID, MID))
         .context("a pairing code from the simulated service")?
         .code;
-    let registry = host.registry();
-    let via = Connectors {
-        registry: &registry,
-        admin,
-    };
+    let connectors = host.connectors();
+    let via = &*connectors;
     let terminals = host.terminals();
     let paired = terminals
         .pair(

@@ -1,25 +1,26 @@
 //! The host's own per-call and per-tick work, on the embedded SQLite
-//! default: (a) building a call's context (settings, secrets opened from
-//! the vault, TLS identities), done before every plugin call for a
-//! company; (b) an idle scheduler tick over ten tasks, done twice a second;
+//! default: (a) a call's context (settings, secrets opened from the vault,
+//! TLS identities), kept and built afresh, and the plugin lookup every call
+//! makes first; (b) an idle scheduler tick over ten tasks, done twice a second;
 //! (c) recording a page of 100 new transactions and (d) the same page again
 //! (all duplicates); (e) the matching rule over 1,000 open invoices.
 //!
 //! Run with `cargo bench -p h2h-host --bench host_paths`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use h2h_host::admin::Actor;
+use h2h_host::connectors::Connectors;
 use h2h_host::db::now_millis;
-use h2h_host::registry::Registry;
+use h2h_host::packages::pack::write_package;
 use h2h_host::scheduler::Scheduler;
 use h2h_host::serve::{Host, HostConfig};
 use h2h_host::settlements::matching::{Open, decide};
 use h2h_host::settlements::{BankAccount, Direction, IncomingTransaction, Settlements};
 use h2h_host::vault::EntryId;
+use h2h_license::{LicenseRequest, Limits as LicenseLimits, VendorKeyPair, VersionRange};
 use rust_decimal::Decimal;
 
 fn page(prefix: &str) -> Vec<IncomingTransaction> {
@@ -39,12 +40,51 @@ fn page(prefix: &str) -> Vec<IncomingTransaction> {
         .collect()
 }
 
+/// The minimal connector, signed, licensed and installed the way an admin
+/// does it, so the serving path hands it out.
+async fn install_minimal(host: &Host, actor: &Actor) {
+    let key = VendorKeyPair::generate().expect("key");
+    host.admin
+        .trust_publisher(actor, &key.public().to_armored(), "bench")
+        .await
+        .expect("trust");
+    let wasm = std::fs::read(h2h_test_plugins::MINIMAL).expect("the minimal plugin is built");
+    let manifest = include_str!("../../tests/plugins/minimal/h2h.toml");
+    let zip = write_package(manifest, &wasm, None, None, Some(&key)).expect("package");
+    host.admin.upload(actor, &zip).await.expect("upload");
+    let today = chrono::Utc::now().date_naive();
+    let license = h2h_license::issue(
+        &key,
+        LicenseRequest {
+            id: None,
+            plugin: "minimal".to_owned(),
+            versions: VersionRange::parse("*").expect("range"),
+            licensee: "bench".to_owned(),
+            installation: host.admin.installation_id().await.expect("installation id"),
+            not_before: today,
+            expires: today + chrono::Days::new(30),
+            issued_at: today,
+            limits: LicenseLimits::default(),
+        },
+    )
+    .expect("license");
+    host.admin
+        .add_license(actor, &license.to_toml())
+        .await
+        .expect("add license");
+    host.admin
+        .install(actor, "minimal", None)
+        .await
+        .expect("install");
+}
+
 async fn setup(host: &Host) {
     let actor = Actor::cli("bench");
     host.admin
         .add_company(&actor, "acme", "ACME", None)
         .await
         .expect("company");
+    install_minimal(host, &actor).await;
     let db = host.db.pool();
     for plugin in ["p1", "p2", "p3", "p4", "p5"] {
         sqlx::query(
@@ -71,7 +111,7 @@ async fn setup(host: &Host) {
     for (name, value) in [("context-id", "CTX-001"), ("dik", "123456789")] {
         sqlx::query(
             "INSERT INTO company_settings (company_id, plugin_id, name, value, updated_at, updated_by) \
-             VALUES ('acme', 'pkobp', $1, $2, 0, 'bench')",
+             VALUES ('acme', 'minimal', $1, $2, 0, 'bench')",
         )
         .bind(name)
         .bind(value)
@@ -83,7 +123,7 @@ async fn setup(host: &Host) {
         host.admin
             .vault()
             .put(
-                &EntryId::secret("acme", "pkobp", name),
+                &EntryId::secret("acme", "minimal", name),
                 b"s3cret-value",
                 "bench",
             )
@@ -104,18 +144,45 @@ fn paths(c: &mut Criterion) {
         .expect("host opens");
     tokio.block_on(setup(&host));
 
-    c.bench_function("host/call_context_with_two_settings_and_two_secrets", |b| {
+    let connectors = host.connectors();
+    let loaded = tokio
+        .block_on(connectors.get("minimal"))
+        .expect("minimal is installed");
+    // The company part kept while nothing changes: the cost of every call
+    // after the first.
+    c.bench_function("host/call_context_kept", |b| {
         b.to_async(&tokio).iter(|| async {
-            host.admin
-                .call_context(Some("acme"), "pkobp", Some("anna"))
+            connectors
+                .context(&loaded, Some("acme"), Some("anna"))
                 .await
                 .expect("context")
         });
     });
+    // Built afresh (two settings, two secrets opened from the vault): the
+    // first call after a change, and what every call paid before contexts
+    // were kept.
+    c.bench_function("host/call_context_built", |b| {
+        b.to_async(&tokio).iter(|| async {
+            Connectors::new(
+                host.db.clone(),
+                host.runtime.clone(),
+                host.admin.vault().clone(),
+            )
+            .context(&loaded, Some("acme"), Some("anna"))
+            .await
+            .expect("context")
+        });
+    });
+    // The lookup every call makes first: the installation, its license day
+    // and the context generation, one query.
+    c.bench_function("host/plugin_lookup", |b| {
+        b.to_async(&tokio)
+            .iter(|| async { connectors.get("minimal").await.expect("minimal") });
+    });
 
     let scheduler = Scheduler::new(
-        host.admin.clone(),
-        Arc::new(Registry::new(host.db.clone(), host.runtime.clone())),
+        host.db.clone(),
+        connectors.clone(),
         None,
         "bench".to_owned(),
         Duration::from_secs(60),

@@ -4,12 +4,13 @@
 pub mod admin;
 pub mod api;
 pub mod capabilities;
+pub mod catalog;
+pub mod connectors;
 pub mod db;
 pub mod feed;
 pub mod kv;
 pub mod packages;
 pub mod pkcs11;
-pub mod registry;
 pub mod runtime;
 pub mod scheduler;
 pub mod serve;

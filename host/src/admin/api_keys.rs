@@ -144,6 +144,29 @@ impl Admin {
         rows.iter().map(key_from_row).collect()
     }
 
+    /// Revokes key `name`: its secret is refused from the next request on,
+    /// by every host process (keys are looked up on each request).
+    pub async fn revoke_api_key(&self, actor: &Actor, name: &str) -> Result<ApiKey, AdminError> {
+        let result = async {
+            let key = self
+                .api_keys()
+                .await?
+                .into_iter()
+                .find(|k| k.name == name)
+                .ok_or_else(|| AdminError::UnknownApiKey(name.to_owned()))?;
+            sqlx::query("DELETE FROM api_keys WHERE name = $1")
+                .bind(name)
+                .execute(self.db.pool())
+                .await?;
+            Ok(key)
+        }
+        .await;
+        self.audited(actor, "api-key.revoke", name, result, |k| {
+            format!("role {}", k.role.as_str())
+        })
+        .await
+    }
+
     /// The key a bearer secret belongs to.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>, AdminError> {
         authenticate(&self.db, secret).await

@@ -62,7 +62,7 @@ async fn add(
         ));
     }
     if let Some(parent) = parent {
-        require(db, parent).await?;
+        crate::catalog::require_company(db, parent).await?;
     }
     let inserted = sqlx::query(
         "INSERT INTO companies (id, name, parent_id, created_at, created_by) \
@@ -83,18 +83,6 @@ async fn add(
         .into_iter()
         .find(|c| c.id == id)
         .ok_or_else(|| AdminError::Corrupt(format!("company {id} vanished")))
-}
-
-/// Fails unless company `id` exists.
-pub(crate) async fn require(db: &Database, id: &str) -> Result<(), AdminError> {
-    let found = sqlx::query("SELECT id FROM companies WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    match found {
-        Some(_) => Ok(()),
-        None => Err(AdminError::UnknownCompany(id.to_owned())),
-    }
 }
 
 async fn list(db: &Database) -> Result<Vec<Company>, AdminError> {

@@ -17,7 +17,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::companies::{self, Company};
+use super::companies::Company;
 use super::{Actor, Admin, AdminError};
 use crate::db::{Database, format_millis, now_millis};
 use crate::packages::Operation;
@@ -230,7 +230,7 @@ impl Admin {
     ) -> Result<ErpUserAccess, AdminError> {
         let result = async {
             require(&self.db, user).await?;
-            companies::require(&self.db, company).await?;
+            crate::catalog::require_company(&self.db, company).await?;
             let mut targets = vec![company.to_owned()];
             if with_branches {
                 let rows = sqlx::query("SELECT id FROM companies WHERE parent_id = $1 ORDER BY id")

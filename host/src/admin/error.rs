@@ -141,6 +141,9 @@ pub enum AdminError {
     /// No company has that id.
     #[error("company `{0}` does not exist")]
     UnknownCompany(String),
+    /// No API key has that name.
+    #[error("no API key is named `{0}`")]
+    UnknownApiKey(String),
     /// The company id is taken.
     #[error("company `{0}` already exists")]
     CompanyExists(String),
@@ -230,6 +233,40 @@ fn not_uploaded(plugin: &str, version: Option<&str>) -> String {
     }
 }
 
+impl From<crate::catalog::CatalogError> for AdminError {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        use crate::catalog::CatalogError;
+        match e {
+            CatalogError::Unlicensed {
+                plugin,
+                version,
+                reason,
+            } => AdminError::Unlicensed {
+                plugin,
+                version,
+                reason,
+            },
+            CatalogError::NotUploaded { plugin, version } => AdminError::NotUploaded {
+                plugin,
+                version: Some(version),
+            },
+            CatalogError::UnknownCompany(id) => AdminError::UnknownCompany(id),
+            CatalogError::Corrupt(what) => AdminError::Corrupt(what),
+            CatalogError::Vault(e) => AdminError::Vault(e),
+            CatalogError::Db(e) => AdminError::Db(e),
+        }
+    }
+}
+
+impl From<crate::connectors::GrantsError> for AdminError {
+    fn from(e: crate::connectors::GrantsError) -> Self {
+        match e {
+            crate::connectors::GrantsError::Catalog(e) => e.into(),
+            crate::connectors::GrantsError::Token(e) => AdminError::Token(e),
+        }
+    }
+}
+
 impl From<sqlx::Error> for AdminError {
     fn from(e: sqlx::Error) -> Self {
         AdminError::Db(DbError::Sqlx(e))
@@ -257,6 +294,7 @@ impl AdminError {
             AdminError::Lifecycle { .. } => "lifecycle_failed",
             AdminError::InvalidInput(_) => "invalid_input",
             AdminError::UnknownCompany(_) => "unknown_company",
+            AdminError::UnknownApiKey(_) => "unknown_api_key",
             AdminError::CompanyExists(_) => "company_exists",
             AdminError::UnknownSetting { .. } => "unknown_setting",
             AdminError::UnknownErpUser(_) | AdminError::ErpUserRefused(_) => "unknown_erp_user",

@@ -5,18 +5,15 @@
 //! change touches the installation, so serving hosts reload the plugin.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::lifecycle::installed_version;
-use super::{Actor, Admin, AdminError, packages};
+use super::{Actor, Admin, AdminError};
 use crate::capabilities::http::HttpGrant;
 use crate::db::{Database, now_millis};
 use crate::packages::manifest::Manifest;
 use crate::packages::origin::AllowedOrigin;
 
-const REVOKED_ORIGIN: &str = "revoked-origin";
-const PRIVATE_HOST: &str = "private-host";
-const EXTRA_CA: &str = "extra-ca";
+use crate::catalog::{EXTRA_CA, PRIVATE_HOST, REVOKED_ORIGIN, grant_rows as rows, load_package};
 
 /// A plugin's HTTP grant as the admin sees it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -205,53 +202,11 @@ impl Admin {
     }
 }
 
-/// The HTTP grant a loaded plugin gets: the manifest's allow-list minus
-/// revoked origins, plus the admin's private hosts and CA bundle.
-pub(crate) async fn http_grant_for(
-    db: &Database,
-    manifest: &Manifest,
-) -> Result<HttpGrant, AdminError> {
-    let rows = rows(db, &manifest.id).await?;
-    let revoked: Vec<&str> = rows
-        .iter()
-        .filter(|(k, _)| k == REVOKED_ORIGIN)
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let origins = manifest
-        .http
-        .iter()
-        .filter(|o| !revoked.contains(&o.to_string().as_str()))
-        .cloned()
-        .collect();
-    let mut grant = HttpGrant::new(origins);
-    for (kind, value) in &rows {
-        grant = match kind.as_str() {
-            PRIVATE_HOST => grant.with_private_host(value),
-            EXTRA_CA => grant.with_extra_ca(value.as_bytes()),
-            _ => Ok(grant),
-        }
-        .map_err(|e| AdminError::Corrupt(format!("{} grant: {e}", manifest.id)))?;
-    }
-    Ok(grant)
-}
-
-async fn rows(db: &Database, plugin: &str) -> Result<Vec<(String, String)>, AdminError> {
-    let rows = sqlx::query(
-        "SELECT kind, value FROM plugin_grants WHERE plugin_id = $1 ORDER BY kind, value",
-    )
-    .bind(plugin)
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("kind")?, row.try_get("value")?)))
-        .collect()
-}
-
 async fn installed_manifest(db: &Database, plugin: &str) -> Result<Manifest, AdminError> {
     let version = installed_version(db, plugin)
         .await?
         .ok_or_else(|| AdminError::NotInstalled(plugin.to_owned()))?;
-    Ok(packages::load(db, plugin, &version).await?.manifest)
+    Ok(load_package(db, plugin, &version).await?.manifest)
 }
 
 /// Marks the installation changed, so serving hosts reload the plugin.

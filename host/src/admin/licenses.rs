@@ -1,17 +1,13 @@
 //! Licenses on the host: added after full verification, checked again
 //! before every install and invocation, warned about 30 days before expiry.
 
-use chrono::{NaiveDate, Utc};
-use h2h_license::{LicenseError, SignedLicense, VendorPublicKey, VerifiedLicense, VerifyContext};
+use h2h_license::{LicenseError, SignedLicense, VerifyContext};
 use semver::Version;
 use serde::Serialize;
-use sqlx::Row;
 
-use super::{AdminError, installation, packages, publishers};
+use super::{AdminError, packages};
+use crate::catalog::{self, EXPIRY_WARNING_DAYS, today};
 use crate::db::{Database, format_millis, now_millis};
-
-/// Days before expiry from which the host warns.
-pub const EXPIRY_WARNING_DAYS: u32 = 30;
 
 /// A stored license, as listed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -40,10 +36,6 @@ pub struct LicenseInfo {
     pub added_at: String,
 }
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
 /// The version a new license is checked against: the installed one, else
 /// the newest uploaded one; none when the plugin is not on the host yet.
 async fn version_to_check(db: &Database, plugin: &str) -> Result<Option<Version>, AdminError> {
@@ -58,11 +50,11 @@ async fn version_to_check(db: &Database, plugin: &str) -> Result<Option<Version>
 /// outside the range of the plugin on this host) stores nothing.
 pub(crate) async fn add(db: &Database, text: &str, actor: &str) -> Result<LicenseInfo, AdminError> {
     let signed = SignedLicense::from_toml(text)?;
-    let trusted = publishers::keys(db).await?;
+    let trusted = catalog::publisher_keys(db).await?;
     let license = signed.license();
     let version = version_to_check(db, &license.plugin).await?;
     let ctx = VerifyContext {
-        installation_id: installation::id(db).await?,
+        installation_id: catalog::installation_id(db).await?,
         plugin_id: license.plugin.clone(),
         // A plugin that is not here yet: check everything but the range.
         plugin_version: version.clone().unwrap_or_else(|| Version::new(0, 0, 0)),
@@ -122,78 +114,11 @@ fn describe(signed: &SignedLicense, added_at: i64) -> LicenseInfo {
     }
 }
 
-async fn stored(
-    db: &Database,
-    plugin: Option<&str>,
-) -> Result<Vec<(SignedLicense, i64)>, AdminError> {
-    let rows = match plugin {
-        Some(plugin) => {
-            sqlx::query("SELECT id, document, added_at FROM licenses WHERE plugin_id = $1 ORDER BY added_at DESC, id")
-                .bind(plugin)
-                .fetch_all(db.pool())
-                .await?
-        }
-        None => {
-            sqlx::query("SELECT id, document, added_at FROM licenses ORDER BY plugin_id, added_at DESC, id")
-                .fetch_all(db.pool())
-                .await?
-        }
-    };
-    rows.iter()
-        .map(|row| {
-            let id: String = row.try_get("id")?;
-            let text: String = row.try_get("document")?;
-            let signed = SignedLicense::from_toml(&text)
-                .map_err(|e| AdminError::Corrupt(format!("license {id}: {e}")))?;
-            Ok((signed, row.try_get("added_at")?))
-        })
-        .collect()
-}
-
 /// Every stored license.
 pub(crate) async fn list(db: &Database) -> Result<Vec<LicenseInfo>, AdminError> {
-    Ok(stored(db, None)
+    Ok(catalog::stored_licenses(db, None)
         .await?
         .iter()
         .map(|(signed, added_at)| describe(signed, *added_at))
         .collect())
-}
-
-/// The license that lets `plugin` `version` run today, or why none does
-/// (the reason of the most recently added license).
-pub(crate) async fn require_valid(
-    db: &Database,
-    plugin: &str,
-    version: &Version,
-) -> Result<VerifiedLicense, AdminError> {
-    let trusted: Vec<VendorPublicKey> = publishers::keys(db).await?;
-    let ctx = VerifyContext {
-        installation_id: installation::id(db).await?,
-        plugin_id: plugin.to_owned(),
-        plugin_version: version.clone(),
-        today: today(),
-    };
-    let mut first_refusal = None;
-    for (signed, _) in stored(db, Some(plugin)).await? {
-        match h2h_license::verify(&signed, &trusted, &ctx) {
-            Ok(verified) => {
-                if verified.expires_within(EXPIRY_WARNING_DAYS) {
-                    tracing::warn!(
-                        %plugin, license = %verified.license().id,
-                        days_left = verified.days_left(ctx.today),
-                        "license expires within {EXPIRY_WARNING_DAYS} days"
-                    );
-                }
-                return Ok(verified);
-            }
-            Err(e) => {
-                first_refusal.get_or_insert(e.to_string());
-            }
-        }
-    }
-    Err(AdminError::Unlicensed {
-        plugin: plugin.to_owned(),
-        version: version.to_string(),
-        reason: first_refusal.unwrap_or_else(|| "no license for it has been added".to_owned()),
-    })
 }

@@ -10,7 +10,7 @@ use semver::Version;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Actor, Admin, AdminError, backup, journal, licenses, packages, service_mode};
+use super::{Actor, Admin, AdminError, backup, journal, packages, service_mode};
 use crate::db::{Database, format_millis, now_millis};
 use crate::packages::host_tasks;
 use crate::packages::manifest::Manifest;
@@ -266,8 +266,8 @@ impl Admin {
         to: Version,
         operation: Operation,
     ) -> Result<InstallReport, AdminError> {
-        let package = packages::load(&self.db, plugin, &to).await?;
-        let license = licenses::require_valid(&self.db, plugin, &to).await?;
+        let package = crate::catalog::load_package(&self.db, plugin, &to).await?;
+        let license = crate::catalog::require_license(&self.db, plugin, &to).await?;
         check_requires(&self.db, &package.manifest).await?;
         let from = match &operation {
             Operation::Install => None,
@@ -337,13 +337,15 @@ impl Admin {
         plugin: &str,
         to: &Version,
         operation: &Operation,
-        package: &packages::StoredPackage,
+        package: &crate::catalog::StoredPackage,
     ) -> Result<(), AdminError> {
         let reason = format!("{} {plugin} {to}", operation.name());
         if service_mode::enter(&self.db, &reason, actor.as_str()).await? {
             journal::service_mode_set(&self.db, plugin).await?;
         }
-        let generation = service_mode::status(&self.db).await?.generation;
+        let generation = crate::catalog::service_mode::status(&self.db)
+            .await?
+            .generation;
         super::processes::wait_for_drain(&self.db, generation, self.settings.drain_timeout).await?;
 
         journal::step(&self.db, plugin, journal::STEP_BACKUP).await?;
@@ -352,7 +354,7 @@ impl Admin {
         tx.commit().await?;
         journal::step(&self.db, plugin, journal::STEP_LIFECYCLE).await?;
 
-        let grants = crate::registry::grants_for(&self.db, &package.manifest, None).await?;
+        let grants = crate::connectors::grants_for(&self.db, &package.manifest, None).await?;
         let loaded = self.runtime.load(plugin, &package.wasm, grants)?;
         let ctx = CallContext::default();
         let (step, result) = match operation {
@@ -428,7 +430,7 @@ impl Admin {
             let Ok(version) = Version::parse(&other.version) else {
                 continue;
             };
-            let manifest = packages::load(&self.db, &other.plugin, &version)
+            let manifest = crate::catalog::load_package(&self.db, &other.plugin, &version)
                 .await?
                 .manifest;
             if let Some(range) = manifest.requires.get(plugin) {

@@ -10,7 +10,6 @@ mod companies;
 mod erp_users;
 mod error;
 mod grants;
-mod installation;
 mod journal;
 mod licenses;
 mod lifecycle;
@@ -23,6 +22,8 @@ mod tasks;
 pub mod tokens;
 mod webhooks;
 
+pub use crate::catalog::EXPIRY_WARNING_DAYS;
+pub use crate::catalog::ServiceMode;
 pub use api_keys::{ApiKey, CreatedKey, Role};
 pub use audit::AuditEntry;
 pub(crate) use audit::record as record_audit;
@@ -30,22 +31,17 @@ pub use companies::Company;
 pub use erp_users::{ErpUserAccess, ErpUserInfo, GrantedPermission, split_permission};
 pub use error::AdminError;
 pub use grants::HttpGrantInfo;
-pub(crate) use grants::http_grant_for;
 pub use journal::{ORPHANED_AFTER, recover};
-pub use licenses::{EXPIRY_WARNING_DAYS, LicenseInfo};
+pub use licenses::LicenseInfo;
 pub use lifecycle::{InstallReport, Installed, host_modules};
 pub use packages::{PackageInfo, Uploaded};
 pub use publishers::Publisher;
-pub use service_mode::ServiceMode;
 pub use settings::SettingValue;
 pub use tasks::TaskInfo;
 pub use webhooks::{
     MIN_SECRET_LEN, WEBHOOK_SECRET_OWNER, WebhookInfo, check_url, private_literal, redacted_url,
     webhook_secret_entry,
 };
-
-pub(crate) use licenses::require_valid as require_license;
-pub(crate) use packages::load as load_package;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -163,7 +159,7 @@ impl Admin {
 
     /// The id licenses for this host are bound to.
     pub async fn installation_id(&self) -> Result<String, AdminError> {
-        installation::id(&self.db).await
+        Ok(crate::catalog::installation_id(&self.db).await?)
     }
 
     /// Trusts a publisher key (armored public key text) under `name`.
@@ -247,7 +243,7 @@ impl Admin {
 
     /// Service mode now.
     pub async fn service_mode(&self) -> Result<ServiceMode, AdminError> {
-        service_mode::status(&self.db).await
+        Ok(crate::catalog::service_mode::status(&self.db).await?)
     }
 
     /// Switches service mode on for planned maintenance and waits (bounded)
@@ -259,9 +255,11 @@ impl Admin {
     ) -> Result<ServiceMode, AdminError> {
         let result = async {
             service_mode::enter(&self.db, reason, actor.as_str()).await?;
-            let generation = service_mode::status(&self.db).await?.generation;
+            let generation = crate::catalog::service_mode::status(&self.db)
+                .await?
+                .generation;
             processes::wait_for_drain(&self.db, generation, self.settings.drain_timeout).await?;
-            service_mode::status(&self.db).await
+            Ok(crate::catalog::service_mode::status(&self.db).await?)
         }
         .await;
         self.audited(actor, "service-mode.on", "host", result, |s| {
@@ -274,7 +272,7 @@ impl Admin {
     pub async fn service_mode_off(&self, actor: &Actor) -> Result<ServiceMode, AdminError> {
         let result = async {
             service_mode::leave(&self.db).await?;
-            service_mode::status(&self.db).await
+            Ok(crate::catalog::service_mode::status(&self.db).await?)
         }
         .await;
         self.audited(actor, "service-mode.off", "host", result, |_| String::new())

@@ -6,7 +6,8 @@ use semver::Version;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{AdminError, publishers};
+use super::AdminError;
+use crate::catalog;
 use crate::db::{Database, format_millis, now_millis};
 use crate::packages::manifest::Manifest;
 use crate::packages::{self, Package, PackageLimits, SignaturePolicy};
@@ -43,13 +44,6 @@ pub struct Uploaded {
     pub stored: bool,
 }
 
-/// A stored package, ready to load.
-#[derive(Debug, Clone)]
-pub(crate) struct StoredPackage {
-    pub(crate) manifest: Manifest,
-    pub(crate) wasm: Vec<u8>,
-}
-
 /// Validates `zip` and stores it. The same id, version and contents again is
 /// accepted without change; other contents under a stored id and version
 /// are refused.
@@ -60,7 +54,7 @@ pub(crate) async fn upload(
     limits: &PackageLimits,
     actor: &str,
 ) -> Result<Uploaded, AdminError> {
-    let trusted = publishers::keys(db).await?;
+    let trusted = catalog::publisher_keys(db).await?;
     let package = packages::open(zip, &trusted, policy, limits)?;
     let plugin = package.manifest.id.clone();
     let version = package.manifest.version.to_string();
@@ -188,28 +182,4 @@ pub(crate) async fn versions(db: &Database, plugin: &str) -> Result<Vec<Version>
         .collect::<Result<Vec<_>, AdminError>>()?;
     versions.sort();
     Ok(versions)
-}
-
-/// Loads a stored package.
-pub(crate) async fn load(
-    db: &Database,
-    plugin: &str,
-    version: &Version,
-) -> Result<StoredPackage, AdminError> {
-    let row =
-        sqlx::query("SELECT manifest, wasm FROM packages WHERE plugin_id = $1 AND version = $2")
-            .bind(plugin)
-            .bind(version.to_string())
-            .fetch_optional(db.pool())
-            .await?
-            .ok_or_else(|| AdminError::NotUploaded {
-                plugin: plugin.to_owned(),
-                version: Some(version.to_string()),
-            })?;
-    let text: String = row.try_get("manifest")?;
-    let manifest = Manifest::parse(&text).map_err(|e| AdminError::Corrupt(e.to_string()))?;
-    Ok(StoredPackage {
-        manifest,
-        wasm: row.try_get("wasm")?,
-    })
 }

@@ -72,18 +72,3 @@ pub(crate) async fn list(db: &Database) -> Result<Vec<Publisher>, AdminError> {
         .collect::<Result<_, sqlx::Error>>()
         .map_err(AdminError::from)
 }
-
-/// The trusted keys, for verification.
-pub(crate) async fn keys(db: &Database) -> Result<Vec<VendorPublicKey>, AdminError> {
-    let rows = sqlx::query("SELECT key_id, public_key FROM publishers")
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter()
-        .map(|row| {
-            let key_id: String = row.try_get("key_id")?;
-            let text: String = row.try_get("public_key")?;
-            VendorPublicKey::from_armored(&text)
-                .map_err(|e| AdminError::Corrupt(format!("trusted key {key_id}: {e}")))
-        })
-        .collect()
-}

@@ -2,15 +2,13 @@
 //! `company_settings`; `secret` settings and client TLS identities are
 //! sealed in the vault and never shown again.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Actor, Admin, AdminError, companies};
+use super::{Actor, Admin, AdminError};
 use crate::capabilities::http::{ClientIdentity, pkcs12_to_pem};
+use crate::catalog::StoredIdentity;
 use crate::db::now_millis;
-use crate::runtime::CallContext;
 use crate::vault::{self, EntryId, EntryKind, KeySource, RotateReport};
 
 /// A declared setting and its value for one company.
@@ -28,13 +26,6 @@ pub struct SettingValue {
     pub set: bool,
     /// The value; never shown for secrets.
     pub value: Option<String>,
-}
-
-/// How a stored TLS identity is kept in the vault.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredIdentity {
-    chain: String,
-    key: String,
 }
 
 impl Admin {
@@ -70,7 +61,7 @@ impl Admin {
         name: &str,
         value: &str,
     ) -> Result<String, AdminError> {
-        companies::require(&self.db, company).await?;
+        crate::catalog::require_company(&self.db, company).await?;
         let kind = self.declared_kind(plugin, name).await?;
         match kind.as_str() {
             "integer" if value.trim().parse::<i64>().is_err() => {
@@ -118,7 +109,7 @@ impl Admin {
         name: &str,
     ) -> Result<bool, AdminError> {
         let result = async {
-            companies::require(&self.db, company).await?;
+            crate::catalog::require_company(&self.db, company).await?;
             let kind = self.declared_kind(plugin, name).await?;
             if kind == "secret" {
                 return Ok(self
@@ -151,7 +142,7 @@ impl Admin {
         company: &str,
         plugin: &str,
     ) -> Result<Vec<SettingValue>, AdminError> {
-        companies::require(&self.db, company).await?;
+        crate::catalog::require_company(&self.db, company).await?;
         self.require_installed(plugin).await?;
         let declared = sqlx::query(
             "SELECT name, kind, description, required FROM plugin_settings \
@@ -160,7 +151,7 @@ impl Admin {
         .bind(plugin)
         .fetch_all(self.db.pool())
         .await?;
-        let values = self.plain_settings(company, plugin).await?;
+        let values = crate::catalog::company_settings(&self.db, company, plugin).await?;
         let secrets: Vec<String> = self
             .vault
             .list(EntryKind::Secret, company, plugin)
@@ -203,7 +194,7 @@ impl Admin {
         key_pem: &str,
     ) -> Result<(), AdminError> {
         let result = async {
-            companies::require(&self.db, company).await?;
+            crate::catalog::require_company(&self.db, company).await?;
             self.require_installed(plugin).await?;
             if name.trim().is_empty() {
                 return Err(AdminError::InvalidInput(
@@ -257,43 +248,6 @@ impl Admin {
         }
     }
 
-    /// What a call of `plugin` for `company` (none: plugin-wide) on behalf
-    /// of `user` may read: settings, secrets and TLS identities.
-    pub async fn call_context(
-        &self,
-        company: Option<&str>,
-        plugin: &str,
-        user: Option<&str>,
-    ) -> Result<CallContext, AdminError> {
-        let mut ctx = CallContext {
-            company_id: company.map(str::to_owned),
-            user: user.map(str::to_owned),
-            ..CallContext::default()
-        };
-        let Some(company) = company else {
-            return Ok(ctx);
-        };
-        companies::require(&self.db, company).await?;
-        ctx.settings = self.plain_settings(company, plugin).await?;
-        ctx.secrets = self.vault.secrets_for(company, plugin).await?;
-        for (name, stored) in self
-            .vault
-            .open_all(EntryKind::TlsIdentity, company, plugin)
-            .await?
-        {
-            let identity = serde_json::from_slice::<StoredIdentity>(&stored)
-                .ok()
-                .and_then(|s| ClientIdentity::from_pem(s.chain.as_bytes(), s.key.as_bytes()).ok());
-            match identity {
-                Some(identity) => {
-                    ctx.tls_identities.insert(name, identity);
-                }
-                None => tracing::error!(company, plugin, name, "a stored TLS identity is unusable"),
-            }
-        }
-        Ok(ctx)
-    }
-
     /// Re-seals every vault value under a new key (see [`vault::rotate`]).
     pub async fn rotate_vault_key(
         &self,
@@ -310,23 +264,6 @@ impl Admin {
             )
         })
         .await
-    }
-
-    async fn plain_settings(
-        &self,
-        company: &str,
-        plugin: &str,
-    ) -> Result<BTreeMap<String, String>, AdminError> {
-        let rows = sqlx::query(
-            "SELECT name, value FROM company_settings WHERE company_id = $1 AND plugin_id = $2",
-        )
-        .bind(company)
-        .bind(plugin)
-        .fetch_all(self.db.pool())
-        .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("name")?, row.try_get("value")?)))
-            .collect()
     }
 
     async fn declared_kind(&self, plugin: &str, name: &str) -> Result<String, AdminError> {

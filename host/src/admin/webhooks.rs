@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Actor, Admin, AdminError, companies};
+use super::{Actor, Admin, AdminError};
 use crate::capabilities::http::forbidden;
 use crate::db::{Backend, format_millis, now_millis};
 use crate::vault::EntryId;
@@ -154,7 +154,7 @@ impl Admin {
                     "a webhook secret has {MIN_SECRET_LEN} to 1024 bytes, not {length}"
                 )));
             }
-            companies::require(&self.db, company).await?;
+            crate::catalog::require_company(&self.db, company).await?;
             self.vault
                 .put(
                     &webhook_secret_entry(company),

@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::openapi::{RefOr, schema::Schema};
 
 use crate::admin::AdminError;
-use crate::registry::UnavailableError;
+use crate::connectors::UnavailableError;
 use crate::runtime::CallError;
 
 /// The JSON body of every error response.
@@ -130,6 +130,7 @@ impl From<AdminError> for ApiError {
             AdminError::NotInstalled(_)
             | AdminError::NotUploaded { .. }
             | AdminError::UnknownCompany(_)
+            | AdminError::UnknownApiKey(_)
             | AdminError::UnknownSetting { .. }
             | AdminError::UnknownErpUser(_)
             | AdminError::UnknownPermission { .. }
@@ -157,6 +158,12 @@ impl From<AdminError> for ApiError {
     }
 }
 
+impl From<crate::catalog::CatalogError> for ApiError {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        AdminError::from(e).into()
+    }
+}
+
 impl From<UnavailableError> for ApiError {
     fn from(e: UnavailableError) -> Self {
         match e {
@@ -166,7 +173,9 @@ impl From<UnavailableError> for ApiError {
             UnavailableError::Disabled(_) => {
                 ApiError::new(StatusCode::CONFLICT, "plugin_disabled", e.to_string())
             }
-            UnavailableError::Admin(e) => e.into(),
+            UnavailableError::Catalog(e) => AdminError::from(e).into(),
+            UnavailableError::Grants(e) => AdminError::from(e).into(),
+            UnavailableError::Load(e) => AdminError::Load(e).into(),
         }
     }
 }
@@ -176,7 +185,7 @@ impl From<crate::terminals::TerminalError> for ApiError {
         use crate::runtime::model::ConnectorError as C;
         use crate::terminals::TerminalError as E;
         let status = match &e {
-            E::Unavailable(_) | E::Call(_) | E::Admin(_) => {
+            E::Unavailable(_) | E::Call(_) | E::Admin(_) | E::Context(_) => {
                 return match e {
                     // The provider refused what the ERP sent (a wrong or
                     // used pairing code): the caller's to fix.
@@ -189,6 +198,7 @@ impl From<crate::terminals::TerminalError> for ApiError {
                     E::Unavailable(e) => e.into(),
                     E::Call(e) => e.into(),
                     E::Admin(e) => e.into(),
+                    E::Context(e) => e.into(),
                     _ => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.kind(), e.to_string()),
                 };
             }
@@ -222,7 +232,7 @@ impl From<crate::scheduler::SchedulerError> for ApiError {
     fn from(e: crate::scheduler::SchedulerError) -> Self {
         use crate::scheduler::SchedulerError as E;
         match e {
-            E::Admin(e) => e.into(),
+            E::Context(e) => e.into(),
             E::UnknownTask { .. } => ApiError::new(StatusCode::NOT_FOUND, e.kind(), e.to_string()),
             E::AlreadyRunning(_) => ApiError::new(StatusCode::CONFLICT, e.kind(), e.to_string()),
             E::ServiceMode => {

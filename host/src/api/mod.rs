@@ -4,6 +4,7 @@
 //! `/openapi.json`, the OpenAPI 3 document generated from the handlers.
 
 mod admin;
+mod admin_api_keys;
 mod admin_bank_sessions;
 mod admin_config;
 mod admin_erp_users;
@@ -25,8 +26,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::admin::Admin;
+use crate::connectors::Connectors;
 use crate::db::Database;
-use crate::registry::Registry;
 use crate::runtime::Runtime;
 use crate::scheduler::Scheduler;
 use crate::serve::Gate;
@@ -48,8 +49,8 @@ pub struct AppState {
     pub runtime: Arc<Runtime>,
     /// Admin operations.
     pub admin: Admin,
-    /// Installed plugins, loaded.
-    pub registry: Arc<Registry>,
+    /// Installed plugins, loaded, and their calls' contexts.
+    pub connectors: Arc<Connectors>,
     /// Service mode and in-flight ERP calls of this process.
     pub gate: Arc<Gate>,
     /// Runs plugin tasks, on schedule and on demand.
@@ -109,7 +110,8 @@ fn admin_routes() -> OpenApiRouter<AppState> {
     let mut routes = admin::routes()
         .merge(admin_config::routes())
         .merge(admin_erp_users::routes())
-        .merge(admin_bank_sessions::routes());
+        .merge(admin_bank_sessions::routes())
+        .merge(admin_api_keys::routes());
     for item in routes.get_openapi_mut().paths.paths.values_mut() {
         for operation in [
             &mut item.get,

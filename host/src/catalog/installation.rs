@@ -3,16 +3,17 @@
 
 use sqlx::Row;
 
-use super::AdminError;
+use super::CatalogError;
 use crate::db::Database;
 
 const KEY: &str = "installation-id";
 
 /// This installation's id, created on first use.
-pub(crate) async fn id(db: &Database) -> Result<String, AdminError> {
+pub async fn id(db: &Database) -> Result<String, CatalogError> {
     let mut random = [0u8; 16];
-    getrandom::getrandom(&mut random)
-        .map_err(|e| AdminError::Corrupt(format!("no randomness for the installation id: {e}")))?;
+    getrandom::getrandom(&mut random).map_err(|e| {
+        CatalogError::Corrupt(format!("no randomness for the installation id: {e}"))
+    })?;
     let candidate = format!("h2h-{}", hex::encode(random));
     // Two first starts racing: the first insert wins, both read its value.
     sqlx::query("INSERT INTO host_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")

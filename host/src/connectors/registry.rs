@@ -10,10 +10,10 @@ use chrono::{NaiveDate, Utc};
 use semver::Version;
 use sqlx::Row;
 
-use crate::admin::{self, AdminError};
 use crate::capabilities::Grants;
 use crate::capabilities::signing::SigningGrant;
 use crate::capabilities::storage::StorageGrant;
+use crate::catalog::{self, CatalogError};
 use crate::db::Database;
 use crate::packages::manifest::Manifest;
 use crate::pkcs11::TokenService;
@@ -26,7 +26,7 @@ pub async fn grants_for(
     db: &Database,
     manifest: &Manifest,
     tokens: Option<&Arc<TokenService>>,
-) -> Result<Grants, AdminError> {
+) -> Result<Grants, GrantsError> {
     let signing = match tokens {
         Some(tokens) if manifest.signing => {
             SigningGrant::new(tokens.clone(), tokens.granted_tokens(&manifest.id).await?)
@@ -34,12 +34,23 @@ pub async fn grants_for(
         _ => SigningGrant::default(),
     };
     Ok(Grants {
-        http: admin::http_grant_for(db, manifest).await?,
+        http: catalog::http_grant_for(db, manifest).await?,
         storage: StorageGrant {
             quota_bytes: manifest.storage_quota,
         },
         signing,
     })
+}
+
+/// Why a plugin's grants cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantsError {
+    /// Its HTTP grant cannot be read.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// The PKCS#11 tokens granted to it cannot be read.
+    #[error(transparent)]
+    Token(#[from] crate::pkcs11::TokenError),
 }
 
 /// Why a plugin cannot be called.
@@ -51,14 +62,21 @@ pub enum UnavailableError {
     /// Disabled by an admin.
     #[error("plugin `{0}` is disabled")]
     Disabled(String),
-    /// Installed, but with no valid license today, or not loadable.
+    /// Installed, but with no valid license today, or its package or
+    /// grants cannot be read.
     #[error(transparent)]
-    Admin(#[from] AdminError),
+    Catalog(#[from] CatalogError),
+    /// Its grants cannot be read.
+    #[error(transparent)]
+    Grants(#[from] GrantsError),
+    /// Its component does not load.
+    #[error(transparent)]
+    Load(#[from] crate::runtime::LoadError),
 }
 
 impl From<sqlx::Error> for UnavailableError {
     fn from(e: sqlx::Error) -> Self {
-        UnavailableError::Admin(e.into())
+        UnavailableError::Catalog(e.into())
     }
 }
 
@@ -74,6 +92,16 @@ pub struct Loaded {
     licensed_on: NaiveDate,
     /// The installation's change stamp: grants changed when it moves.
     changed_at: i64,
+    /// The call-context generation read with the installation, so a
+    /// context built for this call matches the database as of this call.
+    context_generation: i64,
+}
+
+impl Loaded {
+    /// The call-context generation at the lookup that handed this out.
+    pub fn context_generation(&self) -> i64 {
+        self.context_generation
+    }
 }
 
 /// Loaded plugins of this process.
@@ -108,7 +136,9 @@ impl Registry {
     /// The installed, enabled, licensed version of `plugin`, ready to call.
     pub async fn get(&self, plugin: &str) -> Result<Loaded, UnavailableError> {
         let row = sqlx::query(
-            "SELECT version, enabled, updated_at FROM installations WHERE plugin_id = $1",
+            "SELECT version, enabled, updated_at, \
+             (SELECT value FROM call_context_generation WHERE id = 1) AS context_generation \
+             FROM installations WHERE plugin_id = $1",
         )
         .bind(plugin)
         .fetch_optional(self.db.pool())
@@ -118,39 +148,42 @@ impl Registry {
             return Err(UnavailableError::Disabled(plugin.to_owned()));
         }
         let changed_at: i64 = row.try_get("updated_at")?;
+        let context_generation: i64 = row.try_get("context_generation")?;
         let text: String = row.try_get("version")?;
         let version = Version::parse(&text)
-            .map_err(|e| AdminError::Corrupt(format!("{plugin} version {text}: {e}")))?;
+            .map_err(|e| CatalogError::Corrupt(format!("{plugin} version {text}: {e}")))?;
         let today = Utc::now().date_naive();
         if let Some(loaded) = self.cached(plugin)
             && loaded.version == version
             && loaded.changed_at == changed_at
             && loaded.licensed_on == today
         {
-            return Ok(loaded);
+            return Ok(Loaded {
+                context_generation,
+                ..loaded
+            });
         }
-        admin::require_license(&self.db, plugin, &version).await?;
+        catalog::require_license(&self.db, plugin, &version).await?;
         let loaded = match self
             .cached(plugin)
             .filter(|l| l.version == version && l.changed_at == changed_at)
         {
             Some(loaded) => Loaded {
                 licensed_on: today,
+                context_generation,
                 ..loaded
             },
             None => {
-                let package = admin::load_package(&self.db, plugin, &version).await?;
+                let package = catalog::load_package(&self.db, plugin, &version).await?;
                 let grants = grants_for(&self.db, &package.manifest, self.tokens.as_ref()).await?;
-                let component = self
-                    .runtime
-                    .load(plugin, &package.wasm, grants)
-                    .map_err(AdminError::from)?;
+                let component = self.runtime.load(plugin, &package.wasm, grants)?;
                 Loaded {
                     version,
                     manifest: Arc::new(package.manifest),
                     plugin: component,
                     licensed_on: today,
                     changed_at,
+                    context_generation,
                 }
             }
         };

@@ -25,9 +25,10 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use crate::admin::{Admin, AdminError};
+use crate::catalog::{self, CatalogError};
+use crate::connectors::{Connectors, UnavailableError};
+use crate::db::Database;
 use crate::db::now_millis;
-use crate::registry::{Registry, UnavailableError};
 
 /// What lets a run start: the serving process counts it in flight (so an
 /// install waits for it) and refuses it in service mode. Implemented by
@@ -83,9 +84,9 @@ pub enum SchedulerError {
         /// Why.
         reason: String,
     },
-    /// An admin-side failure (unknown company, vault, ...).
+    /// Settings or vault could not give the call context.
     #[error(transparent)]
-    Admin(#[from] AdminError),
+    Context(#[from] CatalogError),
     /// The database failed.
     #[error("scheduler database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -99,7 +100,7 @@ impl SchedulerError {
             SchedulerError::AlreadyRunning(_) => "task_running",
             SchedulerError::ServiceMode => "service_mode",
             SchedulerError::Cron { .. } => "bad_cron",
-            SchedulerError::Admin(e) => e.kind(),
+            SchedulerError::Context(e) => e.kind(),
             SchedulerError::Database(_) => "database_error",
         }
     }
@@ -143,8 +144,8 @@ pub struct Scheduler {
 }
 
 struct Inner {
-    admin: Admin,
-    registry: Arc<Registry>,
+    db: Database,
+    connectors: Arc<Connectors>,
     gate: Option<Arc<dyn RunGate>>,
     host_tasks: Vec<Arc<dyn HostTask>>,
     owner: String,
@@ -152,21 +153,21 @@ struct Inner {
 }
 
 impl Scheduler {
-    /// A scheduler calling plugins from `registry`. Runs count in `gate`'s
+    /// A scheduler over `db` calling plugins through `connectors`. Runs count in `gate`'s
     /// in-flight calls, so installs wait for them. `owner` names this
     /// process; a run held longer than `stale_after` (longer than any call
     /// may last) is taken to be dead.
     pub fn new(
-        admin: Admin,
-        registry: Arc<Registry>,
+        db: Database,
+        connectors: Arc<Connectors>,
         gate: Option<Arc<dyn RunGate>>,
         owner: String,
         stale_after: Duration,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                admin,
-                registry,
+                db,
+                connectors,
                 gate,
                 host_tasks: Vec::new(),
                 owner,
@@ -182,8 +183,8 @@ impl Scheduler {
         host_tasks.push(task);
         Self {
             inner: Arc::new(Inner {
-                admin: inner.admin.clone(),
-                registry: inner.registry.clone(),
+                db: inner.db.clone(),
+                connectors: inner.connectors.clone(),
                 gate: inner.gate.clone(),
                 host_tasks,
                 owner: inner.owner.clone(),
@@ -216,7 +217,7 @@ impl Scheduler {
     /// the started runs (tests await them).
     pub async fn tick(&self, now: i64) -> Result<Vec<tokio::task::JoinHandle<()>>, SchedulerError> {
         let mut started = Vec::new();
-        if self.inner.admin.service_mode().await?.active {
+        if catalog::service_mode::status(&self.inner.db).await?.active {
             return Ok(started);
         }
         for declared in self.declared().await? {
@@ -300,7 +301,7 @@ impl Scheduler {
         company: Option<&str>,
         user: Option<&str>,
     ) -> Result<TaskRun, SchedulerError> {
-        if self.inner.admin.service_mode().await?.active {
+        if catalog::service_mode::status(&self.inner.db).await?.active {
             return Err(SchedulerError::ServiceMode);
         }
         let declared = self
@@ -373,17 +374,14 @@ impl Scheduler {
     }
 
     async fn call(&self, key: &TaskKey, user: Option<&str>) -> Result<(), String> {
-        let loaded = self
-            .inner
-            .registry
+        let connectors = &self.inner.connectors;
+        let loaded = connectors
             .get(&key.plugin)
             .await
             .map_err(|e: UnavailableError| e.to_string())?;
         let company = Some(key.company.as_str()).filter(|c| !c.is_empty());
-        let ctx = self
-            .inner
-            .admin
-            .call_context(company, &key.plugin, user)
+        let ctx = connectors
+            .context(&loaded, company, user)
             .await
             .map_err(|e| e.to_string())?;
         loaded
@@ -450,7 +448,7 @@ impl Scheduler {
             .collect()
     }
 
-    fn db(&self) -> &crate::db::Database {
-        self.inner.admin.db()
+    fn db(&self) -> &Database {
+        &self.inner.db
     }
 }

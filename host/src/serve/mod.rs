@@ -63,10 +63,10 @@ pub async fn start(
         gate.clone(),
         process_id.clone(),
     ));
-    let registry = host.registry();
+    let connectors = host.connectors();
     let run_gate: Arc<dyn RunGate> = Arc::new(gate.clone());
     let scheduler = host.scheduler(
-        registry.clone(),
+        connectors.clone(),
         Some(run_gate),
         process_id.clone(),
         config.limits.deadline + TASK_GRACE,
@@ -84,7 +84,7 @@ pub async fn start(
         db: host.db.clone(),
         runtime: host.runtime.clone(),
         admin: host.admin.clone(),
-        registry,
+        connectors,
         gate,
         scheduler,
         tokens: host.tokens.clone(),

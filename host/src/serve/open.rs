@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::admin::{Admin, AdminError, AdminSettings};
+use crate::connectors::Connectors;
 use crate::db::{Database, DbError};
 use crate::kv::SqlKv;
-use crate::registry::Registry;
 use crate::runtime::{Limits, Runtime, RuntimeConfig, StartError};
 use crate::scheduler::{RunGate, Scheduler};
 use crate::sessions::{BankSessions, SessionBot};
@@ -127,33 +127,35 @@ impl Host {
         })
     }
 
-    /// A registry of this host's installed plugins, lending them its
-    /// tokens.
-    pub fn registry(&self) -> Arc<Registry> {
+    /// This host's installed plugins and their calls' contexts, lending
+    /// the plugins its tokens. A process makes one and shares it, so its
+    /// loaded plugins and kept contexts serve every caller.
+    pub fn connectors(&self) -> Arc<Connectors> {
         Arc::new(
-            Registry::new(self.db.clone(), self.runtime.clone()).with_tokens(self.tokens.clone()),
+            Connectors::new(
+                self.db.clone(),
+                self.runtime.clone(),
+                self.admin.vault().clone(),
+            )
+            .with_tokens(self.tokens.clone()),
         )
     }
 
-    /// A scheduler calling plugins from `registry`, with the domain's host
+    /// A scheduler calling plugins through `connectors`, with the domain's host
     /// tasks registered (the statement sync, the session bot), as `h2h
     /// serve` runs one.
     /// `owner` names the process; see [`Scheduler::new`].
     pub fn scheduler(
         &self,
-        registry: Arc<Registry>,
+        connectors: Arc<Connectors>,
         gate: Option<Arc<dyn RunGate>>,
         owner: String,
         stale_after: Duration,
     ) -> Scheduler {
-        let sync = StatementSync::new(self.db.clone(), registry.clone(), self.admin.clone());
-        let bot = SessionBot::new(self.sessions(), registry.clone(), self.admin.clone());
-        let payments = crate::terminals::PaymentRefresh::new(
-            self.terminals(),
-            registry.clone(),
-            self.admin.clone(),
-        );
-        Scheduler::new(self.admin.clone(), registry, gate, owner, stale_after)
+        let sync = StatementSync::new(self.db.clone(), connectors.clone());
+        let bot = SessionBot::new(self.sessions(), connectors.clone());
+        let payments = crate::terminals::PaymentRefresh::new(self.terminals(), connectors.clone());
+        Scheduler::new(self.db.clone(), connectors, gate, owner, stale_after)
             .with_host_task(Arc::new(sync))
             .with_host_task(Arc::new(bot))
             .with_host_task(Arc::new(payments))

@@ -9,12 +9,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{BankSession, BankSessions, Connectors, HostSigning, OpenRequest, SessionError, store};
-use crate::admin::Admin;
+use super::{BankSession, BankSessions, HostSigning, OpenRequest, SessionError, store};
+use crate::connectors::Connectors;
 use crate::db::now_millis;
 use crate::packages::host_tasks::SESSION_REFRESH;
 use crate::pkcs11::KeyId;
-use crate::registry::Registry;
 use crate::runtime::model::bank::SessionState;
 use crate::scheduler::HostTask;
 use crate::vault::EntryId;
@@ -43,7 +42,7 @@ impl BankSessions {
     /// millis).
     pub async fn keep_alive(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         plugin: &str,
         company: &str,
         now: i64,
@@ -101,7 +100,7 @@ impl BankSessions {
     /// new session's id.
     async fn reopen_or_announce(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         ended: &BankSession,
     ) -> Option<i64> {
         let key = ended.signing_key.as_deref().and_then(KeyId::parse);
@@ -167,17 +166,15 @@ fn is_due(session: &BankSession, now: i64) -> bool {
 /// The bot as the scheduler runs it.
 pub struct SessionBot {
     sessions: BankSessions,
-    registry: Arc<Registry>,
-    admin: Admin,
+    connectors: Arc<Connectors>,
 }
 
 impl SessionBot {
-    /// The bot over `sessions`, calling connectors through `registry`.
-    pub fn new(sessions: BankSessions, registry: Arc<Registry>, admin: Admin) -> Self {
+    /// The bot over `sessions`, calling through `connectors`.
+    pub fn new(sessions: BankSessions, connectors: Arc<Connectors>) -> Self {
         Self {
             sessions,
-            registry,
-            admin,
+            connectors,
         }
     }
 }
@@ -195,13 +192,9 @@ impl HostTask for SessionBot {
     }
 
     async fn run(&self, plugin: &str, company: &str, _user: Option<&str>) -> Result<(), String> {
-        let connectors = Connectors {
-            registry: &self.registry,
-            admin: &self.admin,
-        };
         let report = self
             .sessions
-            .keep_alive(connectors, plugin, company, now_millis())
+            .keep_alive(&self.connectors, plugin, company, now_millis())
             .await
             .map_err(|e| e.to_string())?;
         if report.failed.is_empty() {

@@ -4,8 +4,9 @@
 use secrecy::SecretString;
 use serde_json::json;
 
-use super::{BankSession, BankSessions, Connectors, SessionError, store};
+use super::{BankSession, BankSessions, SessionError, store};
 use crate::admin::Actor;
+use crate::connectors::{Connectors, Loaded};
 use crate::db::Database;
 use crate::runtime::model::ConnectorError;
 use crate::runtime::model::bank::{SessionContext, SessionState};
@@ -20,7 +21,7 @@ impl BankSessions {
     /// event; a connector that says the session is gone ends it `expired`.
     pub async fn refresh(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         id: i64,
         user: Option<&str>,
     ) -> Result<BankSession, SessionError> {
@@ -38,7 +39,7 @@ impl BankSessions {
 
     async fn refresh_once(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         current: &BankSession,
         user: Option<&str>,
     ) -> Result<BankSession, SessionError> {
@@ -52,8 +53,7 @@ impl BankSessions {
                 why: "only an active or pending session can be refreshed; open a new one",
             });
         }
-        let ctx = self.context_for(connectors, current, user).await?;
-        let loaded = connectors.registry.get(&current.plugin).await?;
+        let (loaded, ctx) = self.context_for(connectors, current, user).await?;
         let handle = &current.connector_session_id;
         let by = user.unwrap_or(&current.opened_by);
         match loaded.plugin.refresh_session(ctx, handle).await {
@@ -107,7 +107,7 @@ impl BankSessions {
     /// the secret forgotten.
     pub async fn close(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         actor: &Actor,
         id: i64,
     ) -> Result<BankSession, SessionError> {
@@ -124,7 +124,7 @@ impl BankSessions {
 
     async fn close_once(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         current: &BankSession,
     ) -> Result<BankSession, SessionError> {
         let at_bank = matches!(
@@ -135,8 +135,7 @@ impl BankSessions {
         );
         let mut error = None;
         if at_bank {
-            let ctx = self.context_for(connectors, current, None).await?;
-            let loaded = connectors.registry.get(&current.plugin).await?;
+            let (loaded, ctx) = self.context_for(connectors, current, None).await?;
             let handle = &current.connector_session_id;
             if let Err(e) = loaded.plugin.close_session(ctx, handle).await {
                 tracing::warn!(session = current.id, error = %e, "the bank did not close the session");
@@ -162,7 +161,7 @@ impl BankSessions {
     /// at the bank too, each a
     /// `bank_session.superseded` event. A close that fails is logged; the
     /// old session is closed here whatever the bank said.
-    pub(super) async fn supersede(&self, connectors: Connectors<'_>, session: &BankSession) {
+    pub(super) async fn supersede(&self, connectors: &Connectors, session: &BankSession) {
         if session.state != SessionState::Active || session.shared_from.is_some() {
             return;
         }
@@ -195,21 +194,21 @@ impl BankSessions {
         attach(&self.db, &self.vault, ctx, plugin).await
     }
 
-    /// The call context of a call about `session`, acting for `user` (none:
-    /// its opener), with the session and its secret.
+    /// The connector and context of a call about `session`, acting for
+    /// `user` (none: its opener), with the session and its secret.
     pub(super) async fn context_for(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         session: &BankSession,
         user: Option<&str>,
-    ) -> Result<CallContext, SessionError> {
+    ) -> Result<(Loaded, CallContext), SessionError> {
         let user = user.unwrap_or(&session.opened_by);
+        let loaded = connectors.get(&session.plugin).await?;
         let mut ctx = connectors
-            .admin
-            .call_context(Some(&session.company), &session.plugin, Some(user))
+            .context(&loaded, Some(&session.company), Some(user))
             .await?;
         ctx.session = Some(session_context(&self.db, &self.vault, session).await?);
-        Ok(ctx)
+        Ok((loaded, ctx))
     }
 
     /// Tells the company's ERP what happened to a session (the events

@@ -35,10 +35,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::admin::{Actor, Admin, AdminError};
+use crate::admin::{Actor, AdminError};
+use crate::catalog::CatalogError;
+use crate::connectors::{Connectors, Loaded, UnavailableError};
 use crate::db::Database;
 use crate::pkcs11::{TokenError, TokenService};
-use crate::registry::{Registry, UnavailableError};
 use crate::runtime::model::bank::{LoginMethod, SessionState};
 use crate::runtime::{CallContext, CallError};
 use crate::vault::{VaultError, VaultStore};
@@ -149,6 +150,9 @@ pub enum SessionError {
     },
     /// Settings or vault could not give the call context.
     #[error(transparent)]
+    Context(#[from] CatalogError),
+    /// An admin-side step failed.
+    #[error(transparent)]
     Admin(#[from] AdminError),
     /// Signing with the PKCS#11 token failed (wrong PIN, no key...).
     #[error(transparent)]
@@ -178,6 +182,7 @@ impl SessionError {
             SessionError::Unavailable(_) => "plugin_unavailable",
             SessionError::Call(_) => "bank_call_failed",
             SessionError::BadAnswer { .. } => "bad_answer",
+            SessionError::Context(e) => e.kind(),
             SessionError::Admin(e) => e.kind(),
             SessionError::Token(e) => e.kind(),
             SessionError::Vault(_) => "vault",
@@ -191,14 +196,14 @@ impl SessionError {
 /// The call context of a bank call for `company`: its settings, secrets
 /// and TLS identities, and the bank session it runs with ([`attach`]).
 pub async fn call_context(
-    admin: &Admin,
+    connectors: &Connectors,
+    loaded: &Loaded,
     db: &Database,
     company: &str,
-    plugin: &str,
     user: Option<&str>,
 ) -> Result<CallContext, SessionError> {
-    let mut ctx = admin.call_context(Some(company), plugin, user).await?;
-    attach(db, admin.vault(), &mut ctx, plugin).await?;
+    let mut ctx = connectors.context(loaded, Some(company), user).await?;
+    attach(db, connectors.vault(), &mut ctx, &loaded.manifest.id).await?;
     Ok(ctx)
 }
 
@@ -214,15 +219,6 @@ impl std::fmt::Debug for BankSessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BankSessions").finish_non_exhaustive()
     }
-}
-
-/// What sessions reach connectors through.
-#[derive(Clone, Copy)]
-pub struct Connectors<'a> {
-    /// Installed plugins.
-    pub registry: &'a Registry,
-    /// Call contexts.
-    pub admin: &'a Admin,
 }
 
 impl BankSessions {

@@ -4,8 +4,9 @@
 
 use secrecy::SecretString;
 
-use super::{BankSession, BankSessions, Connectors, SessionError, store};
+use super::{BankSession, BankSessions, SessionError, store};
 use crate::admin::Actor;
+use crate::connectors::Connectors;
 use crate::pkcs11::KeyId;
 use crate::runtime::model::bank::{ChallengeSignature, LoginMethod, SessionRequest, SessionState};
 
@@ -52,7 +53,7 @@ impl BankSessions {
     /// challenge right away.
     pub async fn open(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         user: &str,
         request: OpenRequest,
     ) -> Result<BankSession, SessionError> {
@@ -69,7 +70,7 @@ impl BankSessions {
 
     async fn open_once(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         user: &str,
         request: &OpenRequest,
     ) -> Result<BankSession, SessionError> {
@@ -129,11 +130,10 @@ impl BankSessions {
             }
             None => request.certificate.clone(),
         };
+        let loaded = connectors.get(&request.plugin).await?;
         let ctx = connectors
-            .admin
-            .call_context(Some(&request.company), &request.plugin, Some(user))
+            .context(&loaded, Some(&request.company), Some(user))
             .await?;
-        let loaded = connectors.registry.get(&request.plugin).await?;
         let wire = SessionRequest {
             bank_user_id: request.bank_user_id.clone(),
             method: request.method,
@@ -166,7 +166,7 @@ impl BankSessions {
     /// challenge made at the workstation.
     pub async fn complete(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         user: &str,
         id: i64,
         signature: ChallengeSignature,
@@ -186,7 +186,7 @@ impl BankSessions {
 
     async fn sign_and_complete(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         user: &str,
         current: &BankSession,
         key: &KeyId,
@@ -214,7 +214,7 @@ impl BankSessions {
 
     async fn complete_with(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         user: &str,
         current: &BankSession,
         signature: ChallengeSignature,
@@ -226,8 +226,7 @@ impl BankSessions {
                 why: "only a session awaiting a signature can be completed",
             });
         }
-        let ctx = self.context_for(connectors, current, Some(user)).await?;
-        let loaded = connectors.registry.get(&current.plugin).await?;
+        let (loaded, ctx) = self.context_for(connectors, current, Some(user)).await?;
         let handle = &current.connector_session_id;
         match loaded
             .plugin

@@ -19,10 +19,10 @@ use sqlx::Row;
 
 use super::record::{Direction, IncomingTransaction, LineDetails};
 use super::{BankAccount, Settlements, SettlementsError};
-use crate::admin::{Admin, AdminError};
+use crate::catalog::CatalogError;
+use crate::connectors::{Connectors, UnavailableError};
 use crate::db::{Database, now_millis};
 use crate::packages::host_tasks::STATEMENT_SYNC;
-use crate::registry::{Registry, UnavailableError};
 use crate::runtime::CallError;
 use crate::runtime::model::{self, bank};
 use crate::scheduler::HostTask;
@@ -68,7 +68,7 @@ pub enum SyncError {
     TooManyPages(String),
     /// Settings or vault could not give the call context.
     #[error(transparent)]
-    Admin(#[from] AdminError),
+    Context(#[from] CatalogError),
     /// The call's bank session could not be read.
     #[error(transparent)]
     Session(#[from] SessionError),
@@ -91,7 +91,7 @@ impl SyncError {
             SyncError::Call { .. } => "bank_call_failed",
             SyncError::BadStatement { .. } => "bad_statement",
             SyncError::TooManyPages(_) => "too_many_pages",
-            SyncError::Admin(e) => e.kind(),
+            SyncError::Context(e) => e.kind(),
             SyncError::Session(e) => e.kind(),
             SyncError::Settlements(e) => e.kind(),
         }
@@ -154,8 +154,7 @@ impl Settlements {
     /// tried; the first failure is returned after the others ran.
     pub async fn sync_company(
         &self,
-        registry: &Registry,
-        admin: &Admin,
+        connectors: &Connectors,
         plugin: &str,
         company: &str,
         today: NaiveDate,
@@ -172,7 +171,7 @@ impl Settlements {
         let mut first_error = None;
         for row in rows {
             let id: String = row.try_get("id")?;
-            match self.sync_account(registry, admin, &id, today, user).await {
+            match self.sync_account(connectors, &id, today, user).await {
                 Ok(report) => reports.push(report),
                 Err(e) => {
                     tracing::warn!(account = %id, error = %e, "statement sync failed");
@@ -190,8 +189,7 @@ impl Settlements {
     /// then reads the balance.
     pub async fn sync_account(
         &self,
-        registry: &Registry,
-        admin: &Admin,
+        connectors: &Connectors,
         account_id: &str,
         today: NaiveDate,
         user: Option<&str>,
@@ -201,7 +199,7 @@ impl Settlements {
         let from = sync_start(state.synced_through.as_deref(), today);
         self.mark_attempt(account_id).await?;
         let result = self
-            .fetch_all(registry, admin, &account, from, today, user)
+            .fetch_all(connectors, &account, from, today, user)
             .await;
         match &result {
             Ok(report) => {
@@ -218,14 +216,13 @@ impl Settlements {
 
     async fn fetch_all(
         &self,
-        registry: &Registry,
-        admin: &Admin,
+        connectors: &Connectors,
         account: &BankAccount,
         from: NaiveDate,
         to: NaiveDate,
         user: Option<&str>,
     ) -> Result<SyncReport, SyncError> {
-        let loaded = registry.get(&account.plugin).await?;
+        let loaded = connectors.get(&account.plugin).await?;
         let mut report = SyncReport {
             account: account.id.clone(),
             from: from.to_string(),
@@ -247,9 +244,8 @@ impl Settlements {
                 to: to.to_string(),
                 continuation: continuation.take(),
             };
-            let ctx =
-                sessions::call_context(admin, &self.db, &account.company, &account.plugin, user)
-                    .await?;
+            let ctx = sessions::call_context(connectors, &loaded, &self.db, &account.company, user)
+                .await?;
             let page = loaded
                 .plugin
                 .fetch_statement(ctx, &query)
@@ -288,8 +284,8 @@ impl Settlements {
                 _ => break,
             }
         }
-        let ctx = sessions::call_context(admin, &self.db, &account.company, &account.plugin, user)
-            .await?;
+        let ctx =
+            sessions::call_context(connectors, &loaded, &self.db, &account.company, user).await?;
         // A connector without balances (`unsupported`, the SDK's default)
         // still syncs: the statement is what the sync is for.
         match loaded.plugin.get_balance(ctx, &account.iban).await {
@@ -477,18 +473,13 @@ fn incoming(t: &bank::Transaction) -> Result<IncomingTransaction, String> {
 /// builds a scheduler ([`crate::scheduler::Scheduler::with_host_task`]).
 pub struct StatementSync {
     db: Database,
-    registry: std::sync::Arc<Registry>,
-    admin: Admin,
+    connectors: std::sync::Arc<Connectors>,
 }
 
 impl StatementSync {
-    /// The sync over `db`, calling connectors from `registry`.
-    pub fn new(db: Database, registry: std::sync::Arc<Registry>, admin: Admin) -> Self {
-        Self {
-            db,
-            registry,
-            admin,
-        }
+    /// The sync over `db`, calling through `connectors`.
+    pub fn new(db: Database, connectors: std::sync::Arc<Connectors>) -> Self {
+        Self { db, connectors }
     }
 }
 
@@ -515,7 +506,7 @@ impl HostTask for StatementSync {
     async fn run(&self, plugin: &str, company: &str, user: Option<&str>) -> Result<(), String> {
         let today = chrono::Utc::now().date_naive();
         let reports = Settlements::new(self.db.clone())
-            .sync_company(&self.registry, &self.admin, plugin, company, today, user)
+            .sync_company(&self.connectors, plugin, company, today, user)
             .await
             .map_err(|e| e.to_string())?;
         for r in reports {

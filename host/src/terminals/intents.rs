@@ -10,13 +10,13 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{PairedTerminal, TerminalError, Terminals, store};
+use crate::connectors::Connectors;
 use crate::db::{format_millis, now_millis};
 use crate::runtime::CallError;
 use crate::runtime::model::pos::{
     CardPayment, EInvoicing, IntentKind, IntentRequest, PaymentIntent, VoidTarget,
 };
 use crate::runtime::model::{ConnectorError, Money};
-use crate::sessions::Connectors;
 
 /// A card payment as the host keeps it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -155,7 +155,7 @@ impl Terminals {
     /// reference reused for another payment is refused.
     pub async fn start_intent(
         &self,
-        via: Connectors<'_>,
+        via: &Connectors,
         user: &str,
         new: &NewIntent,
     ) -> Result<(CardIntent, bool), TerminalError> {
@@ -208,11 +208,8 @@ impl Terminals {
             return Ok((current, false));
         };
         let id: i64 = row.try_get("id")?;
-        let loaded = via.registry.get(&terminal.plugin).await?;
-        let ctx = via
-            .admin
-            .call_context(Some(&new.company), &terminal.plugin, Some(user))
-            .await?;
+        let loaded = via.get(&terminal.plugin).await?;
+        let ctx = via.context(&loaded, Some(&new.company), Some(user)).await?;
         let key = self.api_key(&terminal).await?;
         let request = IntentRequest {
             terminal: terminal.provider_id.clone(),
@@ -272,7 +269,7 @@ impl Terminals {
     /// by reference when its start's answer was lost.
     pub async fn refresh_intent(
         &self,
-        via: Connectors<'_>,
+        via: &Connectors,
         user: &str,
         id: i64,
     ) -> Result<CardIntent, TerminalError> {
@@ -281,10 +278,9 @@ impl Terminals {
             return Ok(intent);
         }
         let terminal: PairedTerminal = store::get(&self.db, intent.terminal).await?;
-        let loaded = via.registry.get(&terminal.plugin).await?;
+        let loaded = via.get(&terminal.plugin).await?;
         let ctx = via
-            .admin
-            .call_context(Some(&intent.company), &terminal.plugin, Some(user))
+            .context(&loaded, Some(&intent.company), Some(user))
             .await?;
         let key = self.api_key(&terminal).await?;
         let key = secrecy::ExposeSecret::expose_secret(&key);
@@ -329,7 +325,7 @@ impl Terminals {
     /// the provider: their reference derives from the sale).
     pub async fn void_intent(
         &self,
-        via: Connectors<'_>,
+        via: &Connectors,
         user: &str,
         id: i64,
     ) -> Result<CardIntent, TerminalError> {
@@ -355,10 +351,9 @@ impl Terminals {
         .execute(self.db.pool())
         .await?;
         let terminal: PairedTerminal = store::get(&self.db, sale.terminal).await?;
-        let loaded = via.registry.get(&terminal.plugin).await?;
+        let loaded = via.get(&terminal.plugin).await?;
         let ctx = via
-            .admin
-            .call_context(Some(&sale.company), &terminal.plugin, Some(user))
+            .context(&loaded, Some(&sale.company), Some(user))
             .await?;
         let key = self.api_key(&terminal).await?;
         let key = secrecy::ExposeSecret::expose_secret(&key);

@@ -21,10 +21,11 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::admin::{Actor, AdminError};
+use crate::catalog::CatalogError;
+use crate::connectors::Connectors;
+use crate::connectors::UnavailableError;
 use crate::db::{Database, now_millis};
-use crate::registry::UnavailableError;
 use crate::runtime::CallError;
-use crate::sessions::Connectors;
 use crate::vault::{EntryId, VaultError, VaultStore};
 
 /// Why a terminal operation failed.
@@ -92,6 +93,9 @@ pub enum TerminalError {
         /// Terminals the device brought.
         found: usize,
     },
+    /// Settings or vault could not give the call context.
+    #[error(transparent)]
+    Context(#[from] CatalogError),
     /// Settings or licenses could not be read.
     #[error(transparent)]
     Admin(#[from] AdminError),
@@ -119,6 +123,7 @@ impl TerminalError {
             TerminalError::NotRefundable(_) => "not_refundable",
             TerminalError::RefundWithoutSale | TerminalError::InvalidInput(_) => "invalid_input",
             TerminalError::NotOneReplacement { .. } => "not_one_replacement",
+            TerminalError::Context(e) => e.kind(),
             TerminalError::Admin(e) => e.kind(),
             TerminalError::Vault(e) => e.kind(),
             TerminalError::Database(_) => "database_error",
@@ -162,11 +167,11 @@ impl Terminals {
     /// stored (an entry paired before gets the new key and keeps its id).
     pub async fn pair(
         &self,
-        via: Connectors<'_>,
+        via: &Connectors,
         user: &str,
         request: &PairRequest,
     ) -> Result<Vec<PairedTerminal>, TerminalError> {
-        let cap = self.cap(via, &request.plugin).await?;
+        let cap = self.cap(&request.plugin).await?;
         let replaced = match request.replaces {
             Some(id) => {
                 let old = store::get(&self.db, id).await?;
@@ -192,10 +197,9 @@ impl Terminals {
                 more: 1,
             });
         }
-        let loaded = via.registry.get(&request.plugin).await?;
+        let loaded = via.get(&request.plugin).await?;
         let ctx = via
-            .admin
-            .call_context(Some(&request.company), &request.plugin, Some(user))
+            .context(&loaded, Some(&request.company), Some(user))
             .await?;
         let pairing = loaded
             .plugin
@@ -349,14 +353,7 @@ impl Terminals {
     }
 
     /// The strictest `max-terminals` of the plugin's licenses in force.
-    async fn cap(&self, via: Connectors<'_>, plugin: &str) -> Result<Option<u32>, TerminalError> {
-        Ok(via
-            .admin
-            .licenses()
-            .await?
-            .into_iter()
-            .filter(|l| l.plugin == plugin && matches!(l.status, "valid" | "expiring"))
-            .filter_map(|l| l.max_terminals)
-            .min())
+    async fn cap(&self, plugin: &str) -> Result<Option<u32>, TerminalError> {
+        Ok(crate::catalog::max_terminals(&self.db, plugin).await?)
     }
 }

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::intents::name;
 use super::{TerminalError, Terminals, store};
+use crate::connectors::Connectors;
 use crate::runtime::model::pos::{IntentQuery, PaymentIntent};
-use crate::sessions::Connectors;
 
 /// A payment as the provider lists it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -45,7 +45,7 @@ impl Terminals {
     /// them are updated from the list (each answer kept as an exchange).
     pub async fn provider_intents(
         &self,
-        via: Connectors<'_>,
+        via: &Connectors,
         user: &str,
         id: i64,
         from: &str,
@@ -62,10 +62,9 @@ impl Terminals {
         if terminal.unpaired_at.is_some() {
             return Err(TerminalError::Unpaired(id));
         }
-        let loaded = via.registry.get(&terminal.plugin).await?;
+        let loaded = via.get(&terminal.plugin).await?;
         let ctx = via
-            .admin
-            .call_context(Some(&terminal.company), &terminal.plugin, Some(user))
+            .context(&loaded, Some(&terminal.company), Some(user))
             .await?;
         let key = self.api_key(&terminal).await?;
         let query = IntentQuery {

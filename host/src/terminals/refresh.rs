@@ -12,12 +12,10 @@ use std::sync::Arc;
 use sqlx::Row;
 
 use super::Terminals;
-use crate::admin::Admin;
+use crate::connectors::Connectors;
 use crate::db::{format_millis, now_millis};
 use crate::packages::host_tasks::CARD_PAYMENT_REFRESH;
-use crate::registry::Registry;
 use crate::scheduler::HostTask;
-use crate::sessions::Connectors;
 
 /// How far around the unfinished payments the listed period reaches, for
 /// clocks that differ between host and provider.
@@ -29,17 +27,15 @@ const ACTOR: &str = "h2h:card-payment-refresh";
 /// The runner of `card-payment-refresh`.
 pub struct PaymentRefresh {
     terminals: Terminals,
-    registry: Arc<Registry>,
-    admin: Admin,
+    connectors: Arc<Connectors>,
 }
 
 impl PaymentRefresh {
-    /// Over `terminals`, calling connectors through `registry`.
-    pub fn new(terminals: Terminals, registry: Arc<Registry>, admin: Admin) -> Self {
+    /// Over `terminals`, calling through `connectors`.
+    pub fn new(terminals: Terminals, connectors: Arc<Connectors>) -> Self {
         Self {
             terminals,
-            registry,
-            admin,
+            connectors,
         }
     }
 }
@@ -76,10 +72,7 @@ impl HostTask for PaymentRefresh {
         .fetch_all(self.terminals.db.pool())
         .await
         .map_err(|e| e.to_string())?;
-        let via = Connectors {
-            registry: &self.registry,
-            admin: &self.admin,
-        };
+        let via = &*self.connectors;
         let who = user.unwrap_or(ACTOR);
         let mut failed = Vec::new();
         // Payments by terminal (earliest start, ids); voids one by one.

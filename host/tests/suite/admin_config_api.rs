@@ -1,5 +1,5 @@
 //! The admin REST API for companies, settings and tasks: the CLI's
-//! operations over HTTP, secrets never coming back.
+//! operations over HTTP, secrets never coming back; API keys.
 
 use crate::admin;
 use crate::admin::Fixture;
@@ -92,3 +92,90 @@ async fn companies_settings_and_tasks_over_http(backend: TestBackend) {
 }
 
 on_both_databases!(companies_settings_and_tasks_over_http);
+
+/// API keys over the admin API: a created key's secret is answered once
+/// and works; the list never shows a secret; a revoked key is refused from
+/// the next request; an ERP key cannot manage keys.
+async fn api_keys_are_created_listed_and_revoked_over_http(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let api = Served::start(&fx).await;
+    let (status, created) = api
+        .admin(
+            reqwest::Method::POST,
+            "/api-keys",
+            Some(json!({ "name": "billing", "role": "erp" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["key"]["name"], "billing");
+    assert_eq!(created["key"]["role"], "erp");
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    let (status, taken) = api
+        .admin(
+            reqwest::Method::POST,
+            "/api-keys",
+            Some(json!({ "name": "billing", "role": "admin" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{taken}");
+    assert_eq!(taken["code"], "invalid_input");
+
+    let plugins = |secret: String| {
+        let api = &api;
+        async move {
+            api.client
+                .get(format!("{}/erp/v1/plugins", api.base))
+                .bearer_auth(secret)
+                .header("X-H2H-User", "anna")
+                .send()
+                .await
+                .expect("call")
+                .status()
+        }
+    };
+    assert_ne!(plugins(secret.clone()).await, StatusCode::UNAUTHORIZED);
+    let forbidden = api
+        .client
+        .get(format!("{}/admin/v1/api-keys", api.base))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+
+    let (status, listed) = api.admin(reqwest::Method::GET, "/api-keys", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|k| k["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["billing", "erp", "ops"]);
+    assert!(!listed.to_string().contains(&secret));
+
+    let (status, revoked) = api
+        .admin(reqwest::Method::DELETE, "/api-keys/billing", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert_eq!(revoked["name"], "billing");
+    assert_eq!(plugins(secret).await, StatusCode::UNAUTHORIZED);
+    let (status, unknown) = api
+        .admin(reqwest::Method::DELETE, "/api-keys/billing", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown["code"], "unknown_api_key");
+    let audit = fx.host.admin.audit(0, 100).await.expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "api-key.revoke" && e.target == "billing"),
+        "{audit:?}"
+    );
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(api_keys_are_created_listed_and_revoked_over_http);

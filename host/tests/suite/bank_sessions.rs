@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::pkcs11::SlotSelector;
 use h2h_host::runtime::model::bank::{LoginMethod, SessionState};
-use h2h_host::sessions::{BankSession, Connectors, HostSigning, OpenRequest};
+use h2h_host::sessions::{BankSession, HostSigning, OpenRequest};
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -353,12 +353,9 @@ async fn the_workstation_signs_the_challenge(backend: TestBackend) {
     let Some(fx) = set_up(backend).await else {
         return;
     };
-    let registry = fx.host.registry();
+    let connectors = fx.host.connectors();
     let sessions = fx.host.sessions();
-    let via = Connectors {
-        registry: &registry,
-        admin: &fx.host.admin,
-    };
+    let via = &*connectors;
 
     let refused = sessions
         .open(via, "anna", request(LoginMethod::Signature))
@@ -429,12 +426,9 @@ async fn a_mobile_login_is_polled_until_confirmed_or_rejected(backend: TestBacke
         return;
     };
     setting(&fx, "confirm-after", "2").await;
-    let registry = fx.host.registry();
+    let connectors = fx.host.connectors();
     let sessions = fx.host.sessions();
-    let via = Connectors {
-        registry: &registry,
-        admin: &fx.host.admin,
-    };
+    let via = &*connectors;
     let now = h2h_host::db::now_millis();
 
     let pending = sessions
@@ -530,12 +524,9 @@ async fn the_bot_keeps_sessions_alive_and_reopens_dropped_ones(backend: TestBack
         TestBackend::Postgres => "bank-bot-postgres",
     };
     let key = token(&fx, hsm, label).await;
-    let registry = fx.host.registry();
+    let connectors = fx.host.connectors();
     let sessions = fx.host.sessions();
-    let via = Connectors {
-        registry: &registry,
-        admin: &fx.host.admin,
-    };
+    let via = &*connectors;
     let signing = |pin: Option<&str>, save: bool| HostSigning {
         key: key.clone(),
         pin: pin.map(SecretString::from),
@@ -662,12 +653,9 @@ async fn calls_run_with_the_users_or_the_default_users_session(backend: TestBack
     let Some(fx) = set_up(backend).await else {
         return;
     };
-    let registry = fx.host.registry();
+    let connectors = fx.host.connectors();
     let sessions = fx.host.sessions();
-    let via = Connectors {
-        registry: &registry,
-        admin: &fx.host.admin,
-    };
+    let via = &*connectors;
     let opened = sessions
         .open(via, "anna", request(LoginMethod::StoredCredentials))
         .await
@@ -676,12 +664,8 @@ async fn calls_run_with_the_users_or_the_default_users_session(backend: TestBack
         let fx = &fx;
         let user = user.map(str::to_owned);
         async move {
-            let mut ctx = fx
-                .host
-                .admin
-                .call_context(Some("acme"), PLUGIN, user.as_deref())
-                .await
-                .expect("context");
+            let mut ctx =
+                crate::common::call_context(&fx.host, "acme", PLUGIN, user.as_deref()).await;
             fx.host
                 .sessions()
                 .attach(&mut ctx, PLUGIN)
@@ -754,11 +738,8 @@ async fn an_admin_lists_and_closes_sessions_on_the_command_line(backend: TestBac
     let Some(fx) = set_up(backend).await else {
         return;
     };
-    let registry = fx.host.registry();
-    let via = Connectors {
-        registry: &registry,
-        admin: &fx.host.admin,
-    };
+    let connectors = fx.host.connectors();
+    let via = &*connectors;
     let opened = fx
         .host
         .sessions()
@@ -805,9 +786,9 @@ async fn scheduled_work_runs_with_the_default_users_session(backend: TestBackend
         })
         .await
         .expect("account");
-    let registry = fx.host.registry();
+    let connectors = fx.host.connectors();
     let today = chrono::Utc::now().date_naive();
-    let sync = || settlements.sync_account(&registry, &fx.host.admin, "acme-main", today, None);
+    let sync = || settlements.sync_account(&connectors, "acme-main", today, None);
     let refused = sync().await.expect_err("no session");
     assert!(
         refused
@@ -816,10 +797,7 @@ async fn scheduled_work_runs_with_the_default_users_session(backend: TestBackend
         "{refused}"
     );
 
-    let via = Connectors {
-        registry: &registry,
-        admin: &fx.host.admin,
-    };
+    let via = &*connectors;
     fx.host
         .sessions()
         .open(via, "anna", request(LoginMethod::StoredCredentials))
@@ -856,12 +834,9 @@ async fn one_session_per_user_in_the_database_or_per_company(backend: TestBacken
         .set_setting(&fx.actor, "globex", PLUGIN, "context-id", "CTX-GLOBEX")
         .await
         .expect("setting");
-    let registry = fx.host.registry();
+    let connectors = fx.host.connectors();
     let sessions = fx.host.sessions();
-    let via = Connectors {
-        registry: &registry,
-        admin: &fx.host.admin,
-    };
+    let via = &*connectors;
     let open = |company: &str| {
         let sessions = sessions.clone();
         let company = company.to_owned();
@@ -877,12 +852,8 @@ async fn one_session_per_user_in_the_database_or_per_company(backend: TestBacken
         let company = company.to_owned();
         let fx = &fx;
         async move {
-            let mut ctx = fx
-                .host
-                .admin
-                .call_context(Some(&company), PLUGIN, Some("anna"))
-                .await
-                .expect("context");
+            let mut ctx =
+                crate::common::call_context(&fx.host, &company, PLUGIN, Some("anna")).await;
             fx.host
                 .sessions()
                 .attach(&mut ctx, PLUGIN)

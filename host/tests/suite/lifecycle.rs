@@ -3,8 +3,8 @@
 
 use crate::admin::{Fixture, manifest};
 use h2h_host::admin::AdminError;
+use h2h_host::connectors::{Registry, UnavailableError};
 use h2h_host::db::testing::TestBackend;
-use h2h_host::registry::{Registry, UnavailableError};
 use h2h_host::runtime::CallContext;
 use h2h_test_plugins::{VERSIONED, VERSIONED_BROKEN, VERSIONED_V2, WELL_BEHAVED};
 use semver::Version;

@@ -22,7 +22,6 @@ use crate::admin::Fixture;
 use crate::served::Served;
 use crate::softhsm::{self, EC_ID, PIN, RSA_ID, SoftHsm};
 use h2h_host::db::testing::TestBackend;
-use h2h_host::sessions::Connectors;
 use h2h_host::settlements::{BankAccount, Settlements};
 use h2h_mbank_sim::{DEMO_DIK, DEMO_DIK_2, NewTransaction, SimHandle, Simulator};
 use reqwest::StatusCode;
@@ -237,12 +236,9 @@ async fn mbank_end_to_end(backend: TestBackend) {
     set_up(&fx, hsm, &bank, &url, token).await;
     add_account(&Settlements::new(fx.host.db.clone()), ACCOUNT, &accounts[0]).await;
     let api = Served::start(&fx).await;
-    let registry = fx.host.registry();
+    let connectors = fx.host.connectors();
     let sessions = fx.host.sessions();
-    let via = Connectors {
-        registry: &registry,
-        admin: &fx.host.admin,
-    };
+    let via = &*connectors;
 
     // No session yet: statements say so.
     let outcome = sync(&api, ACCOUNT).await;
@@ -388,7 +384,7 @@ async fn mbank_end_to_end(backend: TestBackend) {
     // Scheduled work (no ERP user) runs with the default authorizing
     // user's session.
     let report = Settlements::new(fx.host.db.clone())
-        .sync_account(&registry, &fx.host.admin, ACCOUNT, today, None)
+        .sync_account(&connectors, ACCOUNT, today, None)
         .await
         .expect("a sync as the default authorizing user");
     assert_eq!(report.new, 0);

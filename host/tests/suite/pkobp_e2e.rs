@@ -16,7 +16,6 @@ use crate::admin::Fixture;
 use crate::served::Served;
 use crate::softhsm::{self, PIN, RSA_ID, SoftHsm};
 use h2h_host::db::testing::TestBackend;
-use h2h_host::sessions::Connectors;
 use h2h_pkobp_sim::{DEMO_CONTEXT_ID, SimHandle, Simulator};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -222,12 +221,9 @@ async fn pkobp_end_to_end(backend: TestBackend) {
 
     // The bot keeps the 600 s token alive for three windows, a minute at
     // a time: the bank would have expired it twice over otherwise.
-    let registry = fx.host.registry();
+    let connectors = fx.host.connectors();
     let sessions = fx.host.sessions();
-    let via = Connectors {
-        registry: &registry,
-        admin: &fx.host.admin,
-    };
+    let via = &*connectors;
     for minute in 1..=30 {
         time_passes(&fx, &bank, session, 60).await;
         let round = sessions

@@ -11,8 +11,8 @@ use crate::admin::Fixture;
 use crate::privat24_e2e::{IBAN, MERCHANT, TOKEN, install, last_closed_day, money};
 use crate::served::Served;
 use chrono::{Days, NaiveDate, Utc};
+use h2h_host::connectors::Registry;
 use h2h_host::db::testing::TestBackend;
-use h2h_host::registry::Registry;
 use h2h_host::runtime::model::bank::{Finality, StatementQuery};
 use h2h_privat24_sim::data::ua_iban;
 use h2h_privat24_sim::{
@@ -357,12 +357,7 @@ async fn privat24_statement_balances_and_finality_over_a_range(backend: TestBack
         let loaded = &loaded;
         let fx = &fx;
         async move {
-            let ctx = fx
-                .host
-                .admin
-                .call_context(Some("acme"), "privat24", None)
-                .await
-                .expect("context");
+            let ctx = crate::common::call_context(&fx.host, "acme", "privat24", None).await;
             let query = StatementQuery {
                 account: IBAN.to_owned(),
                 from: from.to_string(),

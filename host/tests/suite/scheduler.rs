@@ -356,15 +356,9 @@ async fn settings_and_secrets_reach_only_their_company(backend: TestBackend) {
             .add_tls_identity(&fx.actor, "acme", "ticker", "comm", &cert, &key)
             .await
             .expect("identity");
-        let acme = admin
-            .call_context(Some("acme"), "ticker", None)
-            .await
-            .expect("context");
+        let acme = crate::common::call_context(&fx.host, "acme", "ticker", None).await;
         assert_eq!(acme.tls_identities.keys().collect::<Vec<_>>(), ["comm"]);
-        let globex = admin
-            .call_context(Some("globex"), "ticker", None)
-            .await
-            .expect("context");
+        let globex = crate::common::call_context(&fx.host, "globex", "ticker", None).await;
         assert!(globex.tls_identities.is_empty());
         let key_line = key.lines().nth(1).expect("key body");
         let rows = sqlx::query("SELECT sealed FROM vault_entries WHERE kind = 'tls-identity'")
@@ -401,10 +395,7 @@ async fn settings_and_secrets_reach_only_their_company(backend: TestBackend) {
             .add_tls_identity_pkcs12(&fx.actor, "acme", "ticker", "p12", &p12, "p12-pass")
             .await
             .expect("p12 identity");
-        let acme = admin
-            .call_context(Some("acme"), "ticker", None)
-            .await
-            .expect("context");
+        let acme = crate::common::call_context(&fx.host, "acme", "ticker", None).await;
         assert_eq!(
             acme.tls_identities.keys().collect::<Vec<_>>(),
             ["comm", "p12"]
@@ -437,11 +428,7 @@ async fn settings_and_secrets_reach_only_their_company(backend: TestBackend) {
     let reopened = h2h_host::serve::Host::open(&fx.config)
         .await
         .expect("reopen");
-    let ctx = reopened
-        .admin
-        .call_context(Some("acme"), "ticker", None)
-        .await
-        .expect("context");
+    let ctx = crate::common::call_context(&reopened, "acme", "ticker", None).await;
     assert_eq!(ctx.secrets.len(), 1, "the token opens with the new key");
     reopened.db.close().await;
     fx.finish().await;

@@ -371,9 +371,9 @@ async fn a_connector_without_balances_still_syncs(backend: TestBackend) {
         .await
         .expect("account");
     let today = chrono::Utc::now().date_naive();
-    let registry = fx.host.registry();
+    let connectors = fx.host.connectors();
     let report = settlements
-        .sync_account(&registry, &fx.host.admin, "acme-pln", today, None)
+        .sync_account(&connectors, "acme-pln", today, None)
         .await
         .expect("synced without a balance");
     assert_eq!(report.new, 0);

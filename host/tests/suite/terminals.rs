@@ -659,14 +659,9 @@ async fn card_payments_carry_the_providers_signature(backend: TestBackend) {
         .api_key(&paired_terminal)
         .await
         .expect("key");
-    let registry = fx.host.registry();
-    let loaded = registry.get(PLUGIN).await.expect("mellon");
-    let ctx = fx
-        .host
-        .admin
-        .call_context(Some("acme"), PLUGIN, None)
-        .await
-        .expect("context");
+    let connectors = fx.host.connectors();
+    let loaded = connectors.get(PLUGIN).await.expect("mellon");
+    let ctx = crate::common::call_context(&fx.host, "acme", PLUGIN, None).await;
     let elsewhere = IntentRequest {
         terminal: paired_terminal.provider_id.clone(),
         kind: IntentKind::Sale,

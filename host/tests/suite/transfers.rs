@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use crate::admin::Fixture;
 use crate::served::Served;
+use h2h_host::connectors::Connectors;
 use h2h_host::db::testing::TestBackend;
 use h2h_host::kv::SqlKv;
-use h2h_host::registry::Registry;
 use h2h_host::runtime::{Limits, Runtime, RuntimeConfig};
 use h2h_host::settlements::transfers::{
-    Batch, BatchState, Connectors, NewTransfer, TransferError, TransferStatus, Transfers,
+    Batch, BatchState, NewTransfer, TransferError, TransferStatus, Transfers,
 };
 use h2h_host::settlements::{BankAccount, Settlements};
 use h2h_test_plugins::WELL_BEHAVED;
@@ -29,16 +29,13 @@ const BENEFICIARY: &str = "PL29 2490 0005 0000 4600 0000 0001";
 
 struct Room {
     fx: Fixture,
-    registry: Arc<Registry>,
+    connectors: Arc<Connectors>,
     transfers: Transfers,
 }
 
 impl Room {
-    fn connectors(&self) -> Connectors<'_> {
-        Connectors {
-            registry: &self.registry,
-            admin: &self.fx.host.admin,
-        }
+    fn connectors(&self) -> &Connectors {
+        &self.connectors
     }
 
     async fn export(&self, company: &str, account: Option<&str>) -> Vec<Batch> {
@@ -142,11 +139,11 @@ async fn setup(backend: TestBackend) -> Option<Room> {
     ] {
         settlements.add_account(&account).await.expect("account");
     }
-    let registry = Arc::new(Registry::new(fx.host.db.clone(), fx.host.runtime.clone()));
+    let connectors = fx.host.connectors();
     let transfers = Transfers::new(fx.host.db.clone());
     Some(Room {
         fx,
-        registry,
+        connectors,
         transfers,
     })
 }
@@ -558,14 +555,9 @@ async fn concurrent_exports_never_batch_a_transfer_twice(backend: TestBackend) {
         let mut tasks = Vec::new();
         for _ in 0..2 {
             let transfers = room.transfers.clone();
-            let registry = room.registry.clone();
-            let admin = room.fx.host.admin.clone();
+            let connectors = room.connectors.clone();
             tasks.push(tokio::spawn(async move {
-                let connectors = Connectors {
-                    registry: &registry,
-                    admin: &admin,
-                };
-                transfers.export(connectors, "acme", None, None).await
+                transfers.export(&connectors, "acme", None, None).await
             }));
         }
         let mut batched = 0;
@@ -769,16 +761,16 @@ async fn a_call_stopped_at_its_deadline_is_unknown_too(backend: TestBackend) {
         Arc::new(SqlKv::new(room.fx.host.db.clone())),
     )
     .expect("runtime");
-    let registry = Registry::new(room.fx.host.db.clone(), Arc::new(runtime));
-    let connectors = Connectors {
-        registry: &registry,
-        admin: &room.fx.host.admin,
-    };
+    let connectors = Connectors::new(
+        room.fx.host.db.clone(),
+        Arc::new(runtime),
+        room.fx.host.admin.vault().clone(),
+    );
     room.enqueue("acme", &transfer("H1", "acme-main", "3", "slow #hang"))
         .await;
     let batches = room
         .transfers
-        .export(connectors, "acme", None, None)
+        .export(&connectors, "acme", None, None)
         .await
         .expect("export");
     let batch = &batches[0];
@@ -787,7 +779,7 @@ async fn a_call_stopped_at_its_deadline_is_unknown_too(backend: TestBackend) {
     assert!(error.contains("deadline"), "{error}");
     let retried = room
         .transfers
-        .submit(connectors, batch.id, None)
+        .submit(&connectors, batch.id, None)
         .await
         .expect("retry");
     assert_eq!(retried.state, BatchState::Submitted);

@@ -18,7 +18,6 @@ use crate::api::error::ApiError;
 use crate::packages::Operation;
 use crate::runtime::model::Money;
 use crate::runtime::model::pos::{EInvoicing, IntentKind};
-use crate::sessions::Connectors;
 use crate::terminals::{CardIntent, Exchange, NewIntent};
 
 /// Routes under `/erp/v1`.
@@ -155,10 +154,7 @@ async fn start(
     if terminal.company != body.company {
         return Err(crate::terminals::TerminalError::UnknownTerminal(body.terminal).into());
     }
-    let via = Connectors {
-        registry: &state.registry,
-        admin: &state.admin,
-    };
+    let via = &*state.connectors;
     let (intent, started) = state
         .terminals
         .start_intent(
@@ -291,10 +287,7 @@ async fn refresh(
     Path(id): Path<i64>,
 ) -> Result<Json<CardIntent>, ApiError> {
     owned(&state, &user.0, id).await?;
-    let via = Connectors {
-        registry: &state.registry,
-        admin: &state.admin,
-    };
+    let via = &*state.connectors;
     Ok(Json(
         state.terminals.refresh_intent(via, &user.0, id).await?,
     ))
@@ -331,10 +324,7 @@ async fn void(
         &format!("card payment {id}"),
     )
     .await?;
-    let via = Connectors {
-        registry: &state.registry,
-        admin: &state.admin,
-    };
+    let via = &*state.connectors;
     Ok(Json(state.terminals.void_intent(via, &user.0, id).await?))
 }
 

@@ -24,8 +24,8 @@ use crate::api::error::ApiError;
 use crate::packages::Operation;
 use crate::runtime::model::bank::{ChallengeSignature, LoginMethod};
 use crate::sessions::{
-    BankSession, Connectors, HostSigning, OpenRequest, SessionError, SessionShare, ShareError,
-    ShareRequest, login_method,
+    BankSession, HostSigning, OpenRequest, SessionError, SessionShare, ShareError, ShareRequest,
+    login_method,
 };
 
 /// Routes under `/erp/v1`.
@@ -46,6 +46,7 @@ impl From<SessionError> for ApiError {
         match e {
             SessionError::Unavailable(e) => e.into(),
             SessionError::Admin(e) => e.into(),
+            SessionError::Context(e) => e.into(),
             SessionError::Call(e) => e.into(),
             SessionError::Token(e) => e.into(),
             SessionError::Share(e) => {
@@ -93,13 +94,6 @@ impl From<SessionError> for ApiError {
                 ApiError::new(status, e.kind(), e.to_string())
             }
         }
-    }
-}
-
-fn connectors(state: &AppState) -> Connectors<'_> {
-    Connectors {
-        registry: &state.registry,
-        admin: &state.admin,
     }
 }
 
@@ -244,7 +238,7 @@ async fn open(
     };
     let opened = state
         .sessions
-        .open(connectors(&state), &user.0, request)
+        .open(&state.connectors, &user.0, request)
         .await?;
     Ok((StatusCode::CREATED, Json(opened)))
 }
@@ -362,7 +356,7 @@ async fn sign(
     };
     let session = state
         .sessions
-        .complete(connectors(&state), &user.0, id, signature)
+        .complete(&state.connectors, &user.0, id, signature)
         .await?;
     Ok(Json(session))
 }
@@ -391,7 +385,7 @@ async fn refresh(
     authorized(&state, &user, id, &Operation::OpenSession).await?;
     let session = state
         .sessions
-        .refresh(connectors(&state), id, Some(&user.0))
+        .refresh(&state.connectors, id, Some(&user.0))
         .await?;
     Ok(Json(session))
 }
@@ -417,7 +411,7 @@ async fn close(
     authorized(&state, &user, id, &Operation::OpenSession).await?;
     let session = state
         .sessions
-        .close(connectors(&state), &Actor::erp(&user.0), id)
+        .close(&state.connectors, &Actor::erp(&user.0), id)
         .await?;
     Ok(Json(session))
 }

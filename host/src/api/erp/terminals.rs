@@ -15,7 +15,6 @@ use crate::api::AppState;
 use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
 use crate::packages::Operation;
-use crate::sessions::Connectors;
 use crate::terminals::{PairRequest, PairedTerminal, ProviderIntent};
 
 /// Routes under `/erp/v1`.
@@ -86,10 +85,7 @@ async fn pair(
             &Operation::PairTerminals,
         )
         .await?;
-    let via = Connectors {
-        registry: &state.registry,
-        admin: &state.admin,
-    };
+    let via = &*state.connectors;
     let paired = state
         .terminals
         .pair(
@@ -217,10 +213,7 @@ async fn provider_intents(
         &format!("terminal {id}"),
     )
     .await?;
-    let via = Connectors {
-        registry: &state.registry,
-        admin: &state.admin,
-    };
+    let via = &*state.connectors;
     Ok(Json(
         state
             .terminals

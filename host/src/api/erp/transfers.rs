@@ -17,7 +17,7 @@ use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
 use crate::packages::Operation;
 use crate::settlements::transfers::{
-    Batch, Connectors, NewTransfer, Transfer, TransferError, TransferStatus, Transfers,
+    Batch, NewTransfer, Transfer, TransferError, TransferStatus, Transfers,
 };
 
 /// Routes under `/erp/v1`. Reads and queue changes need company access
@@ -38,7 +38,7 @@ impl From<TransferError> for ApiError {
     fn from(e: TransferError) -> Self {
         match e {
             TransferError::Unavailable(e) => e.into(),
-            TransferError::Admin(e) => e.into(),
+            TransferError::Context(e) => e.into(),
             TransferError::Call(e) => e.into(),
             TransferError::Session(e) => e.into(),
             e => {
@@ -89,170 +89,32 @@ async fn authorized_batch(
     Ok(batch)
 }
 
-fn connectors(state: &AppState) -> Connectors<'_> {
-    Connectors {
-        registry: &state.registry,
-        admin: &state.admin,
-    }
-}
-
-/// A transfer to queue.
+/// A transfer to queue: the company paying and the transfer.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TransferRequest {
     /// The company paying.
     pub company: String,
-    /// The ERP's id, unique per company (letters, digits, `.`, `_`, `-`,
-    /// `:`; at most 64). A retry with the same body gets the same
-    /// transfer; another body under the same id is 409 `transfer_conflict`.
-    pub id: String,
-    /// Source bank account id (of the company).
-    pub account: String,
-    /// Positive decimal string, `.` separator: `"1234.50"`.
-    pub amount: String,
-    /// ISO 4217, the account's currency.
-    pub currency: String,
-    /// Beneficiary account: an IBAN (checksum verified) or the bank's own
-    /// number format.
-    pub counterparty_account: String,
-    /// Beneficiary name (at most 140 characters).
-    pub counterparty_name: String,
-    /// Beneficiary address (at most 140 characters).
-    #[serde(default)]
-    pub counterparty_address: Option<String>,
-    /// Payment title (at most 140 characters, one line).
-    pub title: String,
-    /// Requested execution date `YYYY-MM-DD`; absent for as soon as possible.
-    #[serde(default)]
-    pub execution_date: Option<String>,
-}
-
-/// A transfer and where it stands.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TransferView {
-    /// The ERP's id.
-    pub id: String,
-    /// The company.
-    pub company: String,
-    /// Source bank account id.
-    pub account: String,
-    /// Canonical decimal string.
-    pub amount: String,
-    /// ISO 4217.
-    pub currency: String,
-    /// Beneficiary account (IBANs in electronic form).
-    pub counterparty_account: String,
-    /// Beneficiary name.
-    pub counterparty_name: String,
-    /// Beneficiary address.
-    pub counterparty_address: Option<String>,
-    /// Payment title.
-    pub title: String,
-    /// Requested execution date.
-    pub execution_date: Option<String>,
-    /// `queued`, `batched`, `submitted`, `awaiting-approval`, `accepted`,
-    /// `executed`, `rejected` or `cancelled`.
-    pub status: String,
-    /// The batch carrying it now.
-    pub batch: Option<i64>,
-    /// The bank's reference.
-    pub bank_reference: Option<String>,
-    /// The bank's message (mostly for `rejected`).
-    pub bank_message: Option<String>,
-    /// Why its last batch failed, if it went back to the queue.
-    pub last_error: Option<String>,
-    /// RFC 3339.
-    pub created_at: String,
-    /// RFC 3339.
-    pub updated_at: String,
-    /// Id of the statement line that booked it (recognised by its own
-    /// reference), in the account's transactions.
-    pub booked_transaction: Option<i64>,
-}
-
-impl From<Transfer> for TransferView {
-    fn from(t: Transfer) -> Self {
-        Self {
-            id: t.id,
-            company: t.company,
-            account: t.account,
-            amount: t.amount,
-            currency: t.currency,
-            counterparty_account: t.counterparty_account,
-            counterparty_name: t.counterparty_name,
-            counterparty_address: t.counterparty_address,
-            title: t.title,
-            execution_date: t.execution_date,
-            status: t.status.to_string(),
-            batch: t.batch,
-            bank_reference: t.bank_reference,
-            bank_message: t.bank_message,
-            last_error: t.last_error,
-            created_at: t.created_at,
-            updated_at: t.updated_at,
-            booked_transaction: t.booked_transaction,
-        }
-    }
+    /// The transfer.
+    #[serde(flatten)]
+    pub transfer: NewTransfer,
 }
 
 /// A batch and its transfers as they stand.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchView {
-    /// Batch id.
-    pub id: i64,
-    /// The company.
-    pub company: String,
-    /// Source bank account id.
-    pub account: String,
-    /// The connector submitting it.
-    pub plugin: String,
-    /// Sent with every submission of this batch; never renewed.
-    pub idempotency_key: String,
-    /// `created`, `submitting`, `submitted`, `unknown` (the bank may have
-    /// it: submit again, same key) or `failed` (refused; its transfers are
-    /// queued again).
-    pub state: String,
-    /// The bank's id, once submitted.
-    pub bank_batch_id: Option<String>,
-    /// Connector calls made to submit it.
-    pub attempts: i64,
-    /// Why the last attempt did not submit it.
-    pub last_error: Option<String>,
-    /// RFC 3339.
-    pub created_at: String,
-    /// RFC 3339.
-    pub updated_at: String,
-    /// RFC 3339.
-    pub last_attempt_at: Option<String>,
-    /// RFC 3339.
-    pub submitted_at: Option<String>,
+    /// The batch.
+    #[serde(flatten)]
+    pub batch: Batch,
     /// The transfers it carried, as they stand now.
-    pub transfers: Vec<TransferView>,
-}
-
-impl BatchView {
-    fn new(b: Batch, transfers: Vec<Transfer>) -> Self {
-        Self {
-            id: b.id,
-            company: b.company,
-            account: b.account,
-            plugin: b.plugin,
-            idempotency_key: b.idempotency_key,
-            state: b.state.to_string(),
-            bank_batch_id: b.bank_batch_id,
-            attempts: b.attempts,
-            last_error: b.last_error,
-            created_at: b.created_at,
-            updated_at: b.updated_at,
-            last_attempt_at: b.last_attempt_at,
-            submitted_at: b.submitted_at,
-            transfers: transfers.into_iter().map(TransferView::from).collect(),
-        }
-    }
+    pub transfers: Vec<Transfer>,
 }
 
 async fn batch_view(transfers: &Transfers, batch: Batch) -> Result<BatchView, ApiError> {
     let items = transfers.batch_transfers(batch.id).await?;
-    Ok(BatchView::new(batch, items))
+    Ok(BatchView {
+        batch,
+        transfers: items,
+    })
 }
 
 /// Queues a transfer. 201 when queued now; 200 with the same transfer when
@@ -263,8 +125,8 @@ async fn batch_view(transfers: &Transfers, batch: Batch) -> Result<BatchView, Ap
     tag = "transfers",
     request_body = TransferRequest,
     responses(
-        (status = 201, description = "Queued", body = TransferView),
-        (status = 200, description = "The same request queued it before", body = TransferView),
+        (status = 201, description = "Queued", body = Transfer),
+        (status = 200, description = "The same request queued it before", body = Transfer),
         (status = 400, description = "Invalid transfer (`invalid_input`)", body = ApiError),
         (status = 404, description = "No such company or account", body = ApiError),
         (status = 409, description = "The id is taken by another transfer (`transfer_conflict`)", body = ApiError),
@@ -275,30 +137,21 @@ async fn enqueue(
     State(state): State<AppState>,
     Extension(user): Extension<ErpUser>,
     body: Result<Json<TransferRequest>, JsonRejection>,
-) -> Result<(StatusCode, Json<TransferView>), ApiError> {
+) -> Result<(StatusCode, Json<Transfer>), ApiError> {
     let Json(request) = body?;
     state
         .admin
         .authorize(&user.0, &request.company, None, &Operation::CompanyData)
         .await?;
-    let new = NewTransfer {
-        id: request.id,
-        account: request.account,
-        amount: request.amount,
-        currency: request.currency,
-        counterparty_account: request.counterparty_account,
-        counterparty_name: request.counterparty_name,
-        counterparty_address: request.counterparty_address,
-        title: request.title,
-        execution_date: request.execution_date,
-    };
-    let done = transfers(&state).enqueue(&request.company, &new).await?;
+    let done = transfers(&state)
+        .enqueue(&request.company, &request.transfer)
+        .await?;
     let status = if done.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(done.transfer.into())))
+    Ok((status, Json(done.transfer)))
 }
 
 /// Which transfers to list.
@@ -318,7 +171,7 @@ pub struct ListQuery {
     tag = "transfers",
     params(ListQuery),
     responses(
-        (status = 200, description = "The transfers", body = Vec<TransferView>),
+        (status = 200, description = "The transfers", body = Vec<Transfer>),
         (status = 400, description = "Unknown status", body = ApiError),
         (status = 404, description = "No such company", body = ApiError),
     ),
@@ -328,7 +181,7 @@ async fn list(
     State(state): State<AppState>,
     Extension(user): Extension<ErpUser>,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Vec<TransferView>>, ApiError> {
+) -> Result<Json<Vec<Transfer>>, ApiError> {
     let Query(query) = query?;
     state
         .admin
@@ -341,7 +194,7 @@ async fn list(
         .map(str::parse::<TransferStatus>)
         .transpose()?;
     let listed = transfers(&state).list(&query.company, status).await?;
-    Ok(Json(listed.into_iter().map(TransferView::from).collect()))
+    Ok(Json(listed))
 }
 
 /// One transfer.
@@ -354,7 +207,7 @@ async fn list(
         ("id" = String, Path, description = "The ERP's transfer id"),
     ),
     responses(
-        (status = 200, description = "The transfer", body = TransferView),
+        (status = 200, description = "The transfer", body = Transfer),
         (status = 404, description = "No such transfer (`unknown_transfer`)", body = ApiError),
     ),
     security(("bearer" = []))
@@ -363,14 +216,12 @@ async fn get_transfer(
     State(state): State<AppState>,
     Extension(user): Extension<ErpUser>,
     Path((company, id)): Path<(String, String)>,
-) -> Result<Json<TransferView>, ApiError> {
+) -> Result<Json<Transfer>, ApiError> {
     state
         .admin
         .authorize(&user.0, &company, None, &Operation::CompanyData)
         .await?;
-    Ok(Json(
-        transfers(&state).transfer(&company, &id).await?.into(),
-    ))
+    Ok(Json(transfers(&state).transfer(&company, &id).await?))
 }
 
 /// Cancels a queued transfer (again: the same answer). 409
@@ -384,7 +235,7 @@ async fn get_transfer(
         ("id" = String, Path, description = "The ERP's transfer id"),
     ),
     responses(
-        (status = 200, description = "Cancelled", body = TransferView),
+        (status = 200, description = "Cancelled", body = Transfer),
         (status = 404, description = "No such transfer", body = ApiError),
         (status = 409, description = "Not queued any more (`not_cancellable`)", body = ApiError),
     ),
@@ -394,12 +245,12 @@ async fn cancel(
     State(state): State<AppState>,
     Extension(user): Extension<ErpUser>,
     Path((company, id)): Path<(String, String)>,
-) -> Result<Json<TransferView>, ApiError> {
+) -> Result<Json<Transfer>, ApiError> {
     state
         .admin
         .authorize(&user.0, &company, None, &Operation::CompanyData)
         .await?;
-    Ok(Json(transfers(&state).cancel(&company, &id).await?.into()))
+    Ok(Json(transfers(&state).cancel(&company, &id).await?))
 }
 
 /// What to export.
@@ -454,7 +305,7 @@ async fn export(
             .await?;
     }
     let batches = transfers
-        .export_accounts(connectors(&state), &accounts, Some(&user.0))
+        .export_accounts(&state.connectors, &accounts, Some(&user.0))
         .await?;
     let mut views = Vec::with_capacity(batches.len());
     for batch in batches {
@@ -509,7 +360,7 @@ async fn refresh(
     let transfers = transfers(&state);
     authorized_batch(&state, &transfers, &user, id, &Operation::CompanyData).await?;
     let batch = transfers
-        .refresh(connectors(&state), id, Some(&user.0))
+        .refresh(&state.connectors, id, Some(&user.0))
         .await?;
     Ok(Json(batch_view(&transfers, batch).await?))
 }
@@ -540,7 +391,7 @@ async fn withdraw(
     let transfers = transfers(&state);
     authorized_batch(&state, &transfers, &user, id, &Operation::SubmitTransfers).await?;
     let batch = transfers
-        .withdraw(connectors(&state), id, Some(&user.0))
+        .withdraw(&state.connectors, id, Some(&user.0))
         .await?;
     Ok(Json(batch_view(&transfers, batch).await?))
 }
@@ -568,7 +419,7 @@ async fn submit(
     let transfers = transfers(&state);
     authorized_batch(&state, &transfers, &user, id, &Operation::SubmitTransfers).await?;
     let batch = transfers
-        .submit(connectors(&state), id, Some(&user.0))
+        .submit(&state.connectors, id, Some(&user.0))
         .await?;
     Ok(Json(batch_view(&transfers, batch).await?))
 }

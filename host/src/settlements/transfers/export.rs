@@ -123,7 +123,7 @@ impl Transfers {
     /// answer is every batch made, in its state after its submission.
     pub async fn export_accounts(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         accounts: &[BankAccount],
         user: Option<&str>,
     ) -> Result<Vec<Batch>, TransferError> {
@@ -143,7 +143,7 @@ impl Transfers {
     /// Exports `company`'s queued transfers (of `account` only, if named).
     pub async fn export(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         company: &str,
         account: Option<&str>,
         user: Option<&str>,

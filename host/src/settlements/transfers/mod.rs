@@ -28,9 +28,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::SettlementsError;
-use crate::admin::{Admin, AdminError};
+use crate::catalog::CatalogError;
+use crate::connectors::{Connectors, UnavailableError};
 use crate::db::{Database, format_millis};
-use crate::registry::{Registry, UnavailableError};
 use crate::runtime::CallError;
 
 pub use export::MAX_TRANSFERS_PER_BATCH;
@@ -94,9 +94,9 @@ pub enum TransferError {
     /// The connector cannot be called.
     #[error(transparent)]
     Unavailable(#[from] UnavailableError),
-    /// The call context could not be prepared.
+    /// Settings or vault could not give the call context.
     #[error(transparent)]
-    Admin(#[from] AdminError),
+    Context(#[from] CatalogError),
     /// The connector call failed (status refresh).
     #[error(transparent)]
     Call(#[from] CallError),
@@ -125,7 +125,7 @@ impl TransferError {
             TransferError::BatchState { .. } => "batch_state",
             TransferError::BatchBusy(_) => "batch_busy",
             TransferError::Unavailable(_) => "plugin_unavailable",
-            TransferError::Admin(e) => e.kind(),
+            TransferError::Context(e) => e.kind(),
             TransferError::Call(_) => "plugin_call_failed",
             TransferError::Session(e) => e.kind(),
             TransferError::Corrupt(_) => "corrupt_data",
@@ -155,7 +155,7 @@ impl From<SettlementsError> for TransferError {
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident ($label:literal) { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
         }
@@ -258,7 +258,7 @@ named_enum! {
 }
 
 /// A queued or sent transfer.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Transfer {
     /// The ERP's id, unique per company.
     pub id: String,
@@ -299,7 +299,7 @@ pub struct Transfer {
 }
 
 /// A batch of one account's transfers.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Batch {
     /// Row id.
     pub id: i64,
@@ -328,17 +328,8 @@ pub struct Batch {
     /// RFC 3339, when the bank took it.
     pub submitted_at: Option<String>,
     /// The ERP ids of its transfers, in order.
+    #[serde(rename = "transfer_ids")]
     pub transfers: Vec<String>,
-}
-
-/// What the connectors are reached through: the loaded plugins and the
-/// call context (company settings, secrets, TLS identities) for each call.
-#[derive(Clone, Copy)]
-pub struct Connectors<'a> {
-    /// Installed plugins.
-    pub registry: &'a Registry,
-    /// Call contexts.
-    pub admin: &'a Admin,
 }
 
 /// The transfer waiting room over the host database.

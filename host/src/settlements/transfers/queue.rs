@@ -19,27 +19,31 @@ const MAX_ID_CHARS: usize = 64;
 const MAX_ACCOUNT_CHARS: usize = 64;
 
 /// A transfer as the ERP asks for it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewTransfer {
-    /// The ERP's id, unique per company: a retry with the same id and body
-    /// gets the same transfer.
+    /// The ERP's id, unique per company (letters, digits, `.`, `_`, `-`,
+    /// `:`; at most 64). A retry with the same body gets the same
+    /// transfer; another body under the same id is 409 `transfer_conflict`.
     pub id: String,
     /// Source bank account id (of the company).
     pub account: String,
-    /// Positive decimal, `.` as the separator, no grouping: `1234.50`.
+    /// Positive decimal string, `.` separator, no grouping: `"1234.50"`.
     pub amount: String,
     /// ISO 4217; must be the account's currency.
     pub currency: String,
-    /// Beneficiary account: an IBAN (checked) or the bank's own format.
+    /// Beneficiary account: an IBAN (checksum verified) or the bank's own
+    /// number format.
     pub counterparty_account: String,
-    /// Beneficiary name.
+    /// Beneficiary name (at most 140 characters).
     pub counterparty_name: String,
-    /// Beneficiary address, when the bank needs one.
+    /// Beneficiary address (at most 140 characters), when the bank needs
+    /// one.
     #[serde(default)]
     pub counterparty_address: Option<String>,
-    /// Payment title.
+    /// Payment title (at most 140 characters, one line).
     pub title: String,
-    /// Requested execution date `YYYY-MM-DD`; none for as soon as possible.
+    /// Requested execution date `YYYY-MM-DD`; absent for as soon as
+    /// possible.
     #[serde(default)]
     pub execution_date: Option<String>,
 }

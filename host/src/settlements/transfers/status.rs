@@ -137,7 +137,7 @@ impl Transfers {
     /// failed call changes nothing and is the error.
     pub async fn refresh(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         id: i64,
         user: Option<&str>,
     ) -> Result<Batch, TransferError> {
@@ -150,7 +150,7 @@ impl Transfers {
     /// nothing and is the error.
     pub async fn withdraw(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         id: i64,
         user: Option<&str>,
     ) -> Result<Batch, TransferError> {
@@ -160,7 +160,7 @@ impl Transfers {
 
     async fn ask_bank(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         id: i64,
         user: Option<&str>,
         call: BankCall,
@@ -176,15 +176,9 @@ impl Transfers {
                 });
             }
         };
-        let loaded = connectors.registry.get(&batch.plugin).await?;
-        let ctx = sessions::call_context(
-            connectors.admin,
-            &self.db,
-            &batch.company,
-            &batch.plugin,
-            user,
-        )
-        .await?;
+        let loaded = connectors.get(&batch.plugin).await?;
+        let ctx =
+            sessions::call_context(connectors, &loaded, &self.db, &batch.company, user).await?;
         let status = match call {
             BankCall::Status => loaded.plugin.get_batch_status(ctx, &bank_batch_id).await?,
             BankCall::Withdraw => loaded.plugin.withdraw_batch(ctx, &bank_batch_id).await?,

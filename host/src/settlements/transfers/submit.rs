@@ -111,7 +111,7 @@ impl Transfers {
     /// a `submitted` or `failed` one is [`TransferError::BatchState`].
     pub async fn submit(
         &self,
-        connectors: Connectors<'_>,
+        connectors: &Connectors,
         id: i64,
         user: Option<&str>,
     ) -> Result<Batch, TransferError> {
@@ -140,15 +140,9 @@ impl Transfers {
         }
         let wire = self.wire_batch(&batch).await?;
         let prepared = async {
-            let loaded = connectors.registry.get(&batch.plugin).await?;
-            let ctx = sessions::call_context(
-                connectors.admin,
-                &self.db,
-                &batch.company,
-                &batch.plugin,
-                user,
-            )
-            .await?;
+            let loaded = connectors.get(&batch.plugin).await?;
+            let ctx =
+                sessions::call_context(connectors, &loaded, &self.db, &batch.company, user).await?;
             Ok::<_, TransferError>((loaded, ctx))
         }
         .await;

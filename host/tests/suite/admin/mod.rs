@@ -120,7 +120,7 @@ impl Fixture {
     /// `h2h serve` builds one; `owner` names it like a host process.
     pub fn scheduler(&self, owner: &str) -> Scheduler {
         self.host.scheduler(
-            self.host.registry(),
+            self.host.connectors(),
             None,
             owner.to_owned(),
             Duration::from_secs(60),

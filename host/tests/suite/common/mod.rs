@@ -69,3 +69,19 @@ pub async fn stored(
         .await
         .expect("memory store answers")
 }
+
+/// The context a call of installed `plugin` for `company` on behalf of
+/// `user` gets on `host`, as the serving path builds it.
+pub async fn call_context(
+    host: &h2h_host::serve::Host,
+    company: &str,
+    plugin: &str,
+    user: Option<&str>,
+) -> CallContext {
+    let connectors = host.connectors();
+    let loaded = connectors.get(plugin).await.expect("an installed plugin");
+    connectors
+        .context(&loaded, Some(company), user)
+        .await
+        .expect("context")
+}

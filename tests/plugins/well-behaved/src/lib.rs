@@ -84,7 +84,8 @@ enum Fetched {
 /// Sends the request the company settings describe: `url`, and optionally
 /// `method` (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS), `body`,
 /// `headers` (`Name: value` lines), `timeout-ms`, `client-certificate`, and
-/// `response-headers` (comma-separated names of the headers to keep).
+/// `response-headers` (comma-separated names of the headers to keep). The
+/// secret `token`, when set, goes as `Authorization: Bearer <token>`.
 fn fetch() -> Result<()> {
     let url = config::require_setting("url")?;
     let method = match config::setting("method").as_deref().unwrap_or("GET") {
@@ -102,6 +103,9 @@ fn fetch() -> Result<()> {
         if let Some((name, value)) = line.split_once(':') {
             request = request.header(name.trim(), value.trim());
         }
+    }
+    if let Some(token) = config::secret("token") {
+        request = request.header("Authorization", format!("Bearer {}", token.expose()));
     }
     if let Some(body) = config::setting("body") {
         request = request.body(body.into_bytes());

@@ -61,6 +61,11 @@ pub enum ApiKeyCommand {
     },
     /// List keys (without secrets).
     List,
+    /// Revoke a key: its secret is refused from the next request on.
+    Revoke {
+        /// The key's name.
+        name: String,
+    },
 }
 
 pub async fn publisher(host: &Host, command: &PublisherCommand, out: Output) -> anyhow::Result<()> {
@@ -201,6 +206,10 @@ pub async fn api_key(host: &Host, command: &ApiKeyCommand, out: Output) -> anyho
                     k.key.name, k.secret
                 )
             })
+        }
+        ApiKeyCommand::Revoke { name } => {
+            let revoked = host.admin.revoke_api_key(&actor(), name).await?;
+            out.show(&revoked, |k| format!("API key `{}` revoked", k.name))
         }
         ApiKeyCommand::List => {
             let keys = host.admin.api_keys().await?;

@@ -4,7 +4,6 @@
 use clap::Subcommand;
 use h2h_host::db::format_millis;
 use h2h_host::serve::Host;
-use h2h_host::sessions::Connectors;
 
 use super::actor;
 use crate::output::{Output, table};
@@ -89,12 +88,7 @@ pub async fn run(host: &Host, command: &SessionCommand, out: Output) -> anyhow::
             })
         }
         SessionCommand::Close { id } => {
-            let registry = host.registry();
-            let connectors = Connectors {
-                registry: &registry,
-                admin: &host.admin,
-            };
-            let closed = sessions.close(connectors, &actor(), *id).await?;
+            let closed = sessions.close(&host.connectors(), &actor(), *id).await?;
             out.show(&closed, |s| match &s.last_error {
                 Some(error) => format!("session {} closed here; {error}", s.id),
                 None => format!("session {} closed", s.id),

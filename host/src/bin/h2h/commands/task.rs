@@ -120,7 +120,7 @@ pub async fn run(host: &Host, command: &TaskCommand, out: Output) -> anyhow::Res
             let (plugin, name) = split(task)?;
             let owner = format!("cli-{}", std::process::id());
             let scheduler = host.scheduler(
-                host.registry(),
+                host.connectors(),
                 None,
                 owner,
                 host.runtime.limits().deadline + std::time::Duration::from_secs(30),

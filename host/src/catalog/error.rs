@@ -1,0 +1,58 @@
+//! Why the catalog could not answer.
+
+use crate::db::DbError;
+
+/// A catalog read that failed or found nothing usable.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// No valid license covers this plugin version today.
+    #[error("{plugin} {version} has no valid license: {reason}")]
+    Unlicensed {
+        /// Plugin id.
+        plugin: String,
+        /// Version.
+        version: String,
+        /// Why (from the license closest to valid, or that none was added).
+        reason: String,
+    },
+    /// No such package was uploaded.
+    #[error("{plugin} {version} has not been uploaded")]
+    NotUploaded {
+        /// Plugin id.
+        plugin: String,
+        /// Version.
+        version: String,
+    },
+    /// No company has that id.
+    #[error("company `{0}` does not exist")]
+    UnknownCompany(String),
+    /// Stored data could not be read back.
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    /// A sealed value could not be opened.
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for CatalogError {
+    fn from(e: sqlx::Error) -> Self {
+        CatalogError::Db(DbError::Sqlx(e))
+    }
+}
+
+impl CatalogError {
+    /// A stable snake_case code, the same the admin API gives.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CatalogError::Unlicensed { .. } => "unlicensed",
+            CatalogError::NotUploaded { .. } => "not_uploaded",
+            CatalogError::UnknownCompany(_) => "unknown_company",
+            CatalogError::Corrupt(_) => "corrupt_data",
+            CatalogError::Vault(e) => e.kind(),
+            CatalogError::Db(_) => "database_error",
+        }
+    }
+}

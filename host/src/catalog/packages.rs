@@ -1,0 +1,41 @@
+//! Uploaded packages, read back for installing and serving.
+
+use semver::Version;
+use sqlx::Row;
+
+use super::CatalogError;
+use crate::db::Database;
+use crate::packages::manifest::Manifest;
+
+/// A package as stored: its manifest and component.
+#[derive(Debug)]
+pub struct StoredPackage {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The component's bytes.
+    pub wasm: Vec<u8>,
+}
+
+/// Loads the stored package `plugin` `version`.
+pub async fn load(
+    db: &Database,
+    plugin: &str,
+    version: &Version,
+) -> Result<StoredPackage, CatalogError> {
+    let row =
+        sqlx::query("SELECT manifest, wasm FROM packages WHERE plugin_id = $1 AND version = $2")
+            .bind(plugin)
+            .bind(version.to_string())
+            .fetch_optional(db.pool())
+            .await?
+            .ok_or_else(|| CatalogError::NotUploaded {
+                plugin: plugin.to_owned(),
+                version: version.to_string(),
+            })?;
+    let text: String = row.try_get("manifest")?;
+    let manifest = Manifest::parse(&text).map_err(|e| CatalogError::Corrupt(e.to_string()))?;
+    Ok(StoredPackage {
+        manifest,
+        wasm: row.try_get("wasm")?,
+    })
+}
