@@ -1,6 +1,7 @@
 //! The SQLite and PostgreSQL migrations are written twice (the dialects
 //! differ); they must build the same schema: the same migrations, tables,
-//! columns (name, kind of type, nullability) and explicit indexes.
+//! columns (name, kind of type, nullability), explicit indexes and
+//! triggers.
 
 use std::collections::BTreeMap;
 
@@ -54,10 +55,18 @@ async fn sqlite_schema(db: &Database) -> Schema {
             .collect();
         schema.insert(table, columns);
     }
-    add_indexes(
+    add_named(
         &mut schema,
         db,
+        "index",
         "SELECT name, tbl_name AS tbl FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+    )
+    .await;
+    add_named(
+        &mut schema,
+        db,
+        "trigger",
+        "SELECT name, tbl_name AS tbl FROM sqlite_master WHERE type = 'trigger'",
     )
     .await;
     schema
@@ -86,9 +95,10 @@ async fn postgres_schema(db: &Database) -> Schema {
             .push(column(&name, kind(&declared), not_null));
     }
     // Indexes made by CREATE INDEX, not those backing a key or constraint.
-    add_indexes(
+    add_named(
         &mut schema,
         db,
+        "index",
         "SELECT i.relname::text AS name, t.relname::text AS tbl \
          FROM pg_index x \
            JOIN pg_class i ON i.oid = x.indexrelid \
@@ -98,22 +108,41 @@ async fn postgres_schema(db: &Database) -> Schema {
            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)",
     )
     .await;
+    add_named(
+        &mut schema,
+        db,
+        "trigger",
+        "SELECT t.tgname::text AS name, c.relname::text AS tbl \
+         FROM pg_trigger t \
+           JOIN pg_class c ON c.oid = t.tgrelid \
+           JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND NOT t.tgisinternal",
+    )
+    .await;
     schema
 }
 
-/// Adds `index <name>` to its table for each row (`name`, `tbl`) of `query`.
-async fn add_indexes(schema: &mut Schema, db: &Database, query: &str) {
-    let indexes = sqlx::query(query)
+/// Adds `<what> <name>` to its table for each row (`name`, `tbl`) of
+/// `query`, in name order.
+async fn add_named(schema: &mut Schema, db: &Database, what: &str, query: &str) {
+    let mut rows: Vec<(String, String)> = sqlx::query(query)
         .fetch_all(db.pool())
         .await
-        .expect("indexes");
-    for index in indexes {
-        let table: String = index.try_get("tbl").expect("table");
-        let name: String = index.try_get("name").expect("name");
+        .expect(what)
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("tbl").expect("table"),
+                row.try_get("name").expect("name"),
+            )
+        })
+        .collect();
+    rows.sort();
+    for (table, name) in rows {
         schema
             .entry(table)
             .or_default()
-            .push(format!("index {name}"));
+            .push(format!("{what} {name}"));
     }
 }
 
@@ -155,6 +184,11 @@ async fn sqlite_and_postgres_migrations_build_the_same_schema() {
         columns.sort();
     }
     assert!(a.len() > 20, "the host has its tables: {a:#?}");
+    assert!(
+        a["vault_entries"].contains(&"trigger vault_entries_inserted".to_owned()),
+        "triggers are compared too: {:#?}",
+        a["vault_entries"]
+    );
     for table in a.keys().chain(b.keys()) {
         assert_eq!(
             a.get(table),
