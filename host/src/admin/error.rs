@@ -141,6 +141,12 @@ pub enum AdminError {
     /// No company has that id.
     #[error("company `{0}` does not exist")]
     UnknownCompany(String),
+    /// Host processes serve this database, so the vault key cannot be
+    /// rotated now.
+    #[error(
+        "host processes serve this database ({0}); stop them, rotate the vault key, then start them again"
+    )]
+    HostsRunning(String),
     /// No API key has that name.
     #[error("no API key is named `{0}`")]
     UnknownApiKey(String),
@@ -295,6 +301,7 @@ impl AdminError {
             AdminError::InvalidInput(_) => "invalid_input",
             AdminError::UnknownCompany(_) => "unknown_company",
             AdminError::UnknownApiKey(_) => "unknown_api_key",
+            AdminError::HostsRunning(_) => "hosts_running",
             AdminError::CompanyExists(_) => "company_exists",
             AdminError::UnknownSetting { .. } => "unknown_setting",
             AdminError::UnknownErpUser(_) | AdminError::ErpUserRefused(_) => "unknown_erp_user",

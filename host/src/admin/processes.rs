@@ -67,6 +67,24 @@ pub(crate) async fn leave(db: &Database, id: &str) -> Result<(), AdminError> {
     Ok(())
 }
 
+/// Serving processes whose heartbeat is fresh, described for a message.
+pub(crate) async fn live(db: &Database) -> Result<Vec<String>, AdminError> {
+    let fresh = now_millis() - STALE_AFTER.as_millis() as i64;
+    let rows =
+        sqlx::query("SELECT hostname, pid FROM host_processes WHERE heartbeat_at > $1 ORDER BY id")
+            .bind(fresh)
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter()
+        .map(|row| {
+            let host: String = row.try_get("hostname")?;
+            let pid: i64 = row.try_get("pid")?;
+            Ok(format!("{host} pid {pid}"))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(AdminError::from)
+}
+
 /// Live processes that have not yet seen `generation` or still run calls,
 /// described for a message.
 async fn busy(db: &Database, generation: i64) -> Result<Vec<String>, AdminError> {

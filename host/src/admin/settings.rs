@@ -254,13 +254,21 @@ impl Admin {
         actor: &Actor,
         source: &KeySource,
     ) -> Result<RotateReport, AdminError> {
-        let result = vault::rotate(&self.db, source)
-            .await
-            .map_err(AdminError::from);
+        let result = async {
+            // A serving host keeps sealing and opening with the key it
+            // loaded at start: it would write values under the old key once
+            // the new one took over, and could not open the re-sealed ones.
+            let live = super::processes::live(&self.db).await?;
+            if !live.is_empty() {
+                return Err(AdminError::HostsRunning(live.join(", ")));
+            }
+            Ok(vault::rotate(&self.db, source).await?)
+        }
+        .await;
         self.audited(actor, "vault.rotate-key", "vault", result, |r| {
             format!(
-                "{} values: key {} -> {}",
-                r.entries, r.old_key_id, r.new_key_id
+                "{} values and {} plugin values: key {} -> {}",
+                r.entries, r.plugin_values, r.old_key_id, r.new_key_id
             )
         })
         .await

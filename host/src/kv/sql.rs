@@ -1,25 +1,105 @@
-//! Plugin key-value data in the host database (table `plugin_kv`).
+//! Plugin key-value data in the host database (table `plugin_kv`), each
+//! value sealed with the vault's key and bound to its plugin, company and
+//! key (a connector's tokens lie there), so the database alone reveals
+//! nothing and a value moved to another row does not open.
 //!
 //! Every write starts with a write statement, so SQLite takes its write lock
 //! first and a transaction never has to upgrade a read lock (which fails
-//! instead of waiting). The quota is checked inside the same transaction.
+//! instead of waiting). The quota is checked inside the same transaction;
+//! it counts what the plugin stored, not what sealing adds.
+
+use std::sync::Arc;
 
 use sqlx::{Any, Row, Transaction};
+use zeroize::Zeroizing;
 
 use super::{KvError, KvStore, Scope};
 use crate::db::{Backend, Database};
+use crate::vault::{EntryId, SEALING_OVERHEAD, Vault};
 
 /// Stores plugin data in `plugin_kv`, shared by every host process on the
 /// database.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SqlKv {
     db: Database,
+    vault: Arc<Vault>,
 }
 
+impl std::fmt::Debug for SqlKv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlKv").finish_non_exhaustive()
+    }
+}
+
+/// The `host_meta` key saying every stored value is sealed.
+const SEALED_MARKER: &str = "plugin-kv-sealed";
+
 impl SqlKv {
-    /// A store over `db`.
-    pub fn new(db: Database) -> Self {
-        Self { db }
+    /// A store over `db`, sealing with `vault`.
+    pub fn new(db: Database, vault: Arc<Vault>) -> Self {
+        Self { db, vault }
+    }
+
+    /// Seals the values a host from before sealing stored in clear (once
+    /// per database: the first process to get here does it, in one
+    /// transaction, with the backups of running upgrades); the number of
+    /// values sealed.
+    pub async fn seal_stored_values(&self) -> Result<u64, KvError> {
+        let mut tx = self.db.begin().await.map_err(unavailable)?;
+        let first = sqlx::query(
+            "INSERT INTO host_meta (key, value) VALUES ($1, '1') ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(SEALED_MARKER)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?
+        .rows_affected()
+            == 1;
+        if !first {
+            return Ok(0);
+        }
+        let mut sealed = 0;
+        for table in ["plugin_kv", "plugin_kv_backup"] {
+            let rows = sqlx::query(&format!(
+                "SELECT plugin_id, company_id, key, value FROM {table}"
+            ))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            for row in rows {
+                let (plugin, company, key, value): (String, String, String, Vec<u8>) = (
+                    row.try_get(0).map_err(unavailable)?,
+                    row.try_get(1).map_err(unavailable)?,
+                    row.try_get(2).map_err(unavailable)?,
+                    row.try_get(3).map_err(unavailable)?,
+                );
+                let entry = EntryId::plugin_data(&company, &plugin, &key);
+                sqlx::query(&format!(
+                    "UPDATE {table} SET value = $1 \
+                     WHERE plugin_id = $2 AND company_id = $3 AND key = $4"
+                ))
+                .bind(self.vault.seal(&entry, &value))
+                .bind(&plugin)
+                .bind(&company)
+                .bind(&key)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+                sealed += 1;
+            }
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(sealed)
+    }
+
+    fn entry(scope: &Scope, key: &str) -> EntryId {
+        EntryId::plugin_data(company(scope), &scope.plugin, key)
+    }
+
+    fn open(&self, scope: &Scope, key: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, KvError> {
+        self.vault
+            .open(&Self::entry(scope, key), sealed)
+            .map_err(|e| KvError::Unavailable(format!("stored value `{key}` does not open: {e}")))
     }
 }
 
@@ -35,44 +115,37 @@ fn size(key: &str, value: &[u8]) -> i64 {
     (key.len() + value.len()) as i64
 }
 
-/// Removes the entry, only if it holds `expected` when given; the removed
-/// entry's size, or none if nothing matched.
+/// Removes the entry; its sealed value, if there was one.
 async fn take(
     tx: &mut Transaction<'static, Any>,
     scope: &Scope,
     key: &str,
-    expected: Option<&[u8]>,
-) -> Result<Option<i64>, KvError> {
-    let row = match expected {
-        Some(expected) => sqlx::query(
-            "DELETE FROM plugin_kv WHERE plugin_id = $1 AND company_id = $2 AND key = $3 \
-             AND value = $4 RETURNING value",
-        )
-        .bind(&*scope.plugin)
-        .bind(company(scope))
-        .bind(key)
-        .bind(expected.to_vec()),
-        None => sqlx::query(
-            "DELETE FROM plugin_kv WHERE plugin_id = $1 AND company_id = $2 AND key = $3 \
-             RETURNING value",
-        )
-        .bind(&*scope.plugin)
-        .bind(company(scope))
-        .bind(key),
-    }
+) -> Result<Option<Vec<u8>>, KvError> {
+    let row = sqlx::query(
+        "DELETE FROM plugin_kv WHERE plugin_id = $1 AND company_id = $2 AND key = $3 \
+         RETURNING value",
+    )
+    .bind(&*scope.plugin)
+    .bind(company(scope))
+    .bind(key)
     .fetch_optional(&mut **tx)
     .await
     .map_err(unavailable)?;
-    row.map(|row| row.try_get::<Vec<u8>, _>(0).map(|old| size(key, &old)))
+    row.map(|row| row.try_get::<Vec<u8>, _>(0))
         .transpose()
         .map_err(unavailable)
+}
+
+/// The size a sealed value counts for in the quota: what the plugin stored.
+fn stored_size(key: &str, sealed: &[u8]) -> i64 {
+    size(key, sealed) - SEALING_OVERHEAD as i64
 }
 
 async fn put(
     tx: &mut Transaction<'static, Any>,
     scope: &Scope,
     key: &str,
-    value: &[u8],
+    sealed: &[u8],
 ) -> Result<(), KvError> {
     sqlx::query(
         "INSERT INTO plugin_kv (plugin_id, company_id, key, value) VALUES ($1, $2, $3, $4)",
@@ -80,7 +153,7 @@ async fn put(
     .bind(&*scope.plugin)
     .bind(company(scope))
     .bind(key)
-    .bind(value.to_vec())
+    .bind(sealed.to_vec())
     .execute(&mut **tx)
     .await
     .map_err(unavailable)?;
@@ -133,10 +206,11 @@ async fn check_quota(
         return Ok(());
     }
     let used: i64 = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(OCTET_LENGTH(key) + OCTET_LENGTH(value)), 0) AS BIGINT) \
+        "SELECT CAST(COALESCE(SUM(OCTET_LENGTH(key) + OCTET_LENGTH(value) - $2), 0) AS BIGINT) \
          FROM plugin_kv WHERE plugin_id = $1",
     )
     .bind(&*scope.plugin)
+    .bind(SEALING_OVERHEAD as i64)
     .fetch_one(&mut **tx)
     .await
     .and_then(|row| row.try_get(0))
@@ -159,15 +233,20 @@ impl KvStore for SqlKv {
         .fetch_optional(self.db.pool())
         .await
         .map_err(unavailable)?;
-        row.map(|row| row.try_get(0))
-            .transpose()
-            .map_err(unavailable)
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let sealed: Vec<u8> = row.try_get(0).map_err(unavailable)?;
+        Ok(Some(self.open(scope, key, &sealed)?.to_vec()))
     }
 
     async fn set(&self, scope: &Scope, key: &str, value: &[u8], quota: u64) -> Result<(), KvError> {
+        let sealed = self.vault.seal(&Self::entry(scope, key), value);
         let mut tx = begin_write(&self.db, scope).await?;
-        let old = take(&mut tx, scope, key, None).await?.unwrap_or(0);
-        put(&mut tx, scope, key, value).await?;
+        let old = take(&mut tx, scope, key)
+            .await?
+            .map_or(0, |old| stored_size(key, &old));
+        put(&mut tx, scope, key, &sealed).await?;
         check_quota(&mut tx, scope, size(key, value) > old, quota).await?;
         tx.commit().await.map_err(unavailable)
     }
@@ -214,9 +293,13 @@ impl KvStore for SqlKv {
     ) -> Result<bool, KvError> {
         let mut tx = begin_write(&self.db, scope).await?;
         let old = match expected {
-            Some(expected) => match take(&mut tx, scope, key, Some(expected)).await? {
-                Some(old) => old,
-                None => return Ok(false),
+            // Sealing is randomised, so the stored value is opened and
+            // compared; a mismatch rolls the removal back.
+            Some(expected) => match take(&mut tx, scope, key).await? {
+                Some(old) if self.open(scope, key, &old)?.as_slice() == expected => {
+                    stored_size(key, &old)
+                }
+                _ => return Ok(false),
             },
             None => {
                 // Write first (see the module note), then look.
@@ -231,7 +314,8 @@ impl KvStore for SqlKv {
             }
         };
         if let Some(new) = new {
-            put(&mut tx, scope, key, new).await?;
+            let sealed = self.vault.seal(&Self::entry(scope, key), new);
+            put(&mut tx, scope, key, &sealed).await?;
             check_quota(&mut tx, scope, size(key, new) > old, quota).await?;
         }
         tx.commit().await.map_err(unavailable)?;

@@ -75,6 +75,9 @@ pub enum OpenError {
     /// The vault key could not be loaded.
     #[error(transparent)]
     Vault(#[from] VaultError),
+    /// Plugin data stored in clear by an older host could not be sealed.
+    #[error("sealing stored plugin data: {0}")]
+    SealPluginData(#[from] crate::kv::KvError),
     /// Recovering an interrupted install failed.
     #[error("recovering an interrupted install: {0}")]
     Recover(#[from] AdminError),
@@ -104,14 +107,16 @@ impl Host {
             source,
         })?;
         let db = Database::connect(&config.url()).await?;
+        let vault = Arc::new(Vault::load(&config.vault_key)?);
+        let kv = SqlKv::new(db.clone(), vault.clone());
+        kv.seal_stored_values().await?;
         let runtime = Arc::new(Runtime::new(
             RuntimeConfig {
                 cache_dir: Some(config.data_dir.join("cache")),
                 limits: config.limits.clone(),
             },
-            Arc::new(SqlKv::new(db.clone())),
+            Arc::new(kv),
         )?);
-        let vault = Arc::new(Vault::load(&config.vault_key)?);
         let tokens = Arc::new(crate::pkcs11::TokenService::new(
             db.clone(),
             Some(vault.clone()),

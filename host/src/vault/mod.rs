@@ -17,6 +17,7 @@ mod store;
 
 pub use key::{KeySource, VaultKey};
 pub use rotate::{RotateReport, rotate};
+pub use sealed::OVERHEAD as SEALING_OVERHEAD;
 pub use store::{EntryInfo, VaultStore};
 
 use std::fmt;
@@ -89,6 +90,9 @@ pub enum EntryKind {
     ShareKey,
     /// The connection string of a database sessions are shared to.
     ExternalDatabase,
+    /// A value a plugin keeps in its storage (`plugin_kv`, sealed in place:
+    /// never a row of `vault_entries`).
+    PluginData,
 }
 
 impl EntryKind {
@@ -102,6 +106,7 @@ impl EntryKind {
             EntryKind::TerminalKey => "terminal-key",
             EntryKind::ShareKey => "share-key",
             EntryKind::ExternalDatabase => "external-database",
+            EntryKind::PluginData => "plugin-data",
         }
     }
 
@@ -114,6 +119,7 @@ impl EntryKind {
             "terminal-key" => Some(EntryKind::TerminalKey),
             "share-key" => Some(EntryKind::ShareKey),
             "external-database" => Some(EntryKind::ExternalDatabase),
+            "plugin-data" => Some(EntryKind::PluginData),
             _ => None,
         }
     }
@@ -170,6 +176,12 @@ impl EntryId {
     /// The connection string of share target `name` (host-wide).
     pub fn external_database(name: &str) -> Self {
         Self::new(EntryKind::ExternalDatabase, "", SHARE_OWNER, name)
+    }
+
+    /// A plugin's storage value under `key`, for a company ('' for
+    /// plugin-wide data).
+    pub fn plugin_data(company: &str, plugin: &str, key: &str) -> Self {
+        Self::new(EntryKind::PluginData, company, plugin, key)
     }
 
     fn new(kind: EntryKind, company: &str, owner: &str, name: &str) -> Self {

@@ -11,14 +11,16 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::key::{self, KeySource, NEW_KEY_ENV, VaultKey};
-use super::{EntryId, EntryKind, Vault, VaultError};
-use crate::db::Database;
+use super::{EntryId, EntryKind, Vault, VaultError, sealed};
+use crate::db::{Backend, Database};
 
 /// What a rotation did.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RotateReport {
-    /// Values re-sealed.
+    /// Vault values re-sealed.
     pub entries: u64,
+    /// Plugin storage values re-sealed (with the backups of upgrades).
+    pub plugin_values: u64,
     /// The key they were sealed with before.
     pub old_key_id: String,
     /// The key they are sealed with now.
@@ -50,7 +52,7 @@ pub async fn rotate(db: &Database, source: &KeySource) -> Result<RotateReport, V
     };
     let old_key_id = current.id().to_owned();
     let vault = Vault::new(next.clone(), vec![current]);
-    let entries = reseal_all(db, &vault).await?;
+    let (entries, plugin_values) = reseal_all(db, &vault).await?;
     let next_step = match source {
         KeySource::File(path) => {
             std::fs::rename(key::next_path(path), path).map_err(|e| VaultError::KeyFile {
@@ -67,14 +69,27 @@ pub async fn rotate(db: &Database, source: &KeySource) -> Result<RotateReport, V
     };
     Ok(RotateReport {
         entries,
+        plugin_values,
         old_key_id,
         new_key_id: next.id().to_owned(),
         next_step,
     })
 }
 
-async fn reseal_all(db: &Database, vault: &Vault) -> Result<u64, VaultError> {
+/// Re-seals, in one transaction, every vault entry and plugin storage value
+/// not sealed with the current key; how many of each.
+async fn reseal_all(db: &Database, vault: &Vault) -> Result<(u64, u64), VaultError> {
     let mut tx = db.pool().begin().await?;
+    // No writer may slip a value in under the old key meanwhile: on
+    // PostgreSQL the tables are locked against writes (reads go on); on
+    // SQLite a first write takes the database's one write lock.
+    let lock = match db.kind() {
+        Backend::Postgres => {
+            "LOCK TABLE vault_entries, plugin_kv, plugin_kv_backup IN SHARE ROW EXCLUSIVE MODE"
+        }
+        Backend::Sqlite => "UPDATE vault_entries SET key_id = key_id WHERE 1 = 0",
+    };
+    sqlx::query(lock).execute(&mut *tx).await?;
     let rows = sqlx::query(
         "SELECT kind, company_id, owner, name, sealed FROM vault_entries WHERE key_id <> $1",
     )
@@ -109,6 +124,38 @@ async fn reseal_all(db: &Database, vault: &Vault) -> Result<u64, VaultError> {
         .await?;
         count += 1;
     }
+    let mut plugin_values = 0;
+    for table in ["plugin_kv", "plugin_kv_backup"] {
+        let rows = sqlx::query(&format!(
+            "SELECT plugin_id, company_id, key, value FROM {table}"
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in rows {
+            let sealed: Vec<u8> = row.try_get("value")?;
+            if sealed::key_id(&sealed).as_deref() == Some(vault.current_key_id()) {
+                continue;
+            }
+            let (plugin, company, key): (String, String, String) = (
+                row.try_get("plugin_id")?,
+                row.try_get("company_id")?,
+                row.try_get("key")?,
+            );
+            let entry = EntryId::plugin_data(&company, &plugin, &key);
+            let plaintext = vault.open(&entry, &sealed)?;
+            sqlx::query(&format!(
+                "UPDATE {table} SET value = $1 \
+                 WHERE plugin_id = $2 AND company_id = $3 AND key = $4"
+            ))
+            .bind(vault.seal(&entry, &plaintext))
+            .bind(&plugin)
+            .bind(&company)
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+            plugin_values += 1;
+        }
+    }
     tx.commit().await?;
-    Ok(count)
+    Ok((count, plugin_values))
 }

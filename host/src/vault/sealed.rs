@@ -12,6 +12,10 @@ const VERSION: u8 = 1;
 const KEY_ID: usize = 8;
 const NONCE: usize = 24;
 const HEADER: usize = 1 + KEY_ID + NONCE;
+/// Poly1305's tag.
+const TAG: usize = 16;
+/// What sealing adds to a value's length.
+pub const OVERHEAD: usize = HEADER + TAG;
 
 pub(super) fn seal(key: &VaultKey, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
@@ -36,7 +40,7 @@ pub(super) fn seal(key: &VaultKey, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
 
 /// The key id a value was sealed with, hex, if the value is well-formed.
 pub(super) fn key_id(value: &[u8]) -> Option<String> {
-    if value.len() < HEADER + 16 || value[0] != VERSION {
+    if value.len() < OVERHEAD || value[0] != VERSION {
         return None;
     }
     Some(hex::encode(&value[1..1 + KEY_ID]))

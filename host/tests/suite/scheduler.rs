@@ -411,18 +411,45 @@ async fn settings_and_secrets_reach_only_their_company(backend: TestBackend) {
     tick_and_wait(&scheduler, start).await;
     assert_eq!(tick_and_wait(&scheduler, start + 24 * HOUR).await, 2);
 
-    // After a key rotation the secret still opens, under the new key.
+    // A serving host keeps the key it loaded: no rotation while one is live.
     let before: String = sqlx::query("SELECT key_id FROM vault_entries")
         .fetch_one(fx.host.db.pool())
         .await
         .expect("row")
         .get("key_id");
+    sqlx::query(
+        "INSERT INTO host_processes (id, hostname, pid, started_at, heartbeat_at, in_flight, seen_generation) \
+         VALUES ('serving', 'db-host', 4242, $1, $1, 0, 0)",
+    )
+    .bind(h2h_host::db::now_millis())
+    .execute(fx.host.db.pool())
+    .await
+    .expect("a live host");
+    let refused = admin
+        .rotate_vault_key(&fx.actor, &fx.config.vault_key)
+        .await
+        .expect_err("a host is live");
+    assert_eq!(refused.kind(), "hosts_running");
+    assert!(
+        refused.to_string().contains("db-host pid 4242"),
+        "{refused}"
+    );
+    sqlx::query("DELETE FROM host_processes")
+        .execute(fx.host.db.pool())
+        .await
+        .expect("the host stopped");
+
+    // After a key rotation the secret and the plugin's data still open,
+    // under the new key, and nothing is left under the old one.
+    let report_before = fx.stored_for("ticker", "acme", "report").await;
+    assert!(report_before.is_some(), "the ticker stored its report");
     let report = admin
         .rotate_vault_key(&fx.actor, &fx.config.vault_key)
         .await
         .expect("rotate");
     // The secret, and the host's share key (made at its first start).
     assert_eq!(report.entries, 2);
+    assert!(report.plugin_values >= 2, "{report:?}");
     assert_eq!(report.old_key_id, before);
     assert_ne!(report.new_key_id, before);
     let reopened = h2h_host::serve::Host::open(&fx.config)
@@ -430,8 +457,37 @@ async fn settings_and_secrets_reach_only_their_company(backend: TestBackend) {
         .expect("reopen");
     let ctx = crate::common::call_context(&reopened, "acme", "ticker", None).await;
     assert_eq!(ctx.secrets.len(), 1, "the token opens with the new key");
+    let old_key = hex_bytes(&before);
+    for row in sqlx::query("SELECT value FROM plugin_kv")
+        .fetch_all(fx.host.db.pool())
+        .await
+        .expect("rows")
+    {
+        let value: Vec<u8> = row.get("value");
+        assert_ne!(value[1..9], old_key[..], "a plugin value under the old key");
+    }
+    let kv = h2h_host::kv::SqlKv::new(reopened.db.clone(), reopened.admin.vault().vault().clone());
+    let scope = h2h_host::kv::Scope {
+        plugin: "ticker".into(),
+        company: Some("acme".to_owned()),
+    };
+    let reread = h2h_host::kv::KvStore::get(&kv, &scope, "report")
+        .await
+        .expect("opens with the new key")
+        .expect("kept");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&reread).expect("json"),
+        report_before.expect("report")
+    );
     reopened.db.close().await;
     fx.finish().await;
+}
+
+fn hex_bytes(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
 }
 
 /// A self-signed P-256 certificate and key made by the openssl CLI, if it

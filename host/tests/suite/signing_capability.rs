@@ -98,16 +98,9 @@ async fn run_sign(
         ..CallContext::default()
     };
     plugin.run_task(ctx, "sign").await.expect("sign runs");
-    let row = sqlx::query(
-        "SELECT value FROM plugin_kv WHERE plugin_id = 'well-behaved' AND company_id = $1 \
-         AND key = 'signed'",
-    )
-    .bind(company.unwrap_or_default())
-    .fetch_one(fx.host.db.pool())
-    .await
-    .expect("sign stored its outcome");
-    let bytes: Vec<u8> = row.try_get("value").expect("value");
-    serde_json::from_slice(&bytes).expect("JSON")
+    fx.stored_for("well-behaved", company.unwrap_or_default(), "signed")
+        .await
+        .expect("sign stored its outcome")
 }
 
 fn unhex(text: &Value) -> Vec<u8> {

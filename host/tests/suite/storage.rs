@@ -1,7 +1,7 @@
 //! Plugin storage in the host database, through a real plugin (`ticker`):
 //! list by prefix, compare-and-swap, the quota, and keys that try to reach
-//! another company. And the quota under concurrent writers. On SQLite and
-//! on PostgreSQL.
+//! another company. And the quota under concurrent writers, and values
+//! sealed at rest. On SQLite and on PostgreSQL.
 
 use crate::admin;
 use std::sync::Arc;
@@ -75,7 +75,10 @@ async fn concurrent_writers_cannot_overshoot_the_quota(backend: TestBackend) {
     let Some(fx) = Fixture::new(backend).await else {
         return;
     };
-    let kv = Arc::new(SqlKv::new(fx.host.db.clone()));
+    let kv = Arc::new(SqlKv::new(
+        fx.host.db.clone(),
+        fx.host.admin.vault().vault().clone(),
+    ));
     let quota = 1000;
     let writers: Vec<_> = (0..24)
         .map(|i| {
@@ -98,7 +101,8 @@ async fn concurrent_writers_cannot_overshoot_the_quota(backend: TestBackend) {
             Err(other) => panic!("unexpected {other}"),
         }
     }
-    // Each entry is 6 + 94 = 100 bytes: ten fit, no more.
+    // Each entry is 6 + 94 = 100 bytes: ten fit, no more. Sealing adds its
+    // overhead to each stored row, which the quota does not count.
     assert_eq!(stored, 10);
     let used: i64 = sqlx::query(
         "SELECT CAST(SUM(OCTET_LENGTH(key) + OCTET_LENGTH(value)) AS BIGINT) FROM plugin_kv",
@@ -107,9 +111,140 @@ async fn concurrent_writers_cannot_overshoot_the_quota(backend: TestBackend) {
     .await
     .expect("sum")
     .get(0);
-    assert_eq!(used, 1000);
+    assert_eq!(used, 1000 + 10 * h2h_host::vault::SEALING_OVERHEAD as i64);
+    fx.finish().await;
+}
+
+fn kv(fx: &Fixture) -> SqlKv {
+    SqlKv::new(fx.host.db.clone(), fx.host.admin.vault().vault().clone())
+}
+
+async fn raw(fx: &Fixture, key: &str) -> Vec<u8> {
+    sqlx::query("SELECT value FROM plugin_kv WHERE key = $1")
+        .bind(key)
+        .fetch_one(fx.host.db.pool())
+        .await
+        .expect("row")
+        .get("value")
+}
+
+/// What a connector keeps (Mellon's JWT, a bank's session hints) lies
+/// sealed: the database shows none of it, a value moved to another key or
+/// company does not open, and compare-and-swap still compares values.
+async fn plugin_data_is_sealed_at_rest(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let kv = kv(&fx);
+    let acme = Scope {
+        plugin: "mellon".into(),
+        company: Some("acme".to_owned()),
+    };
+    let token = b"eyJhbGciOiJFUzI1NiJ9.jwt-of-acme";
+    kv.set(&acme, "jwt", token, 1 << 20).await.expect("set");
+    kv.set(&acme, "other", b"42", 1 << 20).await.expect("set");
+    let sealed = raw(&fx, "jwt").await;
+    assert!(!sealed.windows(11).any(|w| w == b"jwt-of-acme"));
+    assert_eq!(
+        kv.get(&acme, "jwt").await.expect("get").as_deref(),
+        Some(&token[..])
+    );
+
+    // The same bytes under another key, or for another company, are refused.
+    sqlx::query("UPDATE plugin_kv SET value = $1 WHERE key = 'other'")
+        .bind(&sealed)
+        .execute(fx.host.db.pool())
+        .await
+        .expect("move");
+    let moved = kv.get(&acme, "other").await.expect_err("bound to its key");
+    assert!(
+        moved
+            .to_string()
+            .contains("stored value `other` does not open"),
+        "{moved}"
+    );
+    sqlx::query(
+        "INSERT INTO plugin_kv (plugin_id, company_id, key, value) VALUES ('mellon', 'globex', 'jwt', $1)",
+    )
+    .bind(&sealed)
+    .execute(fx.host.db.pool())
+    .await
+    .expect("copy");
+    let globex = Scope {
+        company: Some("globex".to_owned()),
+        ..acme.clone()
+    };
+    assert!(
+        kv.get(&globex, "jwt").await.is_err(),
+        "bound to its company"
+    );
+
+    // Sealing is randomised; compare-and-swap compares what was stored.
+    assert!(
+        !kv.compare_and_swap(&acme, "jwt", Some(b"stale"), Some(b"new"), 1 << 20)
+            .await
+            .expect("cas")
+    );
+    assert_eq!(
+        kv.get(&acme, "jwt").await.expect("get").as_deref(),
+        Some(&token[..])
+    );
+    assert!(
+        kv.compare_and_swap(&acme, "jwt", Some(token), Some(b"new"), 1 << 20)
+            .await
+            .expect("cas")
+    );
+    assert_eq!(
+        kv.get(&acme, "jwt").await.expect("get").as_deref(),
+        Some(&b"new"[..])
+    );
+    fx.finish().await;
+}
+
+/// A database written by a host from before sealing keeps its plugins'
+/// data: the first host to open it seals every value, once.
+async fn values_stored_in_clear_are_sealed_at_the_next_start(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    for (table, value) in [
+        ("plugin_kv", "\"kept\""),
+        ("plugin_kv_backup", "\"backup\""),
+    ] {
+        sqlx::query(&format!(
+            "INSERT INTO {table} (plugin_id, company_id, key, value) VALUES ('ticker', 'acme', 'old', $1)"
+        ))
+        .bind(value.as_bytes().to_vec())
+        .execute(fx.host.db.pool())
+        .await
+        .expect("a clear row");
+    }
+    sqlx::query("DELETE FROM host_meta WHERE key = 'plugin-kv-sealed'")
+        .execute(fx.host.db.pool())
+        .await
+        .expect("as before sealing");
+    let reopened = h2h_host::serve::Host::open(&fx.config)
+        .await
+        .expect("reopen");
+    assert_ne!(raw(&fx, "old").await, b"\"kept\"");
+    assert_eq!(stored(&fx, "acme", "old").await, Some(json!("kept")));
+    let backup: Vec<u8> = sqlx::query("SELECT value FROM plugin_kv_backup WHERE key = 'old'")
+        .fetch_one(fx.host.db.pool())
+        .await
+        .expect("row")
+        .get("value");
+    assert_ne!(backup, b"\"backup\"");
+    // A second start seals nothing again.
+    let again = h2h_host::serve::Host::open(&fx.config)
+        .await
+        .expect("reopen");
+    assert_eq!(stored(&fx, "acme", "old").await, Some(json!("kept")));
+    again.db.close().await;
+    reopened.db.close().await;
     fx.finish().await;
 }
 
 on_both_databases!(a_plugin_sees_only_its_companys_keys);
+on_both_databases!(plugin_data_is_sealed_at_rest);
+on_both_databases!(values_stored_in_clear_are_sealed_at_the_next_start);
 on_both_databases!(concurrent_writers_cannot_overshoot_the_quota);

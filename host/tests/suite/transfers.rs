@@ -758,7 +758,10 @@ async fn a_call_stopped_at_its_deadline_is_unknown_too(backend: TestBackend) {
                 ..Limits::default()
             },
         },
-        Arc::new(SqlKv::new(room.fx.host.db.clone())),
+        Arc::new(SqlKv::new(
+            room.fx.host.db.clone(),
+            room.fx.host.admin.vault().vault().clone(),
+        )),
     )
     .expect("runtime");
     let connectors = Connectors::new(

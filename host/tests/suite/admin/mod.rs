@@ -128,18 +128,18 @@ impl Fixture {
     }
 
     /// What `plugin` stored under `key` for `company` ('' for plugin-wide),
-    /// read straight from the database, as JSON.
+    /// read from the database through this host's vault, as JSON.
     pub async fn stored_for(&self, plugin: &str, company: &str, key: &str) -> Option<Value> {
-        let row = sqlx::query(
-            "SELECT value FROM plugin_kv WHERE plugin_id = $1 AND company_id = $2 AND key = $3",
-        )
-        .bind(plugin)
-        .bind(company)
-        .bind(key)
-        .fetch_optional(self.host.db.pool())
-        .await
-        .expect("query")?;
-        let bytes: Vec<u8> = row.get("value");
+        use h2h_host::kv::{KvStore, Scope, SqlKv};
+        let kv = SqlKv::new(
+            self.host.db.clone(),
+            self.host.admin.vault().vault().clone(),
+        );
+        let scope = Scope {
+            plugin: plugin.into(),
+            company: Some(company.to_owned()).filter(|c| !c.is_empty()),
+        };
+        let bytes = kv.get(&scope, key).await.expect("stored value opens")?;
         Some(serde_json::from_slice(&bytes).expect("stored JSON"))
     }
 

@@ -237,8 +237,8 @@ pub async fn vault(
             let report = host.admin.rotate_vault_key(&actor(), source).await?;
             out.show(&report, |r| {
                 let mut text = format!(
-                    "re-sealed {} values: key {} -> {}",
-                    r.entries, r.old_key_id, r.new_key_id
+                    "re-sealed {} vault values and {} plugin values: key {} -> {}",
+                    r.entries, r.plugin_values, r.old_key_id, r.new_key_id
                 );
                 if let Some(step) = &r.next_step {
                     text.push_str("\nnext: ");
