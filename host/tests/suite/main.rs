@@ -42,6 +42,7 @@ mod plugin_calls;
 mod privat24_e2e;
 mod privat24_payments;
 mod sandbox;
+mod scaffold;
 mod scheduler;
 mod serve;
 mod service_mode;

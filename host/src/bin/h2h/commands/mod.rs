@@ -6,6 +6,7 @@ mod erp_user;
 mod grant;
 mod host;
 mod plugin;
+mod scaffold;
 mod session;
 mod share_target;
 mod task;
@@ -64,6 +65,7 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         }
         Command::Publisher(command) => host::publisher(&open(&cli).await?, command, out).await,
         Command::Plugin(PluginCommand::Pack(args)) => plugin::pack(args, out),
+        Command::Plugin(PluginCommand::New(args)) => scaffold::new(args, out),
         Command::Plugin(command) => plugin::run(&open(&cli).await?, command, out).await,
         Command::License(command) => host::license(&open(&cli).await?, command, out).await,
         Command::ServiceMode(command) => host::service_mode(&open(&cli).await?, command, out).await,

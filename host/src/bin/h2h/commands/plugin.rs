@@ -1,4 +1,4 @@
-//! `h2h plugin ...`: pack, upload, install, upgrade, uninstall, enable,
+//! `h2h plugin ...`: new (scaffold.rs), pack, upload, install, upgrade, uninstall, enable,
 //! disable, list.
 
 use std::path::PathBuf;
@@ -15,6 +15,9 @@ use crate::output::{Output, table};
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
+    /// Make a new connector crate for a world, building at once, every
+    /// call answering `unsupported` until written.
+    New(super::scaffold::NewArgs),
     /// Build a plugin crate for wasm32-wasip2, check it against its
     /// h2h.toml, and write a signed package.
     Pack(PackArgs),
@@ -109,7 +112,9 @@ pub async fn run(host: &Host, command: &PluginCommand, out: Output) -> anyhow::R
     let admin = &host.admin;
     let actor = actor();
     match command {
-        PluginCommand::Pack(_) => unreachable!("packing needs no host; handled before"),
+        PluginCommand::Pack(_) | PluginCommand::New(_) => {
+            unreachable!("packing and scaffolding need no host; handled before")
+        }
         PluginCommand::Upload { file } => {
             let zip = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
             let uploaded = admin.upload(&actor, &zip).await?;

@@ -1,0 +1,195 @@
+//! `h2h plugin new`: the crate it makes, for either world, builds outside
+//! this workspace (its own workspace, the SDK by path), packs into a signed
+//! package the host accepts, and answers `unsupported` until written.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::{company, host, test_limits};
+use h2h_host::capabilities::Grants;
+use h2h_host::packages::{PackageLimits, SignaturePolicy};
+use h2h_host::runtime::model::ConnectorError;
+use h2h_host::runtime::model::bank::StatementQuery;
+use h2h_host::runtime::{CallError, World};
+use h2h_license::VendorKeyPair;
+
+fn h2h(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_h2h"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        // The crate's dependencies resolve from the local cache, as the
+        // workspace's did, and build beside this workspace's artifacts.
+        .env("CARGO_NET_OFFLINE", "true")
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/scaffold"),
+        )
+        .output()
+        .expect("h2h runs")
+}
+
+fn ok(output: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// Makes, packs and opens a connector of `world`; its component.
+fn made_and_packed(world: &str, dir: &Path, key: &VendorKeyPair) -> Vec<u8> {
+    let id = format!("acme-{world}");
+    let crate_dir = dir.join(&id);
+    ok(&h2h(
+        &[
+            "plugin",
+            "new",
+            &id,
+            "--world",
+            world,
+            "--setting",
+            "base-url",
+            "--secret",
+            "token",
+            "--origin",
+            "https://api.acme.example",
+            "--dir",
+            &crate_dir.to_string_lossy(),
+        ],
+        dir,
+    ));
+    let lib = std::fs::read_to_string(crate_dir.join("src/lib.rs")).expect("lib.rs");
+    assert!(lib.contains("is not written yet"), "{lib}");
+    let zip = dir.join(format!("{id}.zip"));
+    ok(&h2h(
+        &[
+            "plugin",
+            "pack",
+            &crate_dir.to_string_lossy(),
+            "--sign-key",
+            &dir.join("publisher.key").to_string_lossy(),
+            "--output",
+            &zip.to_string_lossy(),
+        ],
+        dir,
+    ));
+    let package = h2h_host::packages::open(
+        &std::fs::read(&zip).expect("zip"),
+        &[key.public()],
+        SignaturePolicy::RequireTrusted,
+        &PackageLimits::default(),
+    )
+    .expect("the host accepts the package");
+    assert_eq!(package.manifest.id, id);
+    let names: Vec<&str> = package
+        .manifest
+        .settings
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["base-url", "token"]);
+    package.wasm
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_connector_builds_packs_and_answers_unsupported() {
+    let dir = tempfile::tempdir().expect("dir");
+    let key = VendorKeyPair::generate().expect("key");
+    key.save(&dir.path().join("publisher.key"))
+        .expect("key file");
+    let host = host(test_limits());
+
+    let bank = made_and_packed("bank", dir.path(), &key);
+    let plugin = host
+        .runtime
+        .load("acme-bank", &bank, Grants::default())
+        .expect("loads");
+    assert_eq!(plugin.world(), World::BankConnector);
+    let query = StatementQuery {
+        account: "PL61109010140000071219812874".to_owned(),
+        from: "2026-11-01".to_owned(),
+        to: "2026-11-30".to_owned(),
+        continuation: None,
+    };
+    match plugin.fetch_statement(company("acme"), &query).await {
+        Err(CallError::Connector {
+            error: ConnectorError::Unsupported(message),
+            ..
+        }) => assert_eq!(
+            message,
+            "fetch-statement of PL61109010140000071219812874 is not written yet"
+        ),
+        other => panic!("expected unsupported, got {other:?}"),
+    }
+
+    let pos = made_and_packed("pos", dir.path(), &key);
+    let plugin = host
+        .runtime
+        .load("acme-pos", &pos, Grants::default())
+        .expect("loads");
+    assert_eq!(plugin.world(), World::PosConnector);
+    match plugin
+        .get_intent(company("acme"), "device-key", "i-1")
+        .await
+    {
+        Err(CallError::Connector {
+            error: ConnectorError::Unsupported(message),
+            ..
+        }) => assert_eq!(message, "get-intent i-1 is not written yet"),
+        other => panic!("expected unsupported, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_bad_id_or_a_used_directory_writes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let refused = h2h(
+        &[
+            "plugin",
+            "new",
+            "Acme_Bank",
+            "--world",
+            "bank",
+            "--dir",
+            &dir.path().join("x").to_string_lossy(),
+        ],
+        dir.path(),
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("plugin id `Acme_Bank`"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!dir.path().join("x").exists());
+
+    let used = dir.path().join("used");
+    std::fs::create_dir_all(&used).expect("dir");
+    std::fs::write(used.join("keep.txt"), "mine").expect("file");
+    let refused = h2h(
+        &[
+            "plugin",
+            "new",
+            "acme-bank",
+            "--world",
+            "bank",
+            "--dir",
+            &used.to_string_lossy(),
+        ],
+        dir.path(),
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is not empty; nothing was written"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(
+        std::fs::read_dir(&used).expect("dir").count(),
+        1,
+        "only the file that was there"
+    );
+}
