@@ -1,6 +1,8 @@
 //! `h2h plugin new`: the crate it makes, for either world, builds outside
 //! this workspace (its own workspace, the SDK by path), packs into a signed
-//! package the host accepts, and answers `unsupported` until written.
+//! package the host accepts, and answers `unsupported` until written. And
+//! `h2h plugin call`: one export of a package run directly, against the
+//! Privat24 simulator, arguments and answer as JSON.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -191,5 +193,104 @@ fn a_bad_id_or_a_used_directory_writes_nothing() {
         std::fs::read_dir(&used).expect("dir").count(),
         1,
         "only the file that was there"
+    );
+}
+
+/// `h2h plugin call` on the shipped Privat24 connector, unsigned, against
+/// its simulator on loopback: the statement comes back as JSON with the
+/// bank's lines; the balance too; a bad argument and an unknown export are
+/// clear errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_call_runs_one_export_against_a_bank() {
+    use crate::privat24_e2e::{IBAN, MERCHANT, TOKEN};
+    use h2h_privat24_sim::{Merchant, Simulator};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let today = chrono::Utc::now().date_naive();
+    let sim = Simulator::builder()
+        .merchant(Merchant::new(MERCHANT, TOKEN, IBAN, "UAH"))
+        .seed(11)
+        .days(3)
+        .today(today)
+        .build()
+        .expect("simulator");
+    let running = sim.start("127.0.0.1:0").await.expect("bank serving");
+    let origin = running.url();
+    let host_port = origin.trim_start_matches("http://").to_owned();
+    let zip = dir.path().join("privat24.zip");
+    std::fs::write(
+        &zip,
+        h2h_host::packages::pack::write_package(
+            h2h_test_plugins::PRIVAT24_MANIFEST,
+            &std::fs::read(h2h_test_plugins::PRIVAT24).expect("privat24 built"),
+            None,
+            None,
+            None,
+        )
+        .expect("package"),
+    )
+    .expect("zip");
+    let call = |export: &str, arguments: String| {
+        let (zip, origin, host_port) = (zip.clone(), origin.clone(), host_port.clone());
+        let export = export.to_owned();
+        let data = dir.path().to_owned();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                h2h(
+                    &[
+                        "plugin",
+                        "call",
+                        &zip.to_string_lossy(),
+                        &export,
+                        &arguments,
+                        "--setting",
+                        &format!("api-url={origin}"),
+                        "--secret",
+                        &format!("token={TOKEN}"),
+                        "--allow-origin",
+                        &origin,
+                        "--allow-private",
+                        &host_port,
+                        "--json",
+                    ],
+                    &data,
+                )
+            })
+            .await
+            .expect("join")
+        }
+    };
+    let from = (today - chrono::Days::new(3)).to_string();
+    let statement = call(
+        "fetch-statement",
+        format!(r#"{{"account": "{IBAN}", "from": "{from}", "to": "{today}"}}"#),
+    )
+    .await;
+    let statement: serde_json::Value = serde_json::from_str(&ok(&statement)).expect("JSON answer");
+    assert_eq!(statement["account"], IBAN);
+    let lines = statement["transactions"].as_array().expect("transactions");
+    assert!(!lines.is_empty(), "{statement}");
+    assert!(
+        lines.iter().all(|t| t["amount"]["currency"] == "UAH"),
+        "{statement}"
+    );
+
+    let balance = call("get-balance", format!(r#"{{"account": "{IBAN}"}}"#)).await;
+    let balance: serde_json::Value = serde_json::from_str(&ok(&balance)).expect("JSON answer");
+    assert_eq!(balance["account"], IBAN, "{balance}");
+
+    let bad = call("fetch-statement", r#"{"account": 7}"#.to_owned()).await;
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stdout).contains("the arguments of `fetch-statement`"),
+        "{}",
+        String::from_utf8_lossy(&bad.stdout)
+    );
+    let unknown = call("send-money", "{}".to_owned()).await;
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stdout).contains("no export `send-money` to call"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stdout)
     );
 }

@@ -1,6 +1,7 @@
 //! The commands: each opens the host (which also rolls back installs whose
 //! process died) and calls one library function.
 
+mod call;
 mod company;
 mod erp_user;
 mod grant;
@@ -66,6 +67,7 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         Command::Publisher(command) => host::publisher(&open(&cli).await?, command, out).await,
         Command::Plugin(PluginCommand::Pack(args)) => plugin::pack(args, out),
         Command::Plugin(PluginCommand::New(args)) => scaffold::new(args, out),
+        Command::Plugin(PluginCommand::Call(args)) => call::call(args, out).await,
         Command::Plugin(command) => plugin::run(&open(&cli).await?, command, out).await,
         Command::License(command) => host::license(&open(&cli).await?, command, out).await,
         Command::ServiceMode(command) => host::service_mode(&open(&cli).await?, command, out).await,

@@ -1,4 +1,4 @@
-//! `h2h plugin ...`: new (scaffold.rs), pack, upload, install, upgrade, uninstall, enable,
+//! `h2h plugin ...`: new (scaffold.rs), call (call.rs), pack, upload, install, upgrade, uninstall, enable,
 //! disable, list.
 
 use std::path::PathBuf;
@@ -18,6 +18,9 @@ pub enum PluginCommand {
     /// Make a new connector crate for a world, building at once, every
     /// call answering `unsupported` until written.
     New(super::scaffold::NewArgs),
+    /// Run one export of a package or crate directly (arguments and result
+    /// as JSON), with no admin set-up.
+    Call(super::call::CallArgs),
     /// Build a plugin crate for wasm32-wasip2, check it against its
     /// h2h.toml, and write a signed package.
     Pack(PackArgs),
@@ -112,7 +115,7 @@ pub async fn run(host: &Host, command: &PluginCommand, out: Output) -> anyhow::R
     let admin = &host.admin;
     let actor = actor();
     match command {
-        PluginCommand::Pack(_) | PluginCommand::New(_) => {
+        PluginCommand::Pack(_) | PluginCommand::New(_) | PluginCommand::Call(_) => {
             unreachable!("packing and scaffolding need no host; handled before")
         }
         PluginCommand::Upload { file } => {
