@@ -12,7 +12,6 @@
 
 mod bank;
 mod card;
-mod keys;
 mod package;
 mod pko;
 mod report;
@@ -100,7 +99,7 @@ async fn run(args: Args) -> Result<()> {
         "h2h demo: the Privat24 and PKO BP paths on {}",
         args.data_dir.display()
     );
-    let demo_dir = keys::DemoDir::open(&args.data_dir)?;
+    let demo_dir = h2h_host::dev::DevDir::open(&args.data_dir, "demo")?;
     let (key, made) = demo_dir.vendor_key()?;
     println!(
         "!!! DEVELOPMENT KEY: vendor key {} {} {} signs the demo package and license. \
@@ -220,7 +219,7 @@ async fn pko_part(
     args: &Args,
     prepared: &setup::Prepared,
     key: &h2h_license::VendorKeyPair,
-    demo_dir: &keys::DemoDir,
+    demo_dir: &h2h_host::dev::DevDir,
 ) -> Result<Option<h2h_pkobp_sim::Running>> {
     if let Some(missing) = card::missing() {
         println!("  {:<9} PKO BP part skipped: {missing}", "pko");

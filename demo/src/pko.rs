@@ -20,9 +20,9 @@ use h2h_pkobp_sim::{DEMO_CONTEXT_ID, Running, Simulator};
 use secrecy::SecretString;
 
 use crate::card::{self, Card};
-use crate::keys::DemoDir;
 use crate::package;
 use crate::setup::{COMPANY, ERP_USER, step};
+use h2h_host::dev::DevDir;
 
 /// The connector's plugin id.
 pub const PLUGIN: &str = "pkobp";
@@ -52,7 +52,7 @@ pub struct Inputs<'a> {
     /// Signs the package and the license.
     pub key: &'a VendorKeyPair,
     /// The demo's own files.
-    pub demo_dir: &'a DemoDir,
+    pub demo_dir: &'a DevDir,
     /// The connector crate.
     pub plugin_dir: &'a Path,
     /// The simulated bank.

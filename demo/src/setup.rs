@@ -6,8 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use chrono::Utc;
-use h2h_host::admin::{Actor, AdminError, Role};
+use h2h_host::admin::{Actor, AdminError};
 use h2h_host::serve::{Host, HostConfig};
 use h2h_host::settlements::{
     BankAccount, MAX_LIMIT, Settlements, SettlementsError, TransactionFilter,
@@ -16,8 +15,8 @@ use h2h_license::VendorKeyPair;
 use rust_decimal::Decimal;
 
 use crate::bank::INVOICES;
-use crate::keys::DemoDir;
 use crate::package;
+use h2h_host::dev::DevDir;
 
 /// The connector's plugin id.
 pub const PLUGIN: &str = "privat24";
@@ -39,7 +38,7 @@ pub struct Inputs<'a> {
     /// The host's data directory.
     pub data_dir: &'a Path,
     /// `<data-dir>/demo`.
-    pub demo_dir: &'a DemoDir,
+    pub demo_dir: &'a DevDir,
     /// The development vendor key.
     pub key: &'a VendorKeyPair,
     /// The connector's crate.
@@ -273,46 +272,12 @@ async fn last_reference(settlements: &Settlements) -> Result<Option<u64>> {
 
 /// The ERP's API key: the stored one while the host knows it, else a new
 /// one, stored (0600) for the next run.
-async fn erp_key(host: &Host, actor: &Actor, demo_dir: &DemoDir) -> Result<String> {
-    let admin = &host.admin;
-    if let Some(secret) = demo_dir.erp_secret()? {
-        let known = admin
-            .authenticate(&secret)
-            .await
-            .context("checking the stored ERP key")?;
-        if let Some(key) = known.filter(|k| k.role == Role::Erp) {
-            step(
-                "erp key",
-                format!("{} (from {})", key.name, demo_dir.file("erp-key").display()),
-            );
-            return Ok(secret);
-        }
-    }
-    let taken: Vec<String> = admin
-        .api_keys()
+async fn erp_key(host: &Host, actor: &Actor, demo_dir: &DevDir) -> Result<String> {
+    let (secret, said) = h2h_host::dev::ensure_erp_key(host, actor, demo_dir, ERP_KEY_NAME)
         .await
-        .context("listing API keys")?
-        .into_iter()
-        .map(|k| k.name)
-        .collect();
-    let name = if taken.iter().any(|n| n == ERP_KEY_NAME) {
-        format!("{ERP_KEY_NAME}-{}", Utc::now().timestamp())
-    } else {
-        ERP_KEY_NAME.to_owned()
-    };
-    let created = admin
-        .create_api_key(actor, &name, Role::Erp)
-        .await
-        .context("creating the ERP API key")?;
-    demo_dir.save_erp_secret(&created.secret)?;
-    step(
-        "erp key",
-        format!(
-            "{name} created, secret in {}",
-            demo_dir.file("erp-key").display()
-        ),
-    );
-    Ok(created.secret)
+        .context("the demo's ERP API key")?;
+    step("erp key", said);
+    Ok(secret)
 }
 
 /// The ERP user `demo-user` with access to the demo company and the

@@ -15,9 +15,9 @@ use h2h_host::terminals::{NewIntent, PairRequest};
 use h2h_license::VendorKeyPair;
 use h2h_webecr_sim::{Running, Simulator, TerminalSpec};
 
-use crate::keys::DemoDir;
 use crate::package;
 use crate::setup::{COMPANY, ERP_USER, step};
+use h2h_host::dev::DevDir;
 
 /// The connector's plugin id.
 pub const PLUGIN: &str = "mellon";
@@ -46,7 +46,7 @@ pub async fn start_service(listen: SocketAddr) -> Result<Running> {
 pub async fn run(
     host: &Host,
     key: &VendorKeyPair,
-    demo_dir: &DemoDir,
+    demo_dir: &DevDir,
     plugin_dir: &Path,
     service: &Running,
 ) -> Result<()> {

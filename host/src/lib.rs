@@ -7,6 +7,7 @@ pub mod capabilities;
 pub mod catalog;
 pub mod connectors;
 pub mod db;
+pub mod dev;
 pub mod feed;
 pub mod kv;
 pub mod packages;

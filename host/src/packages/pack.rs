@@ -39,6 +39,9 @@ pub enum PackError {
     /// no place for it.
     #[error("--allow-origin: {0}")]
     ExtraOrigin(String),
+    /// The manifest's version could not be replaced.
+    #[error("{MANIFEST}: {0}")]
+    Version(String),
 }
 
 /// What to pack.
@@ -55,6 +58,9 @@ pub struct PackOptions {
     /// Origins added to the manifest's HTTP allow-list in this package (test
     /// and demo builds that reach a bank simulator on loopback).
     pub extra_origins: Vec<String>,
+    /// Replaces the manifest's version in this package (development
+    /// builds, each a newer pre-release of the crate's version).
+    pub version: Option<semver::Version>,
 }
 
 /// What [`pack`] wrote.
@@ -133,6 +139,15 @@ pub fn with_extra_origins(manifest_text: &str, origins: &[String]) -> Result<Str
     Ok(doc.to_string())
 }
 
+/// `manifest_text` with its `version` replaced, comments and layout kept.
+pub fn with_version(manifest_text: &str, version: &semver::Version) -> Result<String, PackError> {
+    let mut doc: toml_edit::DocumentMut = manifest_text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| PackError::Version(e.to_string()))?;
+    doc["version"] = toml_edit::value(version.to_string());
+    Ok(doc.to_string())
+}
+
 /// Zips `files` as they are (tests use it to build malformed packages too).
 pub fn zip_files(files: &Files) -> Result<Vec<u8>, PackError> {
     let zip_error = |e: zip::result::ZipError| PackError::Zip(e.to_string());
@@ -174,6 +189,10 @@ pub fn pack(options: &PackOptions) -> Result<PackReport, PackError> {
     let manifest_text =
         String::from_utf8(read(&manifest_path)?).map_err(|_| PackageError::NotUtf8(MANIFEST))?;
     let manifest_text = with_extra_origins(&manifest_text, &options.extra_origins)?;
+    let manifest_text = match &options.version {
+        Some(version) => with_version(&manifest_text, version)?,
+        None => manifest_text,
+    };
     let manifest = Manifest::parse(&manifest_text).map_err(PackageError::from)?;
     let wasm = read(&build(options)?)?;
     let readme = optional(&options.crate_dir.join(README))?

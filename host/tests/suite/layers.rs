@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The host library's top-level modules by layer, top first.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("faces", &["api", "serve"]),
+    ("faces", &["api", "serve", "dev"]),
     (
         "domain and admin",
         &["settlements", "sessions", "terminals", "admin"],

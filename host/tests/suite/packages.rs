@@ -376,6 +376,7 @@ fn pack_builds_checks_and_signs_a_real_crate() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/plugins/minimal");
     let report = pack(&PackOptions {
         extra_origins: Vec::new(),
+        version: None,
         crate_dir,
         sign_key: Some(VendorKeyPair::from_armored(&setup.key.to_armored()).expect("key")),
         output: Some(out.path().join("minimal.zip")),

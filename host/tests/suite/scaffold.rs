@@ -294,3 +294,169 @@ async fn plugin_call_runs_one_export_against_a_bank() {
         String::from_utf8_lossy(&unknown.stdout)
     );
 }
+
+/// A running `h2h dev up`: the address it serves on, and the process.
+struct DevUp {
+    child: std::process::Child,
+    addr: String,
+    said: String,
+}
+
+impl Drop for DevUp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `h2h dev up` with `args` and reads its output until it serves.
+fn dev_up(data: &Path, args: &[String]) -> DevUp {
+    use std::io::{BufRead as _, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_h2h"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["dev", "up"])
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("dev up starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut said = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        said.push_str(&line);
+        said.push('\n');
+        if let Some(rest) = line.strip_prefix("h2h is serving ") {
+            let addr = rest
+                .split("http://")
+                .nth(1)
+                .and_then(|r| r.split(';').next())
+                .expect("the address")
+                .to_owned();
+            return DevUp { child, addr, said };
+        }
+    }
+    let status = child.wait().expect("wait");
+    panic!("dev up ended ({status}) before serving:\n{said}");
+}
+
+/// `h2h dev up` on the shipped Privat24 crate against its simulator: the
+/// connector delivered under the development key, the company configured,
+/// an ERP key and user made; the printed ERP calls then sync the bank's
+/// lines. A second run upgrades in place and keeps the key and the data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_up_serves_a_connector_and_upgrades_it_in_place() {
+    use crate::privat24_e2e::{IBAN, MERCHANT, TOKEN};
+    use h2h_privat24_sim::{Merchant, Simulator};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let today = chrono::Utc::now().date_naive();
+    let sim = Simulator::builder()
+        .merchant(Merchant::new(MERCHANT, TOKEN, IBAN, "UAH"))
+        .seed(5)
+        .days(3)
+        .today(today)
+        .build()
+        .expect("simulator");
+    let running = sim.start("127.0.0.1:0").await.expect("bank serving");
+    let bank = running.url();
+    let crate_dir = Path::new(h2h_test_plugins::PRIVAT24_DIR);
+    let args: Vec<String> = vec![
+        crate_dir.to_string_lossy().into_owned(),
+        "--bank".to_owned(),
+        bank.clone(),
+        "--setting".to_owned(),
+        format!("api-url={bank}"),
+        "--secret".to_owned(),
+        format!("token={TOKEN}"),
+    ];
+    let data = dir.path().join("data");
+    let first = {
+        let (data, args) = (data.clone(), args.clone());
+        tokio::task::spawn_blocking(move || dev_up(&data, &args))
+            .await
+            .expect("join")
+    };
+    assert!(first.said.contains("!!! DEVELOPMENT KEY"), "{}", first.said);
+    assert!(first.said.contains("privat24 1.2.1-dev."), "{}", first.said);
+    assert!(!first.said.contains(TOKEN), "the secret is never printed");
+    let key = std::fs::read_to_string(data.join("dev/erp-key")).expect("the ERP key file");
+    assert!(!first.said.contains(key.trim()), "nor the ERP key");
+
+    let client = reqwest::Client::new();
+    let erp = |method: reqwest::Method, path: &str, body: Option<serde_json::Value>| {
+        let mut request = client
+            .request(method, format!("http://{}/erp/v1{path}", first.addr))
+            .bearer_auth(key.trim())
+            .header("X-H2H-User", "dev");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("call");
+            let status = response.status();
+            let body: serde_json::Value = response.json().await.expect("json");
+            (status, body)
+        }
+    };
+    let (status, account) = erp(
+        reqwest::Method::POST,
+        "/accounts",
+        Some(serde_json::json!({
+            "id": "dev-main", "company": "dev", "plugin": "privat24",
+            "iban": IBAN, "currency": "UAH"
+        })),
+    )
+    .await;
+    assert!(status.is_success(), "{account}");
+    let (_, run) = erp(
+        reqwest::Method::POST,
+        "/plugins/privat24/tasks/sync-statements",
+        Some(serde_json::json!({"company": "dev"})),
+    )
+    .await;
+    assert_eq!(run["outcome"], "ok", "{run}");
+    let (_, lines) = erp(
+        reqwest::Method::GET,
+        "/accounts/dev-main/transactions?limit=1000",
+        None,
+    )
+    .await;
+    let synced = lines["transactions"].as_array().expect("lines").len();
+    assert!(synced > 0, "{lines}");
+    drop(first);
+
+    let second = tokio::task::spawn_blocking(move || dev_up(&data, &args))
+        .await
+        .expect("join");
+    assert!(
+        second
+            .said
+            .contains("install   privat24 upgraded 1.2.1-dev."),
+        "{}",
+        second.said
+    );
+    assert!(
+        second.said.contains("erp key   dev-erp (from"),
+        "{}",
+        second.said
+    );
+    let response = reqwest::Client::new()
+        .get(format!(
+            "http://{}/erp/v1/accounts/dev-main/transactions?limit=1000",
+            second.addr
+        ))
+        .bearer_auth(key.trim())
+        .header("X-H2H-User", "dev")
+        .send()
+        .await
+        .expect("call");
+    let kept: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(
+        kept["transactions"].as_array().expect("lines").len(),
+        synced,
+        "the data stays"
+    );
+}

@@ -99,6 +99,10 @@ enum Command {
     /// ERP users: who the ERP acts for, their companies and permissions.
     #[command(subcommand)]
     ErpUser(commands::ErpUserCommand),
+    /// Development: deliver a connector crate to this data directory and
+    /// serve it (`dev up`).
+    #[command(subcommand)]
+    Dev(commands::DevCommand),
     /// Company webhooks: where new events are posted, signed.
     #[command(subcommand)]
     Webhook(commands::WebhookCommand),
@@ -112,11 +116,13 @@ async fn main() {
         // cryptoki logs every mechanism a token lists that it has no name
         // for as an error (SoftHSM lists dozens); the host reads the ones
         // it signs with.
-        EnvFilter::new(if matches!(cli.command, Command::Serve { .. }) {
-            "info,cryptoki::mechanism=off"
-        } else {
-            "warn,cryptoki::mechanism=off"
-        })
+        EnvFilter::new(
+            if matches!(cli.command, Command::Serve { .. } | Command::Dev(_)) {
+                "info,cryptoki::mechanism=off"
+            } else {
+                "warn,cryptoki::mechanism=off"
+            },
+        )
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)

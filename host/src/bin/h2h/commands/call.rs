@@ -114,6 +114,7 @@ pub async fn call(args: &CallArgs, out: Output) -> anyhow::Result<()> {
                 output: None,
                 target_dir: None,
                 extra_origins: args.origins.clone(),
+                version: None,
             };
             move || pack(&options)
         })

@@ -3,6 +3,7 @@
 
 mod call;
 mod company;
+mod dev;
 mod erp_user;
 mod grant;
 mod host;
@@ -14,6 +15,7 @@ mod task;
 mod token;
 
 pub use company::{CompanyCommand, SettingsCommand, TlsIdentityCommand, VaultCommand};
+pub use dev::DevCommand;
 pub use erp_user::{ErpUserCommand, WebhookCommand};
 pub use grant::GrantCommand;
 pub use host::{ApiKeyCommand, LicenseCommand, PublisherCommand, ServiceModeCommand};
@@ -57,6 +59,7 @@ async fn open(cli: &Cli) -> anyhow::Result<Host> {
 pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
     match &cli.command {
         Command::Serve { listen } => serve(&cli, *listen).await,
+        Command::Dev(command) => dev::run(&cli, command).await,
         Command::InstallationId => {
             let host = open(&cli).await?;
             let id = host.admin.installation_id().await?;

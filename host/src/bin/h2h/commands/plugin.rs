@@ -97,6 +97,7 @@ pub fn pack(args: &PackArgs, out: Output) -> anyhow::Result<()> {
         output: args.output.clone(),
         target_dir: None,
         extra_origins: args.allow_origins.clone(),
+        version: None,
     })?;
     out.show(&report, |r| {
         format!(
