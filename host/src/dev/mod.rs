@@ -4,7 +4,9 @@
 //! admin delivers one (pack and sign, upload, license, install or upgrade),
 //! each step looking at what is there first so a second run reuses it.
 //! Never for production hosts: the key is made on the spot and trusted.
+//! And the conformance suite a connector author runs against their bank.
 
+pub mod conformance;
 mod deliver;
 mod dir;
 

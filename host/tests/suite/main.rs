@@ -20,6 +20,7 @@ macro_rules! probe_name {
 #[macro_use]
 mod admin;
 mod common;
+mod conformance;
 mod served;
 mod softhsm;
 

@@ -196,6 +196,24 @@ fn a_bad_id_or_a_used_directory_writes_nothing() {
     );
 }
 
+/// The shipped Privat24 connector as an unsigned package in `dir`.
+pub(crate) fn unsigned_privat24(dir: &Path) -> std::path::PathBuf {
+    let zip = dir.join("privat24.zip");
+    std::fs::write(
+        &zip,
+        h2h_host::packages::pack::write_package(
+            h2h_test_plugins::PRIVAT24_MANIFEST,
+            &std::fs::read(h2h_test_plugins::PRIVAT24).expect("privat24 built"),
+            None,
+            None,
+            None,
+        )
+        .expect("package"),
+    )
+    .expect("zip");
+    zip
+}
+
 /// `h2h plugin call` on the shipped Privat24 connector, unsigned, against
 /// its simulator on loopback: the statement comes back as JSON with the
 /// bank's lines; the balance too; a bad argument and an unknown export are
@@ -217,19 +235,7 @@ async fn plugin_call_runs_one_export_against_a_bank() {
     let running = sim.start("127.0.0.1:0").await.expect("bank serving");
     let origin = running.url();
     let host_port = origin.trim_start_matches("http://").to_owned();
-    let zip = dir.path().join("privat24.zip");
-    std::fs::write(
-        &zip,
-        h2h_host::packages::pack::write_package(
-            h2h_test_plugins::PRIVAT24_MANIFEST,
-            &std::fs::read(h2h_test_plugins::PRIVAT24).expect("privat24 built"),
-            None,
-            None,
-            None,
-        )
-        .expect("package"),
-    )
-    .expect("zip");
+    let zip = unsigned_privat24(dir.path());
     let call = |export: &str, arguments: String| {
         let (zip, origin, host_port) = (zip.clone(), origin.clone(), host_port.clone());
         let export = export.to_owned();

@@ -24,17 +24,11 @@ use serde_json::Value;
 
 use crate::output::Output;
 
+/// A connector to call and what the call gets: settings, secrets, grants.
 #[derive(Debug, Args)]
-pub struct CallArgs {
+pub struct Target {
     /// A package zip, or a connector crate (packed unsigned first).
     package: PathBuf,
-    /// The export: fetch-statement, get-balance, task (both worlds), or
-    /// redeem-pairing-code, list-terminals, get-intent, find-intent.
-    export: String,
-    /// The arguments as a JSON object, e.g. `{"account": "PL61...",
-    /// "from": "2026-11-01", "to": "2026-11-30"}`.
-    #[arg(default_value = "{}")]
-    arguments: String,
     /// The company the call is for.
     #[arg(long, default_value = "dev")]
     company: String,
@@ -51,6 +45,22 @@ pub struct CallArgs {
     /// Adds an origin to the allow-list for this call (repeatable).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     origins: Vec<String>,
+    /// Trusts this CA (PEM file) too, as `h2h grant extra-ca` does.
+    #[arg(long = "extra-ca", value_name = "PEM")]
+    extra_ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The export: fetch-statement, get-balance, task (both worlds), or
+    /// redeem-pairing-code, list-terminals, get-intent, find-intent.
+    export: String,
+    /// The arguments as a JSON object, e.g. `{"account": "PL61...",
+    /// "from": "2026-11-01", "to": "2026-11-30"}`.
+    #[arg(default_value = "{}")]
+    arguments: String,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +116,16 @@ fn pairs(list: &[String], what: &str) -> anyhow::Result<BTreeMap<String, String>
 }
 
 pub async fn call(args: &CallArgs, out: Output) -> anyhow::Result<()> {
+    let (plugin, ctx) = load(&args.target).await?;
+    let result = run(&plugin, ctx, &args.export, &args.arguments).await?;
+    out.show(&result, |v| {
+        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    })
+}
+
+/// The target's connector, loaded with the grants its manifest declares
+/// plus the flags', and the context its calls get.
+pub async fn load(args: &Target) -> anyhow::Result<(Plugin, CallContext)> {
     let zip = if args.package.is_dir() {
         let report = tokio::task::spawn_blocking({
             let options = PackOptions {
@@ -139,6 +159,10 @@ pub async fn call(args: &CallArgs, out: Output) -> anyhow::Result<()> {
     for host_port in &args.private_hosts {
         http = http.with_private_host(host_port)?;
     }
+    if let Some(path) = &args.extra_ca {
+        let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        http = http.with_extra_ca(&pem)?;
+    }
     let grants = Grants {
         http,
         storage: StorageGrant {
@@ -163,10 +187,7 @@ pub async fn call(args: &CallArgs, out: Output) -> anyhow::Result<()> {
             .collect(),
         ..CallContext::default()
     };
-    let result = run(&plugin, ctx, &args.export, &args.arguments).await?;
-    out.show(&result, |v| {
-        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
-    })
+    Ok((plugin, ctx))
 }
 
 async fn run(plugin: &Plugin, ctx: CallContext, export: &str, text: &str) -> anyhow::Result<Value> {

@@ -21,6 +21,9 @@ pub enum PluginCommand {
     /// Run one export of a package or crate directly (arguments and result
     /// as JSON), with no admin set-up.
     Call(super::call::CallArgs),
+    /// Run the conformance suite on a bank connector against its bank (a
+    /// test environment or a simulator); exit 1 if a check fails.
+    Conform(super::conform::ConformArgs),
     /// Build a plugin crate for wasm32-wasip2, check it against its
     /// h2h.toml, and write a signed package.
     Pack(PackArgs),
@@ -116,7 +119,10 @@ pub async fn run(host: &Host, command: &PluginCommand, out: Output) -> anyhow::R
     let admin = &host.admin;
     let actor = actor();
     match command {
-        PluginCommand::Pack(_) | PluginCommand::New(_) | PluginCommand::Call(_) => {
+        PluginCommand::Pack(_)
+        | PluginCommand::New(_)
+        | PluginCommand::Call(_)
+        | PluginCommand::Conform(_) => {
             unreachable!("packing and scaffolding need no host; handled before")
         }
         PluginCommand::Upload { file } => {
