@@ -28,6 +28,7 @@ mod admin_config_api;
 mod bank_sessions;
 mod cache;
 mod erp_api;
+mod first_connector;
 mod grants;
 mod http_capability;
 mod layers;

@@ -43,7 +43,9 @@ fn ok(output: &Output) -> String {
 
 /// Makes, packs and opens a connector of `world`; its component.
 fn made_and_packed(world: &str, dir: &Path, key: &VendorKeyPair) -> Vec<u8> {
-    let id = format!("acme-{world}");
+    // Not `acme-bank`: the first-connector page's crate shares the target
+    // directory, and one cdylib name would be built over by the other.
+    let id = format!("scaffold-{world}");
     let crate_dir = dir.join(&id);
     ok(&h2h(
         &[
@@ -107,7 +109,7 @@ async fn a_new_connector_builds_packs_and_answers_unsupported() {
     let bank = made_and_packed("bank", dir.path(), &key);
     let plugin = host
         .runtime
-        .load("acme-bank", &bank, Grants::default())
+        .load("scaffold-bank", &bank, Grants::default())
         .expect("loads");
     assert_eq!(plugin.world(), World::BankConnector);
     let query = StatementQuery {
@@ -130,7 +132,7 @@ async fn a_new_connector_builds_packs_and_answers_unsupported() {
     let pos = made_and_packed("pos", dir.path(), &key);
     let plugin = host
         .runtime
-        .load("acme-pos", &pos, Grants::default())
+        .load("scaffold-pos", &pos, Grants::default())
         .expect("loads");
     assert_eq!(plugin.world(), World::PosConnector);
     match plugin
@@ -315,9 +317,33 @@ impl Drop for DevUp {
     }
 }
 
-/// Starts `h2h dev up` with `args` and reads its output until it serves.
-fn dev_up(data: &Path, args: &[String]) -> DevUp {
+/// Reads `child`'s output until it says it serves; what it said up to
+/// then. A thread keeps reading the rest, so the process never writes to a
+/// closed pipe (which would end it).
+pub(crate) fn until_serving(child: &mut std::process::Child) -> String {
     use std::io::{BufRead as _, BufReader};
+    let stdout = child.stdout.take().expect("stdout piped");
+    let (lines, said) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            // The receiver stops listening once the host serves.
+            let _ = lines.send(line);
+        }
+    });
+    let mut text = String::new();
+    for line in said {
+        text.push_str(&line);
+        text.push('\n');
+        if line.starts_with("h2h is serving ") {
+            return text;
+        }
+    }
+    let status = child.wait().expect("wait");
+    panic!("dev up ended ({status}) before serving:\n{text}");
+}
+
+/// Starts `h2h dev up` with `args` and waits until it serves.
+fn dev_up(data: &Path, args: &[String]) -> DevUp {
     let mut child = Command::new(env!("CARGO_BIN_EXE_h2h"))
         .arg("--data-dir")
         .arg(data)
@@ -328,24 +354,15 @@ fn dev_up(data: &Path, args: &[String]) -> DevUp {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("dev up starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut said = String::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        said.push_str(&line);
-        said.push('\n');
-        if let Some(rest) = line.strip_prefix("h2h is serving ") {
-            let addr = rest
-                .split("http://")
-                .nth(1)
-                .and_then(|r| r.split(';').next())
-                .expect("the address")
-                .to_owned();
-            return DevUp { child, addr, said };
-        }
-    }
-    let status = child.wait().expect("wait");
-    panic!("dev up ended ({status}) before serving:\n{said}");
+    let said = until_serving(&mut child);
+    let addr = said
+        .lines()
+        .find_map(|l| l.strip_prefix("h2h is serving "))
+        .and_then(|rest| rest.split("http://").nth(1))
+        .and_then(|r| r.split(';').next())
+        .expect("the address")
+        .to_owned();
+    DevUp { child, addr, said }
 }
 
 /// `h2h dev up` on the shipped Privat24 crate against its simulator: the

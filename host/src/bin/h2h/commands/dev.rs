@@ -24,6 +24,9 @@ use crate::Cli;
 pub enum DevCommand {
     /// Deliver a connector crate to this data directory and serve it.
     Up(UpArgs),
+    /// Print the shell lines that point `erp` at the host `dev up` serves
+    /// (use: `eval "$(h2h --data-dir DIR dev env)"`).
+    Env,
 }
 
 #[derive(Debug, Args)]
@@ -52,8 +55,21 @@ pub struct UpArgs {
 }
 
 pub async fn run(cli: &Cli, command: &DevCommand) -> anyhow::Result<()> {
-    let DevCommand::Up(args) = command;
     let dir = DevDir::open(&cli.data_dir, "dev")?;
+    let args = match command {
+        DevCommand::Up(args) => args,
+        DevCommand::Env => {
+            let address = dir.file("address");
+            let addr = std::fs::read_to_string(&address).with_context(|| {
+                format!(
+                    "{}: run `h2h dev up` on this data directory first",
+                    address.display()
+                )
+            })?;
+            println!("{}", env(addr.trim(), &dir.file("erp-key")));
+            return Ok(());
+        }
+    };
     let (key, made) = dir.vendor_key()?;
     println!(
         "!!! DEVELOPMENT KEY: publisher key {} {} {} signs this connector and its \
@@ -113,14 +129,14 @@ pub async fn run(cli: &Cli, command: &DevCommand) -> anyhow::Result<()> {
     let running = serve::start(super::config(cli), args.listen, super::shutdown_signal())
         .await
         .context("starting the host")?;
+    let address = dir.file("address");
+    std::fs::write(&address, running.addr.to_string())
+        .with_context(|| format!("writing {}", address.display()))?;
     println!(
-        "\nh2h is serving {plugin} {} on http://{}; Ctrl-C stops it. Try:\n",
+        "\nh2h is serving {plugin} {} on http://{}; Ctrl-C stops it. In another shell, try:\n",
         delivered.version, running.addr
     );
-    println!(
-        "{}",
-        calls(&running.addr, &dir.file("erp-key"), args, &manifest)
-    );
+    println!("{}", calls(&cli.data_dir, args, &manifest));
     println!(
         "\nEdit the crate and run the same `h2h dev up` again: it upgrades {plugin} in place."
     );
@@ -214,16 +230,27 @@ async fn erp_user(host: &Host, args: &UpArgs, manifest: &Manifest) -> anyhow::Re
     Ok(())
 }
 
-/// The ERP calls to try, as shell commands (the key read from its file,
-/// never printed).
-fn calls(addr: &SocketAddr, key_file: &Path, args: &UpArgs, manifest: &Manifest) -> String {
+/// The shell lines that point `erp` at the served host, acting for
+/// `$H2H_USER` (default `dev`): the key read from its file, never printed.
+fn env(addr: &str, key_file: &Path) -> String {
+    format!(
+        "export H2H=http://{addr} H2H_KEY=\"$(cat {})\"\n\
+         erp() {{ curl -s -H \"Authorization: Bearer $H2H_KEY\" -H \"X-H2H-User: ${{H2H_USER:-dev}}\" \
+         -H 'Content-Type: application/json' \"$@\"; echo; }}",
+        key_file.display()
+    )
+}
+
+/// The ERP calls to try, as shell commands.
+fn calls(data_dir: &Path, args: &UpArgs, manifest: &Manifest) -> String {
+    let user = if args.user == "dev" {
+        String::new()
+    } else {
+        format!("export H2H_USER={}\n", args.user)
+    };
     let head = format!(
-        "export H2H=http://{addr} H2H_KEY=$(cat {})\n\
-         erp() {{ curl -s -H \"Authorization: Bearer $H2H_KEY\" -H \"X-H2H-User: {user}\" \
-         -H 'Content-Type: application/json' \"$@\"; echo; }}\n\
-         erp $H2H/erp/v1/plugins",
-        key_file.display(),
-        user = args.user
+        "eval \"$(h2h --data-dir {} dev env)\"\n{user}erp $H2H/erp/v1/plugins",
+        data_dir.display(),
     );
     let (plugin, company) = (&manifest.id, &args.company);
     let world = match manifest.world {
