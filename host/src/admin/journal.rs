@@ -52,7 +52,6 @@ pub(crate) struct Entry {
     pub(crate) from_version: Option<String>,
     pub(crate) to_version: String,
     pub(crate) step: String,
-    pub(crate) service_mode_set: bool,
     pub(crate) actor: String,
     pub(crate) owner_hostname: String,
     pub(crate) owner_pid: i64,
@@ -87,7 +86,6 @@ fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<Entry, sqlx::Error> {
         from_version: row.try_get("from_version")?,
         to_version: row.try_get("to_version")?,
         step: row.try_get("step")?,
-        service_mode_set: row.try_get::<i64, _>("service_mode_set")? != 0,
         actor: row.try_get("actor")?,
         owner_hostname: row.try_get("owner_hostname")?,
         owner_pid: row.try_get("owner_pid")?,
@@ -195,21 +193,36 @@ pub(crate) fn release(plugin: &str) {
     set_active(plugin, false);
 }
 
-/// Deletes the row and, if this operation switched it on, leaves service
-/// mode: part of the commit or rollback transaction.
+/// Deletes the row, part of the commit or rollback transaction. If this
+/// operation held service mode, it passes to another running operation, or
+/// ends when none is left: installs of two plugins at once keep service
+/// mode until the last one finishes.
 pub(crate) async fn close(
     tx: &mut Transaction<'static, Any>,
     plugin: &str,
-    service_mode_set: bool,
 ) -> Result<(), AdminError> {
-    sqlx::query("DELETE FROM journal WHERE plugin_id = $1")
+    let held = sqlx::query("DELETE FROM journal WHERE plugin_id = $1 RETURNING service_mode_set")
         .bind(plugin)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|row| row.try_get::<i64, _>(0))
+        .transpose()?
+        .is_some_and(|set| set != 0);
+    if held {
+        // Service mode ends with the last operation: an install of another
+        // plugin still running takes it over and switches it off itself.
+        let passed = sqlx::query(
+            "UPDATE journal SET service_mode_set = 1 \
+             WHERE plugin_id = (SELECT MIN(plugin_id) FROM journal)",
+        )
         .execute(&mut **tx)
-        .await?;
-    if service_mode_set {
-        sqlx::query("UPDATE service_mode SET active = 0, reason = '', actor = '' WHERE id = 1")
-            .execute(&mut **tx)
-            .await?;
+        .await?
+        .rows_affected();
+        if passed == 0 {
+            sqlx::query("UPDATE service_mode SET active = 0, reason = '', actor = '' WHERE id = 1")
+                .execute(&mut **tx)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -223,7 +236,7 @@ pub(crate) async fn roll_back(db: &Database, entry: &Entry) -> Result<(), AdminE
     } else {
         super::backup::discard(&mut tx, &entry.plugin).await?;
     }
-    close(&mut tx, &entry.plugin, entry.service_mode_set).await?;
+    close(&mut tx, &entry.plugin).await?;
     tx.commit().await?;
     release(&entry.plugin);
     Ok(())

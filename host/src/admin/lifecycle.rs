@@ -379,7 +379,8 @@ impl Admin {
         to: &Version,
         manifest: &Manifest,
     ) -> Result<(), AdminError> {
-        let entry = journal_entry(&self.db, plugin).await?;
+        // The row must still be ours: recovery elsewhere may have closed it.
+        journal_entry(&self.db, plugin).await?;
         let now = now_millis();
         let mut tx = self.db.begin().await?;
         sqlx::query(
@@ -394,7 +395,7 @@ impl Admin {
         .await?;
         declare(&mut tx, manifest).await?;
         backup::discard(&mut tx, plugin).await?;
-        journal::close(&mut tx, plugin, entry.service_mode_set).await?;
+        journal::close(&mut tx, plugin).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -276,3 +276,102 @@ async fn cli_speaks_json(backend: TestBackend) {
     fx.finish().await;
 }
 on_both_databases!(cli_speaks_json);
+
+/// Upgrades `plugin` to its slow 1.1.0 (a migrate that spins until the
+/// call deadline, then fails and rolls back) on a host of `fx`'s database
+/// whose deadline is `deadline`.
+async fn slow_upgrade(
+    fx: &Fixture,
+    plugin: &str,
+    deadline: Duration,
+) -> tokio::task::JoinHandle<()> {
+    let config = h2h_host::serve::HostConfig {
+        limits: h2h_host::runtime::Limits {
+            deadline,
+            ..h2h_host::runtime::Limits::default()
+        },
+        ..fx.config.clone()
+    };
+    let host = h2h_host::serve::Host::open(&config)
+        .await
+        .expect("a second host");
+    let (actor, plugin) = (fx.actor.clone(), plugin.to_owned());
+    tokio::spawn(async move {
+        let failed = host
+            .admin
+            .upgrade(&actor, &plugin, None, false)
+            .await
+            .expect_err("the slow migrate runs out of time");
+        assert!(failed.to_string().contains("rolled back"), "{failed}");
+        host.db.close().await;
+    })
+}
+
+/// Two plugins upgraded at once: service mode lasts until the last one
+/// ends, whichever switched it on and whichever ends first.
+async fn service_mode_lasts_until_the_last_of_two_upgrades(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    for plugin in ["versioned", "versioned-b"] {
+        fx.upload_with(&admin::manifest(plugin, "1.0.0", ""), VERSIONED)
+            .await;
+        fx.add_license(plugin).await;
+        fx.host
+            .admin
+            .install(&fx.actor, plugin, None)
+            .await
+            .expect("install");
+        fx.upload_with(&admin::manifest(plugin, "1.1.0", ""), VERSIONED_SLOW)
+            .await;
+    }
+    let active = || async { fx.host.admin.service_mode().await.expect("mode").active };
+    let in_journal = |plugin: &'static str| {
+        let fx = &fx;
+        async move {
+            sqlx::query("SELECT 1 FROM journal WHERE plugin_id = $1")
+                .bind(plugin)
+                .fetch_optional(fx.host.db.pool())
+                .await
+                .expect("journal")
+                .is_some()
+        }
+    };
+
+    // The one that switched service mode on ends first.
+    let first = slow_upgrade(&fx, "versioned", Duration::from_secs(2)).await;
+    wait_for("the first upgrade to migrate", || async {
+        fx.stored("versioned", "format").await == Some(json!(2))
+    })
+    .await;
+    let second = slow_upgrade(&fx, "versioned-b", Duration::from_secs(5)).await;
+    wait_for("the second upgrade to migrate", || async {
+        fx.stored("versioned-b", "format").await == Some(json!(2))
+    })
+    .await;
+    first.await.expect("first ended");
+    assert!(in_journal("versioned-b").await, "the second still runs");
+    assert!(
+        active().await,
+        "service mode outlives the upgrade that set it"
+    );
+    second.await.expect("second ended");
+    assert!(!active().await, "the last upgrade ends service mode");
+    assert_eq!(fx.count("journal").await, 0);
+
+    // The other one ends first.
+    let first = slow_upgrade(&fx, "versioned", Duration::from_secs(5)).await;
+    wait_for("the first upgrade to migrate", || async {
+        fx.stored("versioned", "format").await == Some(json!(2))
+    })
+    .await;
+    let second = slow_upgrade(&fx, "versioned-b", Duration::from_secs(2)).await;
+    second.await.expect("second ended");
+    assert!(active().await, "the first still runs");
+    first.await.expect("first ended");
+    assert!(!active().await);
+    assert_eq!(fx.count("journal").await, 0);
+    fx.finish().await;
+}
+
+on_both_databases!(service_mode_lasts_until_the_last_of_two_upgrades);
