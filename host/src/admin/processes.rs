@@ -67,9 +67,14 @@ pub(crate) async fn leave(db: &Database, id: &str) -> Result<(), AdminError> {
     Ok(())
 }
 
+/// Heartbeats after this instant are live.
+fn fresh_after() -> i64 {
+    now_millis() - STALE_AFTER.as_millis() as i64
+}
+
 /// Serving processes whose heartbeat is fresh, described for a message.
 pub(crate) async fn live(db: &Database) -> Result<Vec<String>, AdminError> {
-    let fresh = now_millis() - STALE_AFTER.as_millis() as i64;
+    let fresh = fresh_after();
     let rows =
         sqlx::query("SELECT hostname, pid FROM host_processes WHERE heartbeat_at > $1 ORDER BY id")
             .bind(fresh)
@@ -88,7 +93,7 @@ pub(crate) async fn live(db: &Database) -> Result<Vec<String>, AdminError> {
 /// Live processes that have not yet seen `generation` or still run calls,
 /// described for a message.
 async fn busy(db: &Database, generation: i64) -> Result<Vec<String>, AdminError> {
-    let fresh = now_millis() - STALE_AFTER.as_millis() as i64;
+    let fresh = fresh_after();
     let rows = sqlx::query(
         "SELECT hostname, pid, in_flight, seen_generation FROM host_processes \
          WHERE heartbeat_at > $1 AND (seen_generation < $2 OR in_flight > 0) ORDER BY id",

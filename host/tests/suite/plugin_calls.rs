@@ -330,22 +330,7 @@ const LOG_PROBE: &str = "H2H_GUEST_LOG_PROBE";
 /// binary, which prints every line, and read from its output.
 #[test]
 fn guest_log_lines_reach_tracing_with_the_plugin_id() {
-    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            &probe_name!("guest_log_probe"),
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(LOG_PROBE, "1")
-        .output()
-        .expect("probe runs");
-    let logs = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{logs}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let logs = crate::common::run_probe(&probe_name!("guest_log_probe"), LOG_PROBE);
     let line = logs
         .lines()
         .find(|l| l.contains("hello from well-behaved"))

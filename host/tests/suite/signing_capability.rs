@@ -6,7 +6,6 @@
 //! admin functions, and what gets logged.
 
 use crate::softhsm;
-use std::process::Command;
 use std::sync::Arc;
 
 use crate::admin::{Fixture, manifest};
@@ -1025,22 +1024,7 @@ fn the_pin_never_appears_in_the_logs() {
     if softhsm().is_none() {
         return;
     }
-    let output = Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            &probe_name!("signing_log_probe"),
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(LOG_PROBE, "1")
-        .output()
-        .expect("probe runs");
-    let logs = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{logs}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let logs = crate::common::run_probe(&probe_name!("signing_log_probe"), LOG_PROBE);
     assert!(
         logs.contains("probe done"),
         "the probe did not run:\n{logs}"

@@ -85,3 +85,22 @@ pub async fn call_context(
         .await
         .expect("context")
 }
+
+/// Runs test `name` of this binary alone in a child process with `env`
+/// set (tracing decides per callsite, process-wide, whether anyone
+/// listens, so log checks run there) and returns what it printed; fails
+/// when the probe failed.
+pub fn run_probe(name: &str, env: &str) -> String {
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(env, "1")
+        .output()
+        .expect("probe runs");
+    let logs = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{logs}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    logs
+}
