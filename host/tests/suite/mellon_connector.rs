@@ -24,7 +24,9 @@ use h2h_host::runtime::model::pos::{
 };
 use h2h_host::runtime::model::{ConnectorError, Money};
 use h2h_host::runtime::{CallContext, CallError, Plugin, Runtime, RuntimeConfig};
-use h2h_webecr_sim::{ProviderInput, ProviderKey, Running, SimHandle, Simulator, TerminalSpec};
+use h2h_webecr_sim::{
+    ProviderInput, ProviderKey, Running, SimHandle, Simulator, SimulatorBuilder, TerminalSpec,
+};
 
 const USER: &str = "shop";
 const PASSWORD: &str = "test-password-not-secret";
@@ -38,21 +40,23 @@ fn t0() -> DateTime<Utc> {
         .expect("t0")
 }
 
-struct Fixture {
+pub(crate) struct Fixture {
     _running: Running,
-    sim: SimHandle,
-    plugin: Plugin,
-    ctx: CallContext,
-    provider: ProviderKey,
+    pub(crate) sim: SimHandle,
+    pub(crate) plugin: Plugin,
+    pub(crate) ctx: CallContext,
+    pub(crate) provider: ProviderKey,
 }
 
 impl Fixture {
     async fn new() -> Fixture {
-        let sim = Simulator::builder()
-            .account(USER, PASSWORD)
-            .start_time(t0())
-            .build()
-            .expect("simulator");
+        Self::on(Simulator::builder().start_time(t0())).await
+    }
+
+    /// The connector against a simulator made by `builder`, with the
+    /// shop's account added.
+    pub(crate) async fn on(builder: SimulatorBuilder) -> Fixture {
+        let sim = builder.account(USER, PASSWORD).build().expect("simulator");
         let running = sim.start("127.0.0.1:0").await.expect("simulator serving");
         let url = running.url();
         let handle = running.handle.clone();
@@ -97,7 +101,7 @@ impl Fixture {
     }
 
     /// A terminal paired through the connector: its API key and entry id.
-    async fn pair(&self) -> (String, String) {
+    pub(crate) async fn pair(&self) -> (String, String) {
         let code = self
             .sim
             .issue_pairing_code(USER, TerminalSpec::new(TID, MID))
@@ -111,23 +115,8 @@ impl Fixture {
     }
 
     /// The provider's signature for a card amount on our terminal.
-    fn e_invoicing(&self, cents: i64, uid: &str) -> EInvoicing {
-        let input = ProviderInput {
-            uid: uid.into(),
-            mark: "400001234567".into(),
-            timestamp: "2026-11-30T09:59:00Z".into(),
-            amount: cents,
-            net: cents * 100 / 124,
-            vat: cents - cents * 100 / 124,
-            total: cents,
-            tid: TID.into(),
-        };
-        let data = self.provider.provider_data(PROVIDER, &input);
-        EInvoicing {
-            provider_id: Some(PROVIDER.into()),
-            input: data["Input"].as_str().expect("input").into(),
-            signature: data["Signature"].as_str().expect("signature").into(),
-        }
+    pub(crate) fn e_invoicing(&self, cents: i64, uid: &str) -> EInvoicing {
+        receipt(&self.provider, cents, uid, "2026-11-30T09:59:00Z")
     }
 
     fn sale(&self, terminal: &str, amount: &str, reference: &str) -> IntentRequest {
@@ -164,6 +153,32 @@ impl Fixture {
         assert_eq!(intent.status, IntentStatus::Completed, "{intent:?}");
         assert_eq!(intent.status_code, 3);
         intent
+    }
+}
+
+/// The e-invoicing provider's data for a receipt of `cents` on our
+/// terminal, signed with `provider` at `signed_at` (RFC 3339).
+pub(crate) fn receipt(
+    provider: &ProviderKey,
+    cents: i64,
+    uid: &str,
+    signed_at: &str,
+) -> EInvoicing {
+    let input = ProviderInput {
+        uid: uid.into(),
+        mark: "400001234567".into(),
+        timestamp: signed_at.into(),
+        amount: cents,
+        net: cents * 100 / 124,
+        vat: cents - cents * 100 / 124,
+        total: cents,
+        tid: TID.into(),
+    };
+    let data = provider.provider_data(PROVIDER, &input);
+    EInvoicing {
+        provider_id: Some(PROVIDER.into()),
+        input: data["Input"].as_str().expect("input").into(),
+        signature: data["Signature"].as_str().expect("signature").into(),
     }
 }
 

@@ -24,7 +24,7 @@ use sqlx::Row;
 const PLUGIN: &str = "pkobp";
 const MANIFEST: &str = include_str!("../../../plugins/pkobp/h2h.toml");
 const README: &str = include_str!("../../../plugins/pkobp/README.md");
-const BANK_USER: &str = "JKOWALSKI";
+pub(crate) const BANK_USER: &str = "JKOWALSKI";
 const ACCOUNT: &str = "acme-pln";
 /// Valid Polish IBANs of made-up beneficiaries.
 const SUPPLIER: &str = "PL61109010140000071219812874";
@@ -34,7 +34,7 @@ const LANDLORD: &str = "PL10105000997603123456789123";
 /// installed, company `acme` with its ContextId, the bank's address, the
 /// transport certificate and the bank's CA; the card's token granted;
 /// ERP user `anna` with the connector's permissions.
-async fn set_up(fx: &Fixture, hsm: &SoftHsm, bank: &SimHandle, url: &str, token: &str) {
+pub(crate) async fn set_up(fx: &Fixture, hsm: &SoftHsm, bank: &SimHandle, url: &str, token: &str) {
     let transport = bank.client_identity();
     crate::shipped::deliver(
         fx,

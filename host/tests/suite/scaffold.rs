@@ -200,12 +200,27 @@ fn a_bad_id_or_a_used_directory_writes_nothing() {
 
 /// The shipped Privat24 connector as an unsigned package in `dir`.
 pub(crate) fn unsigned_privat24(dir: &Path) -> std::path::PathBuf {
-    let zip = dir.join("privat24.zip");
+    unsigned_package(
+        dir,
+        "privat24",
+        h2h_test_plugins::PRIVAT24_MANIFEST,
+        h2h_test_plugins::PRIVAT24,
+    )
+}
+
+/// A built connector (`wasm`, a path) as an unsigned package in `dir`.
+pub(crate) fn unsigned_package(
+    dir: &Path,
+    name: &str,
+    manifest: &str,
+    wasm: &str,
+) -> std::path::PathBuf {
+    let zip = dir.join(format!("{name}.zip"));
     std::fs::write(
         &zip,
         h2h_host::packages::pack::write_package(
-            h2h_test_plugins::PRIVAT24_MANIFEST,
-            &std::fs::read(h2h_test_plugins::PRIVAT24).expect("privat24 built"),
+            manifest,
+            &std::fs::read(wasm).expect("connector built"),
             None,
             None,
             None,

@@ -51,6 +51,8 @@ pub const TOKENS: &[&str] = &[
     "share-origin-postgres",
     "share-target-sqlite",
     "share-target-postgres",
+    "pko-conform",
+    "mbank-conform",
 ];
 
 /// The token whose flags say its user PIN is locked.

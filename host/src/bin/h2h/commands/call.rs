@@ -28,16 +28,16 @@ use crate::output::Output;
 #[derive(Debug, Args)]
 pub struct Target {
     /// A package zip, or a connector crate (packed unsigned first).
-    package: PathBuf,
+    pub(super) package: PathBuf,
     /// The company the call is for.
     #[arg(long, default_value = "dev")]
-    company: String,
+    pub(super) company: String,
     /// A company setting, NAME=VALUE (repeatable).
     #[arg(long = "setting", value_name = "NAME=VALUE")]
-    settings: Vec<String>,
+    pub(super) settings: Vec<String>,
     /// A secret company setting, NAME=VALUE (repeatable).
     #[arg(long = "secret", value_name = "NAME=VALUE")]
-    secrets: Vec<String>,
+    pub(super) secrets: Vec<String>,
     /// Lets an allow-listed host:port resolve to loopback or a private
     /// address (a local simulator) (repeatable).
     #[arg(long = "allow-private", value_name = "HOST:PORT")]

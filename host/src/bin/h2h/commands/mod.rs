@@ -72,7 +72,7 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         Command::Plugin(PluginCommand::Pack(args)) => plugin::pack(args, out),
         Command::Plugin(PluginCommand::New(args)) => scaffold::new(args, out),
         Command::Plugin(PluginCommand::Call(args)) => call::call(args, out).await,
-        Command::Plugin(PluginCommand::Conform(args)) => conform::conform(args, out).await,
+        Command::Plugin(PluginCommand::Conform(args)) => conform::conform(&cli, args, out).await,
         Command::Plugin(command) => plugin::run(&open(&cli).await?, command, out).await,
         Command::License(command) => host::license(&open(&cli).await?, command, out).await,
         Command::ServiceMode(command) => host::service_mode(&open(&cli).await?, command, out).await,

@@ -21,9 +21,10 @@ pub enum PluginCommand {
     /// Run one export of a package or crate directly (arguments and result
     /// as JSON), with no admin set-up.
     Call(super::call::CallArgs),
-    /// Run the conformance suite on a bank connector against its bank (a
-    /// test environment or a simulator); exit 1 if a check fails.
-    Conform(super::conform::ConformArgs),
+    /// Run the conformance suite on a connector against its provider's test
+    /// environment or a simulator (bank or terminal checks, by the
+    /// connector's world); exit 1 if a check fails.
+    Conform(Box<super::conform::ConformArgs>),
     /// Build a plugin crate for wasm32-wasip2, check it against its
     /// h2h.toml, and write a signed package.
     Pack(PackArgs),

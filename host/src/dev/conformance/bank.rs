@@ -1,80 +1,21 @@
-//! The conformance suite for bank connectors: what a connector must do for
-//! the host to keep its statements right, checked against the connector's
-//! bank (its test environment or a simulator) through the runtime, as the
-//! host calls it. `h2h plugin conform` runs it; so does CI on the shipped
-//! connectors.
-//!
-//! Checks: paging that ends; lines the host can store (a reference, a date
-//! inside the range, a positive decimal amount, a currency), none twice;
-//! overlapping ranges that agree on every shared line; a balance, if the
-//! connector gives one; and errors mapped as the contract says (an unknown
-//! account, missing credentials: permanent, not retryable).
+//! Bank connectors: statements, the balance, errors, and one batch per
+//! idempotency key.
 
 use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
 
-use crate::runtime::model::ConnectorError;
-use crate::runtime::model::bank::{Direction, StatementQuery, Transaction};
+use super::{Outcome, Report, is_currency, permanent, positive_amount, verdict};
+use crate::runtime::model::bank::{
+    Counterparty, Direction, StatementQuery, Transaction, Transfer, TransferBatch,
+};
+use crate::runtime::model::{ConnectorError, Money};
 use crate::runtime::{CallContext, CallError, Plugin};
 
 /// The most pages one range may take; the host's own sync stops there too.
 pub const MAX_PAGES: usize = 1000;
-
-/// What one check found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "outcome", content = "detail")]
-pub enum Outcome {
-    /// It holds.
-    Passed,
-    /// It does not: why.
-    Failed(String),
-    /// It could not be checked: why (the connector does not offer it).
-    Skipped(String),
-}
-
-/// One check and its outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Check {
-    /// Its name.
-    pub name: &'static str,
-    /// What it found.
-    #[serde(flatten)]
-    pub outcome: Outcome,
-}
-
-/// Every check of a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Report {
-    /// In the order they ran.
-    pub checks: Vec<Check>,
-}
-
-impl Report {
-    fn add(&mut self, name: &'static str, outcome: Outcome) {
-        self.checks.push(Check { name, outcome });
-    }
-
-    /// True when no check failed.
-    pub fn passed(&self) -> bool {
-        !self
-            .checks
-            .iter()
-            .any(|c| matches!(c.outcome, Outcome::Failed(_)))
-    }
-
-    /// The names of the failed checks.
-    pub fn failed(&self) -> Vec<&'static str> {
-        self.checks
-            .iter()
-            .filter(|c| matches!(c.outcome, Outcome::Failed(_)))
-            .map(|c| c.name)
-            .collect()
-    }
-}
 
 /// What to ask the bank for: an account with lines between `from` and `to`.
 #[derive(Debug, Clone)]
@@ -85,9 +26,31 @@ pub struct BankCase {
     pub from: NaiveDate,
     /// Last day, inclusive.
     pub to: NaiveDate,
+    /// A transfer to send twice under one idempotency key; none skips the
+    /// batch check (it moves money where the bank is not a test one).
+    pub batch: Option<BatchCase>,
 }
 
-/// Runs every bank check; `ctx` carries the company's settings and secrets.
+/// The one transfer of the batch check, from [`BankCase::account`].
+#[derive(Debug, Clone)]
+pub struct BatchCase {
+    /// The beneficiary's account number.
+    pub to_account: String,
+    /// The beneficiary's name.
+    pub to_name: String,
+    /// The beneficiary's tax id, where the bank needs one (Privat24's
+    /// EDRPOU).
+    pub to_tax_id: Option<String>,
+    /// A small amount, positive, in the account's currency.
+    pub amount: Money,
+    /// Send it editable in the bank, unsigned (`transfer-batch`).
+    pub editable_in_bank: bool,
+    /// The key to sign with, as `signing.list-certificates` names it.
+    pub signing_key: Option<String>,
+}
+
+/// Runs every bank check; `ctx` carries the company's settings, secrets
+/// and bank session, as the host would give them.
 pub async fn bank(plugin: &Plugin, ctx: &CallContext, case: &BankCase) -> Report {
     let mut report = Report::default();
     let whole = match fetch(plugin, ctx, &case.account, case.from, case.to).await {
@@ -120,9 +83,14 @@ pub async fn bank(plugin: &Plugin, ctx: &CallContext, case: &BankCase) -> Report
         }
     }
     report.add("balance", balance(plugin, ctx, &case.account).await);
+    let outcome = match &case.batch {
+        Some(batch) => one_batch_per_key(plugin, ctx, &case.account, batch).await,
+        None => Outcome::Skipped("the case names no transfer to send".to_owned()),
+    };
+    report.add("one-batch-per-key", outcome);
     report.add(
         "unknown-account-is-permanent",
-        permanent(
+        refused(
             plugin,
             ctx.clone(),
             "XX00H2HCONFORMANCE0000000000",
@@ -131,14 +99,17 @@ pub async fn bank(plugin: &Plugin, ctx: &CallContext, case: &BankCase) -> Report
         )
         .await,
     );
+    // Without its secrets and its bank session, a fetch must fail for good
+    // (unauthorized, session-required), not look like a bank outage.
     let bare = CallContext {
         secrets: BTreeMap::new(),
+        session: None,
         ..ctx.clone()
     };
-    let outcome = if ctx.secrets.is_empty() {
-        Outcome::Skipped("the connector was given no secrets".to_owned())
+    let outcome = if ctx.secrets.is_empty() && ctx.session.is_none() {
+        Outcome::Skipped("the connector was given no secrets and no session".to_owned())
     } else {
-        permanent(plugin, bare, &case.account, case.from, case.to).await
+        refused(plugin, bare, &case.account, case.from, case.to).await
     };
     report.add("missing-credentials-are-permanent", outcome);
     report
@@ -197,18 +168,11 @@ fn storable(lines: &[Transaction], from: NaiveDate, to: NaiveDate) -> Outcome {
                 line.booking_date
             )),
         }
-        let amount = &line.amount.amount;
-        let plain = !amount.is_empty()
-            && amount.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && amount.matches('.').count() <= 1;
-        match Decimal::from_str(amount) {
-            Ok(value) if plain && value > Decimal::ZERO => {}
-            _ => problems.push(format!(
-                "{reference}: amount `{amount}` is not a positive decimal (the direction carries the sign)"
-            )),
+        if let Some(problem) = positive_amount(&line.amount.amount) {
+            problems.push(format!("{reference}: {problem}"));
         }
         let currency = &line.amount.currency;
-        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        if !is_currency(currency) {
             problems.push(format!(
                 "{reference}: currency `{currency}` is not ISO 4217"
             ));
@@ -281,7 +245,7 @@ async fn balance(plugin: &Plugin, ctx: &CallContext, account: &str) -> Outcome {
             let booked = &balance.booked;
             if Decimal::from_str(&booked.amount).is_err() {
                 Outcome::Failed(format!("booked `{}` is not a decimal", booked.amount))
-            } else if booked.currency.len() != 3 {
+            } else if !is_currency(&booked.currency) {
                 Outcome::Failed(format!("currency `{}` is not ISO 4217", booked.currency))
             } else {
                 Outcome::Passed
@@ -295,9 +259,8 @@ async fn balance(plugin: &Plugin, ctx: &CallContext, account: &str) -> Outcome {
     }
 }
 
-/// A fetch that must fail permanently: a connector error the host does not
-/// retry (not a trap, a timeout or `unavailable`).
-async fn permanent(
+/// A fetch that must fail permanently.
+async fn refused(
     plugin: &Plugin,
     ctx: CallContext,
     account: &str,
@@ -310,26 +273,85 @@ async fn permanent(
         to: to.to_string(),
         continuation: None,
     };
-    match plugin.fetch_statement(ctx, &query).await {
-        Ok(page) => Outcome::Failed(format!(
-            "fetch-statement of {account} answered {} lines instead of an error",
-            page.transactions.len()
-        )),
-        Err(e @ CallError::Connector { .. }) if !e.is_retryable() => Outcome::Passed,
-        Err(e) => Outcome::Failed(format!("a retryable or non-contract error: {e}")),
-    }
+    permanent(
+        &format!("fetch-statement of {account}"),
+        plugin.fetch_statement(ctx, &query).await,
+        |page| format!("{} lines", page.transactions.len()),
+    )
 }
 
-fn verdict(problems: Vec<String>) -> Outcome {
-    if problems.is_empty() {
-        Outcome::Passed
-    } else {
-        let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
-        let more = problems.len().saturating_sub(shown.len());
-        let mut text = shown.join("; ");
-        if more > 0 {
-            text.push_str(&format!("; and {more} more"));
+/// The same batch submitted twice under one idempotency key is one batch
+/// at the bank: the second answer names the first's batch and transfers,
+/// and the batch's status can be read back.
+async fn one_batch_per_key(
+    plugin: &Plugin,
+    ctx: &CallContext,
+    account: &str,
+    case: &BatchCase,
+) -> Outcome {
+    let key = format!("h2h-conf-{}", chrono::Utc::now().timestamp_millis());
+    let transfer_id = format!("{key}-1");
+    let batch = TransferBatch {
+        idempotency_key: key.clone(),
+        account: account.to_owned(),
+        transfers: vec![Transfer {
+            id: transfer_id.clone(),
+            counterparty: Counterparty {
+                account: Some(case.to_account.clone()),
+                name: Some(case.to_name.clone()),
+                tax_id: case.to_tax_id.clone(),
+                ..Counterparty::default()
+            },
+            amount: case.amount.clone(),
+            title: "h2h conformance".to_owned(),
+            execution_date: None,
+            split_payment: None,
+        }],
+        editable_in_bank: case.editable_in_bank,
+        signing_key: case.signing_key.clone(),
+    };
+    let first = match plugin.submit_batch(ctx.clone(), &batch).await {
+        Ok(status) => status,
+        Err(CallError::Connector {
+            error: ConnectorError::Unsupported(why),
+            ..
+        }) => return Outcome::Skipped(format!("submit-batch is unsupported: {why}")),
+        Err(e) => return Outcome::Failed(format!("submit-batch {key}: {e}")),
+    };
+    let again = match plugin.submit_batch(ctx.clone(), &batch).await {
+        Ok(status) => status,
+        Err(e) => {
+            return Outcome::Failed(format!(
+                "submit-batch {key} a second time (as the host does after a lost answer): {e}"
+            ));
         }
-        Outcome::Failed(text)
+    };
+    let mut problems = Vec::new();
+    if again.batch_id != first.batch_id {
+        problems.push(format!(
+            "the same key made batch `{}`, then `{}`",
+            first.batch_id, again.batch_id
+        ));
     }
+    for (when, status) in [("first", &first), ("second", &again)] {
+        let ids: Vec<&str> = status
+            .transfers
+            .iter()
+            .map(|t| t.transfer_id.as_str())
+            .collect();
+        if ids != [transfer_id.as_str()] {
+            problems.push(format!(
+                "the {when} answer lists transfers {ids:?}, not [{transfer_id:?}]"
+            ));
+        }
+    }
+    match plugin.get_batch_status(ctx.clone(), &first.batch_id).await {
+        Ok(status) if status.batch_id == first.batch_id => {}
+        Ok(status) => problems.push(format!(
+            "get-batch-status {} answered batch `{}`",
+            first.batch_id, status.batch_id
+        )),
+        Err(e) => problems.push(format!("get-batch-status {}: {e}", first.batch_id)),
+    }
+    verdict(problems)
 }
