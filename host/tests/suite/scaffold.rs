@@ -498,3 +498,21 @@ async fn dev_up_serves_a_connector_and_upgrades_it_in_place() {
         "the data stays"
     );
 }
+
+/// The commands that open no host do not offer the host's flags; the ones
+/// that do still show them.
+#[test]
+fn hostless_commands_show_only_their_own_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["pack", "new", "call"] {
+        let help = h2h(&["plugin", command, "--help"], dir.path());
+        let text = String::from_utf8_lossy(&help.stdout);
+        assert!(help.status.success(), "{command}: {text}");
+        assert!(text.contains("Usage: h2h plugin"), "{command}: {text}");
+        for flag in ["--data-dir", "--database-url", "--allow-untrusted-packages"] {
+            assert!(!text.contains(flag), "{command} shows {flag}: {text}");
+        }
+    }
+    let upload = h2h(&["plugin", "upload", "--help"], dir.path());
+    assert!(String::from_utf8_lossy(&upload.stdout).contains("--data-dir"));
+}

@@ -7,7 +7,7 @@ mod output;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use h2h_host::admin::AdminError;
@@ -108,9 +108,39 @@ enum Command {
     Webhook(commands::WebhookCommand),
 }
 
+/// The host's flags, global so they may follow any subcommand, are hidden
+/// from the help of the commands that never open a host (packing,
+/// scaffolding, calling a package directly).
+const HOSTLESS: [&str; 3] = ["pack", "new", "call"];
+const HOST_FLAGS: [&str; 3] = ["data_dir", "database_url", "allow_untrusted_packages"];
+
+fn parse() -> Cli {
+    let mut command = Cli::command();
+    // Global flags reach subcommands when the command is built. Mutating in
+    // place afterwards: clap's `mut_arg` re-pushes an argument, which a
+    // built command's index does not follow (its `--help` stops working).
+    command.build();
+    let command = command.mut_subcommands(|top| {
+        if top.get_name() != "plugin" {
+            return top;
+        }
+        top.mut_subcommands(|sub| {
+            if !HOSTLESS.contains(&sub.get_name()) {
+                return sub;
+            }
+            sub.mut_args(|arg| {
+                let host_flag = HOST_FLAGS.contains(&arg.get_id().as_str());
+                arg.hide(host_flag)
+            })
+        })
+    });
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
+    let cli = parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         // Admin commands print their result; only warnings go to the log.
         // cryptoki logs every mechanism a token lists that it has no name
