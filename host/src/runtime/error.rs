@@ -98,6 +98,19 @@ pub enum CallError {
         /// The cap.
         limit_bytes: usize,
     },
+    /// The guest handed the host more than it copies in one crossing.
+    #[error(
+        "plugin `{plugin}` {call}: handed the host more than {limit_bytes} bytes at once \
+         (a host call's arguments or the call's result)"
+    )]
+    TransferTooLarge {
+        /// Plugin id.
+        plugin: String,
+        /// Export called.
+        call: &'static str,
+        /// The cap.
+        limit_bytes: usize,
+    },
     /// Any other trap (unreachable, out-of-bounds access, ...).
     #[error("plugin `{plugin}` {call}: trapped: {reason}")]
     Trap {

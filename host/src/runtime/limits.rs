@@ -12,6 +12,11 @@ pub struct Limits {
     pub deadline: Duration,
     /// Size of a call's result, measured as JSON.
     pub max_output_bytes: usize,
+    /// Bytes the host copies out of the sandbox in one crossing (a host
+    /// call's arguments, or the call's result), counted while copying: a
+    /// guest that names one buffer many times cannot make the host allocate
+    /// more than this on its behalf.
+    pub max_transfer_bytes: usize,
     /// Instances alive at once across the host; one more is refused as busy.
     pub max_concurrent_instances: u32,
     /// Longest guest log line kept; the rest is cut.
@@ -24,6 +29,7 @@ impl Default for Limits {
             memory_bytes: 64 << 20,
             deadline: Duration::from_secs(30),
             max_output_bytes: 16 << 20,
+            max_transfer_bytes: 16 << 20,
             max_concurrent_instances: 256,
             max_log_line_bytes: 8 << 10,
         }

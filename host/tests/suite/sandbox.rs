@@ -135,15 +135,31 @@ async fn unbounded_recursion_is_a_stack_overflow() {
 async fn huge_result_is_refused() {
     let host = host(test_limits());
     let hostile = host.load("hostile", HOSTILE);
-    let query = h2h_host::runtime::model::bank::StatementQuery {
-        account: "PL61109010140000071219812874".into(),
-        from: "2026-11-01".into(),
-        to: "2026-11-30".into(),
-        continuation: None,
-    };
+    let error = hostile
+        .fetch_statement(company("acme"), &huge_query())
+        .await
+        .unwrap_err();
+
+    // Stopped while copying, not after: the 24 MiB never reach the host.
+    assert!(
+        matches!(error, CallError::TransferTooLarge { ref plugin, call: "bank.fetch-statement", limit_bytes }
+            if plugin == "hostile" && limit_bytes == 16 << 20),
+        "{error:?}"
+    );
+}
+
+/// A result the copy allows but that is too large as JSON (what the host
+/// passes on) is refused too.
+#[tokio::test]
+async fn a_result_too_large_as_json_is_refused() {
+    let host = host(h2h_host::runtime::Limits {
+        max_transfer_bytes: 32 << 20,
+        ..test_limits()
+    });
+    let hostile = host.load("hostile", HOSTILE);
 
     let error = hostile
-        .fetch_statement(company("acme"), &query)
+        .fetch_statement(company("acme"), &huge_query())
         .await
         .unwrap_err();
 
@@ -152,6 +168,100 @@ async fn huge_result_is_refused() {
             if plugin == "hostile" && limit_bytes == 16 << 20),
         "{error:?}"
     );
+}
+
+fn huge_query() -> h2h_host::runtime::model::bank::StatementQuery {
+    h2h_host::runtime::model::bank::StatementQuery {
+        account: "PL61109010140000071219812874".into(),
+        from: "2026-11-01".into(),
+        to: "2026-11-30".into(),
+        continuation: None,
+    }
+}
+
+/// One 1 MiB string named by 4096 HTTP headers: the host stops copying at
+/// its cap, before any grant check could, and says so.
+#[tokio::test]
+async fn aliased_arguments_are_refused_while_copied() {
+    let host = host(test_limits());
+    let hostile = host.load("hostile", HOSTILE);
+    let good = host.load("well-behaved", WELL_BEHAVED);
+
+    let error = hostile
+        .run_task(company("acme"), "alias-headers")
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(error, CallError::TransferTooLarge { ref plugin, call: "tasks.run", limit_bytes }
+            if plugin == "hostile" && limit_bytes == 16 << 20),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "plugin `hostile` tasks.run: handed the host more than 16777216 bytes at once \
+         (a host call's arguments or the call's result)"
+    );
+    good.run_task(company("acme"), "count").await.unwrap();
+}
+
+/// Set in the child process [`alias_probe`] runs in.
+const ALIAS_PROBE: &str = "H2H_ALIAS_PROBE";
+
+/// What the host allocates for the aliased headers stays near its cap
+/// (16 MiB), not the 4 GiB they name nor wasmtime's default of 128 MiB:
+/// measured as the peak resident memory of a child process running only
+/// that call, so no other test's allocations count.
+#[test]
+fn aliased_arguments_cost_the_host_at_most_its_cap() {
+    let printed = common::run_probe(&probe_name!("alias_probe"), ALIAS_PROBE);
+    let grew_kib: u64 = printed
+        .lines()
+        .find_map(|l| Some(l.split_once("peak grew KiB ")?.1))
+        .unwrap_or_else(|| panic!("the probe did not run:\n{printed}"))
+        .parse()
+        .expect("a number");
+    assert!(grew_kib < 40 << 10, "the peak grew {grew_kib} KiB");
+}
+
+/// The call [`aliased_arguments_cost_the_host_at_most_its_cap`] measures.
+/// Does nothing when run as an ordinary test.
+#[tokio::test]
+async fn alias_probe() {
+    if std::env::var_os(ALIAS_PROBE).is_none() {
+        return;
+    }
+    let host = host(test_limits());
+    let hostile = host.load("hostile", HOSTILE);
+    // A first call compiles and instantiates: that is not what is measured.
+    hostile
+        .run_task(company("acme"), "recurse")
+        .await
+        .unwrap_err();
+    let before = resident_kib("VmRSS");
+    // Linux: writing 5 resets the peak (VmHWM) to the current size.
+    std::fs::write("/proc/self/clear_refs", "5").expect("peak reset");
+    let error = hostile
+        .run_task(company("acme"), "alias-headers")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, CallError::TransferTooLarge { .. }),
+        "{error:?}"
+    );
+    println!(
+        "peak grew KiB {}",
+        resident_kib("VmHWM").saturating_sub(before)
+    );
+}
+
+fn resident_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"))
 }
 
 #[tokio::test]

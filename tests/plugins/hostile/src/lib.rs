@@ -21,6 +21,30 @@ fn recurse(depth: u64) -> u64 {
     recurse(depth + 1).rotate_left(7) ^ depth
 }
 
+/// One 1 MiB string named by 4096 headers: 4 GiB if the host copied every
+/// header out of the sandbox, for a guest that holds 1 MiB. The aliases
+/// are never dropped (that would free one buffer 4096 times).
+fn alias_headers() -> Result<()> {
+    use h2h_sdk::__private::world::h2h::connector::http;
+    let value = std::mem::ManuallyDrop::new("v".repeat(1 << 20));
+    let alias = || {
+        // SAFETY: never dropped, never written; only read by the host's copy.
+        unsafe { String::from_raw_parts(value.as_ptr().cast_mut(), value.len(), value.len()) }
+    };
+    let request = std::mem::ManuallyDrop::new(http::Request {
+        method: http::Method::Get,
+        url: "https://bank.example/".to_owned(),
+        headers: (0..4096).map(|_| ("X-Flood".to_owned(), alias())).collect(),
+        body: None,
+        timeout_ms: None,
+        client_certificate: None,
+    });
+    match http::send(&request) {
+        Ok(_) => escaped("the host took 4 GiB of headers"),
+        Err(_) => escaped("the host copied 4 GiB of headers to refuse them"),
+    }
+}
+
 fn escaped(what: &str) -> Result<()> {
     Err(Error::rejected(Some("sandbox-escape"), what.to_owned()))
 }
@@ -46,6 +70,7 @@ impl Tasks for Hostile {
                 black_box(recurse(0));
                 Ok(())
             }
+            "alias-headers" => alias_headers(),
             "escape-fs" => match std::fs::read("/etc/passwd") {
                 Ok(bytes) => escaped(&format!("read {} bytes of /etc/passwd", bytes.len())),
                 Err(_) => match std::fs::read_dir("/") {
