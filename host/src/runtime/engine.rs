@@ -10,14 +10,24 @@ use super::limits::Limits;
 /// yields that keep a busy guest from starving other tasks.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// What one component may hold. A Rust component is its module plus a few
+/// shims (one memory, a table or two); the caps keep one hostile component
+/// from taking a whole pool sized for `max_concurrent_instances` of them.
+/// wasmtime refuses a component over a cap when it is compiled.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
+const MEMORIES_PER_COMPONENT: u32 = 2;
+const TABLES_PER_COMPONENT: u32 = 4;
+
 pub(crate) fn new_engine(limits: &Limits) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
     let instances = limits.max_concurrent_instances;
     pool.total_component_instances(instances)
-        // A Rust component holds its module plus a few adapter shims.
-        .total_core_instances(instances.saturating_mul(8))
-        .total_memories(instances.saturating_mul(2))
-        .total_tables(instances.saturating_mul(4))
+        .max_core_instances_per_component(CORE_INSTANCES_PER_COMPONENT)
+        .max_memories_per_component(MEMORIES_PER_COMPONENT)
+        .max_tables_per_component(TABLES_PER_COMPONENT)
+        .total_core_instances(instances.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
+        .total_memories(instances.saturating_mul(MEMORIES_PER_COMPONENT))
+        .total_tables(instances.saturating_mul(TABLES_PER_COMPONENT))
         .max_memory_size(limits.memory_bytes);
 
     let mut config = Config::new();

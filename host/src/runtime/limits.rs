@@ -37,10 +37,13 @@ impl Default for Limits {
 }
 
 /// Caps memory and table growth, and remembers that the cap was hit so a
-/// failed call can say so instead of showing the guest's abort.
+/// failed call can say so instead of showing the guest's abort. The memory
+/// cap is for the whole store: a component with two memories shares it.
 #[derive(Debug)]
 pub(crate) struct CapLimiter {
     memory_bytes: usize,
+    /// Bytes of all the store's memories.
+    in_use: usize,
     pub(crate) memory_cap_hit: bool,
 }
 
@@ -52,6 +55,7 @@ impl CapLimiter {
     pub(crate) fn new(memory_bytes: usize) -> Self {
         Self {
             memory_bytes,
+            in_use: 0,
             memory_cap_hit: false,
         }
     }
@@ -60,14 +64,16 @@ impl CapLimiter {
 impl wasmtime::ResourceLimiter for CapLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
+        let in_use = self.in_use - current.min(self.in_use) + desired;
+        if in_use > self.memory_bytes {
             self.memory_cap_hit = true;
             return Ok(false);
         }
+        self.in_use = in_use;
         Ok(true)
     }
 
@@ -78,5 +84,25 @@ impl wasmtime::ResourceLimiter for CapLimiter {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasmtime::ResourceLimiter;
+
+    use super::CapLimiter;
+
+    const MIB: usize = 1 << 20;
+
+    #[test]
+    fn the_memory_cap_counts_every_memory_of_the_store() {
+        let mut limiter = CapLimiter::new(64 * MIB);
+        assert!(limiter.memory_growing(0, 40 * MIB, None).unwrap());
+        assert!(!limiter.memory_growing(0, 40 * MIB, None).unwrap());
+        assert!(limiter.memory_cap_hit);
+        // The first memory may still grow to the cap, not past it.
+        assert!(limiter.memory_growing(40 * MIB, 64 * MIB, None).unwrap());
+        assert!(!limiter.memory_growing(0, MIB, None).unwrap());
     }
 }

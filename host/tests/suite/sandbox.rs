@@ -324,3 +324,30 @@ async fn a_full_instance_pool_answers_busy() {
         .await
         .expect("slot is free again");
 }
+
+/// A component holding more memories than any Rust component needs (here
+/// three) is refused when loaded: it could take a pool slot's worth of
+/// memories from the other plugins.
+#[test]
+fn a_component_over_the_per_component_caps_is_refused() {
+    let host = host(test_limits());
+    let wat = r#"(component
+        (core module $m (memory 1))
+        (core instance (instantiate $m))
+        (core instance (instantiate $m))
+        (core instance (instantiate $m)))"#;
+
+    let error = host
+        .runtime
+        .load(
+            "hoarder",
+            wat.as_bytes(),
+            h2h_host::capabilities::Grants::default(),
+        )
+        .map(drop)
+        .unwrap_err();
+
+    let message = error.to_string();
+    assert!(message.starts_with("plugin `hoarder`"), "{message}");
+    assert!(message.contains("memories"), "{message}");
+}
