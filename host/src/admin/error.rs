@@ -31,6 +31,29 @@ pub enum AdminError {
         /// Digest of the refused upload.
         new: String,
     },
+    /// The plugin id is pinned to another publisher's key.
+    #[error(
+        "{plugin} is published under key {pinned}; {} cannot ship it (an admin hands the plugin to another publisher with `h2h publisher pin`)",
+        signer.as_deref().map_or_else(|| "an unsigned package".to_owned(), |key| format!("a package signed by {key}"))
+    )]
+    PublisherMismatch {
+        /// Plugin id.
+        plugin: String,
+        /// The key the plugin is pinned to.
+        pinned: String,
+        /// The key that signed the refused package, none if unsigned.
+        signer: Option<String>,
+    },
+    /// An unsigned package, on a host not in development mode.
+    #[error(
+        "{plugin} {version} is unsigned; only a development host (--allow-untrusted-packages) installs unsigned packages"
+    )]
+    UnsignedPackage {
+        /// Plugin id.
+        plugin: String,
+        /// Version.
+        version: String,
+    },
     /// The license file was refused; nothing was stored.
     #[error("license refused: {0}")]
     License(#[from] LicenseError),
@@ -285,6 +308,8 @@ impl AdminError {
         match self {
             AdminError::Package(e) => e.kind(),
             AdminError::ConflictingUpload { .. } => "conflicting_upload",
+            AdminError::PublisherMismatch { .. } => "publisher_mismatch",
+            AdminError::UnsignedPackage { .. } => "unsigned_package",
             AdminError::License(e) => license_kind(e),
             AdminError::PublisherKey(_) => "bad_publisher_key",
             AdminError::Unlicensed { .. } => "unlicensed",

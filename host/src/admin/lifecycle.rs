@@ -10,7 +10,7 @@ use semver::Version;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Actor, Admin, AdminError, backup, journal, packages, service_mode};
+use super::{Actor, Admin, AdminError, backup, journal, packages, publishers, service_mode};
 use crate::db::{Database, format_millis, now_millis};
 use crate::packages::host_tasks;
 use crate::packages::manifest::Manifest;
@@ -258,6 +258,25 @@ impl Admin {
         }
     }
 
+    /// A package runs only if its signer is the plugin's pinned publisher
+    /// (uploads check that too; this catches packages stored before pinning
+    /// or before a re-pin), and unsigned only on a development host.
+    async fn check_signer(
+        &self,
+        plugin: &str,
+        version: &Version,
+        signer: Option<&str>,
+    ) -> Result<(), AdminError> {
+        if signer.is_none() && !self.settings.allow_untrusted_packages {
+            return Err(AdminError::UnsignedPackage {
+                plugin: plugin.to_owned(),
+                version: version.to_string(),
+            });
+        }
+        let pinned = publishers::pinned_key(&self.db, plugin).await?;
+        publishers::check_pin(plugin, pinned.as_deref(), signer)
+    }
+
     /// The journaled part shared by install and upgrade.
     async fn apply(
         &self,
@@ -267,6 +286,8 @@ impl Admin {
         operation: Operation,
     ) -> Result<InstallReport, AdminError> {
         let package = crate::catalog::load_package(&self.db, plugin, &to).await?;
+        self.check_signer(plugin, &to, package.signer.as_deref())
+            .await?;
         let license = crate::catalog::require_license(&self.db, plugin, &to).await?;
         check_requires(&self.db, &package.manifest).await?;
         let from = match &operation {

@@ -35,7 +35,7 @@ pub use journal::{ORPHANED_AFTER, recover};
 pub use licenses::LicenseInfo;
 pub use lifecycle::{InstallReport, Installed, host_modules};
 pub use packages::{PackageInfo, Uploaded};
-pub use publishers::Publisher;
+pub use publishers::{Pin, Publisher};
 pub use settings::SettingValue;
 pub use tasks::TaskInfo;
 pub use webhooks::{
@@ -182,6 +182,31 @@ impl Admin {
     /// Trusted publisher keys.
     pub async fn publishers(&self) -> Result<Vec<Publisher>, AdminError> {
         publishers::list(&self.db).await
+    }
+
+    /// Hands `plugin` to the publisher key `key_id`: from now on only
+    /// packages signed by that key are uploaded, installed or upgraded to.
+    pub async fn pin_publisher(
+        &self,
+        actor: &Actor,
+        plugin: &str,
+        key_id: &str,
+    ) -> Result<Pin, AdminError> {
+        let before = publishers::pinned_key(&self.db, plugin).await?;
+        let result = publishers::repin(&self.db, plugin, key_id, actor.as_str()).await;
+        self.audited(actor, "plugin.publisher-pin", plugin, result, |p| {
+            format!(
+                "pinned to {} (was {})",
+                p.key_id,
+                before.as_deref().unwrap_or("unpinned")
+            )
+        })
+        .await
+    }
+
+    /// Which publisher key each plugin is pinned to.
+    pub async fn publisher_pins(&self) -> Result<Vec<Pin>, AdminError> {
+        publishers::pins(&self.db).await
     }
 
     /// Validates and stores a plugin package.

@@ -6,7 +6,7 @@ use semver::Version;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::AdminError;
+use super::{AdminError, publishers};
 use crate::catalog;
 use crate::db::{Database, format_millis, now_millis};
 use crate::packages::manifest::Manifest;
@@ -58,6 +58,8 @@ pub(crate) async fn upload(
     let package = packages::open(zip, &trusted, policy, limits)?;
     let plugin = package.manifest.id.clone();
     let version = package.manifest.version.to_string();
+    let pinned = publishers::pinned_key(db, &plugin).await?;
+    publishers::check_pin(&plugin, pinned.as_deref(), package.signer.as_deref())?;
     if let Some(stored) = digest_of(db, &plugin, &version).await? {
         if stored != package.content_digest {
             return Err(AdminError::ConflictingUpload {
@@ -79,7 +81,15 @@ pub(crate) async fn upload(
     })
 }
 
+/// Stores the package and, for the first signed one of its plugin, pins the
+/// plugin to its signer; a concurrent upload by another key that pinned it
+/// first makes this one refused.
 async fn insert(db: &Database, package: &Package, actor: &str) -> Result<(), AdminError> {
+    let mut tx = db.pool().begin().await?;
+    if let Some(signer) = &package.signer {
+        let pinned = publishers::pin_first(&mut tx, &package.manifest.id, signer, actor).await?;
+        publishers::check_pin(&package.manifest.id, Some(&pinned), Some(signer))?;
+    }
     sqlx::query(
         "INSERT INTO packages (plugin_id, version, content_digest, manifest, wasm, readme, icon, \
          signer, uploaded_at, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -94,8 +104,9 @@ async fn insert(db: &Database, package: &Package, actor: &str) -> Result<(), Adm
     .bind(package.signer.clone())
     .bind(now_millis())
     .bind(actor)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }
 

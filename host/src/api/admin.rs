@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use crate::admin::{
-    AdminError, AuditEntry, InstallReport, Installed, LicenseInfo, PackageInfo, Publisher,
+    AdminError, AuditEntry, InstallReport, Installed, LicenseInfo, PackageInfo, Pin, Publisher,
     ServiceMode, Uploaded,
 };
 
@@ -24,6 +24,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(installation_id))
         .routes(routes!(publishers, trust_publisher))
+        .routes(routes!(publisher_pins))
+        .routes(routes!(pin_publisher))
         .routes(routes!(packages, upload))
         .routes(routes!(licenses, add_license))
         .routes(routes!(installed))
@@ -85,6 +87,49 @@ async fn trust_publisher(
         state
             .admin
             .trust_publisher(&caller.actor(), &body, &query.name)
+            .await?,
+    ))
+}
+
+#[utoipa::path(
+    get,
+    path = "/publisher-pins",
+    tag = "admin",
+    responses((status = 200, description = "The publisher key each plugin is pinned to"))
+)]
+async fn publisher_pins(State(state): State<AppState>) -> ApiResult<Vec<Pin>> {
+    Ok(Json(state.admin.publisher_pins().await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct PinBody {
+    /// A trusted publisher key id.
+    key_id: String,
+}
+
+/// Hands a plugin to another trusted publisher key (audited).
+#[utoipa::path(
+    put,
+    path = "/plugins/{plugin}/publisher",
+    tag = "admin",
+    params(("plugin" = String, Path, description = "Plugin id")),
+    request_body = PinBody,
+    responses(
+        (status = 200, description = "Pinned to the key"),
+        (status = 404, description = "No package of the plugin was uploaded"),
+        (status = 422, description = "The key is not trusted"),
+    )
+)]
+async fn pin_publisher(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(plugin): Path<String>,
+    Json(body): Json<PinBody>,
+) -> ApiResult<Pin> {
+    Ok(Json(
+        state
+            .admin
+            .pin_publisher(&caller.actor(), &plugin, &body.key_id)
             .await?,
     ))
 }

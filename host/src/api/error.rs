@@ -136,6 +136,7 @@ impl From<AdminError> for ApiError {
             | AdminError::UnknownPermission { .. }
             | AdminError::NoWebhook(_) => StatusCode::NOT_FOUND,
             AdminError::ConflictingUpload { .. }
+            | AdminError::PublisherMismatch { .. }
             | AdminError::AlreadyInstalled { .. }
             | AdminError::Busy { .. }
             | AdminError::SameVersion { .. }
@@ -143,6 +144,7 @@ impl From<AdminError> for ApiError {
             | AdminError::CompanyExists(_)
             | AdminError::ErpUserExists(_) => StatusCode::CONFLICT,
             AdminError::Unlicensed { .. }
+            | AdminError::UnsignedPackage { .. }
             | AdminError::ErpUserRefused(_)
             | AdminError::NoCompanyAccess { .. }
             | AdminError::PermissionRequired { .. }

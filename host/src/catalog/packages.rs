@@ -14,6 +14,8 @@ pub struct StoredPackage {
     pub manifest: Manifest,
     /// The component's bytes.
     pub wasm: Vec<u8>,
+    /// Key id of its signature; none for an unsigned development upload.
+    pub signer: Option<String>,
 }
 
 /// Loads the stored package `plugin` `version`.
@@ -22,20 +24,22 @@ pub async fn load(
     plugin: &str,
     version: &Version,
 ) -> Result<StoredPackage, CatalogError> {
-    let row =
-        sqlx::query("SELECT manifest, wasm FROM packages WHERE plugin_id = $1 AND version = $2")
-            .bind(plugin)
-            .bind(version.to_string())
-            .fetch_optional(db.pool())
-            .await?
-            .ok_or_else(|| CatalogError::NotUploaded {
-                plugin: plugin.to_owned(),
-                version: version.to_string(),
-            })?;
+    let row = sqlx::query(
+        "SELECT manifest, wasm, signer FROM packages WHERE plugin_id = $1 AND version = $2",
+    )
+    .bind(plugin)
+    .bind(version.to_string())
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| CatalogError::NotUploaded {
+        plugin: plugin.to_owned(),
+        version: version.to_string(),
+    })?;
     let text: String = row.try_get("manifest")?;
     let manifest = Manifest::parse(&text).map_err(|e| CatalogError::Corrupt(e.to_string()))?;
     Ok(StoredPackage {
         manifest,
         wasm: row.try_get("wasm")?,
+        signer: row.try_get("signer")?,
     })
 }

@@ -379,6 +379,156 @@ async fn uploads_validate_before_storing(backend: TestBackend) {
 }
 on_both_databases!(uploads_validate_before_storing);
 
+/// A plugin id belongs to the key of its first signed upload: another
+/// trusted publisher cannot ship its next version, an unsigned package
+/// cannot replace it, and only an audited admin act hands it over.
+async fn plugins_are_pinned_to_their_publisher(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let admin = &fx.host.admin;
+    let ours = fx.key.public().key_id();
+    fx.upload("versioned", "1.0.0", VERSIONED).await;
+    let pins = admin.publisher_pins().await.expect("pins");
+    assert_eq!(pins.len(), 1);
+    assert_eq!(
+        (
+            pins[0].plugin.as_str(),
+            pins[0].key_id.as_str(),
+            pins[0].pinned_by.as_str()
+        ),
+        ("versioned", ours.as_str(), "cli:tester")
+    );
+
+    // Another publisher the host trusts.
+    let other = h2h_license::VendorKeyPair::generate().expect("key");
+    let theirs = other.public().key_id();
+    admin
+        .trust_publisher(&fx.actor, &other.public().to_armored(), "other publisher")
+        .await
+        .expect("trust");
+    let wasm = std::fs::read(VERSIONED_V2).expect("wasm");
+    let hijack = h2h_host::packages::pack::write_package(
+        &manifest("versioned", "2.0.0", ""),
+        &wasm,
+        None,
+        None,
+        Some(&other),
+    )
+    .expect("package");
+    let refused = admin.upload(&fx.actor, &hijack).await.expect_err("pinned");
+    assert_eq!(refused.kind(), "publisher_mismatch");
+    assert_eq!(
+        refused.to_string(),
+        format!(
+            "versioned is published under key {ours}; a package signed by {theirs} cannot ship it \
+             (an admin hands the plugin to another publisher with `h2h publisher pin`)"
+        )
+    );
+    assert_eq!(fx.count("packages").await, 1);
+
+    // A development host takes unsigned packages, but not in a pinned id.
+    let dev_config = h2h_host::serve::HostConfig {
+        admin: h2h_host::admin::AdminSettings {
+            allow_untrusted_packages: true,
+            ..fx.config.admin.clone()
+        },
+        ..fx.config.clone()
+    };
+    let dev = h2h_host::serve::Host::open(&dev_config)
+        .await
+        .expect("dev host");
+    let unsigned = |id: &str, version: &str| {
+        h2h_host::packages::pack::write_package(&manifest(id, version, ""), &wasm, None, None, None)
+            .expect("package")
+    };
+    let refused = dev
+        .admin
+        .upload(&fx.actor, &unsigned("versioned", "2.0.0"))
+        .await
+        .expect_err("unsigned in a pinned id");
+    assert_eq!(refused.kind(), "publisher_mismatch");
+    assert!(
+        refused
+            .to_string()
+            .contains("an unsigned package cannot ship it")
+    );
+
+    // An unsigned upload made on a development host installs only there.
+    dev.admin
+        .upload(&fx.actor, &unsigned("drafted", "1.0.0"))
+        .await
+        .expect("unsigned upload on a development host");
+    fx.add_license("drafted").await;
+    let refused = admin
+        .install(&fx.actor, "drafted", None)
+        .await
+        .expect_err("unsigned on a production host");
+    assert_eq!(refused.kind(), "unsigned_package");
+    assert_eq!(
+        refused.to_string(),
+        "drafted 1.0.0 is unsigned; only a development host (--allow-untrusted-packages) installs unsigned packages"
+    );
+    assert_eq!(fx.installed_version("drafted").await, None);
+    dev.admin
+        .install(&fx.actor, "drafted", None)
+        .await
+        .expect("a development host installs it");
+    assert!(
+        admin
+            .publisher_pins()
+            .await
+            .expect("pins")
+            .iter()
+            .all(|p| p.plugin != "drafted"),
+        "an unsigned upload pins nothing"
+    );
+
+    // Handing the plugin over: only to a trusted key, only for an uploaded id.
+    let unknown = admin
+        .pin_publisher(&fx.actor, "versioned", "0123456789abcdef")
+        .await
+        .expect_err("untrusted key");
+    assert_eq!(unknown.kind(), "invalid_input");
+    let nothing = admin
+        .pin_publisher(&fx.actor, "nothing", &theirs)
+        .await
+        .expect_err("no such plugin");
+    assert_eq!(nothing.kind(), "not_uploaded");
+    let pin = admin
+        .pin_publisher(&fx.actor, "versioned", &theirs)
+        .await
+        .expect("re-pin");
+    assert_eq!(
+        (pin.key_id.as_str(), pin.pinned_by.as_str()),
+        (theirs.as_str(), "cli:tester")
+    );
+    let audit = admin.audit(0, 1000).await.expect("audit");
+    let entry = audit
+        .iter()
+        .find(|e| e.action == "plugin.publisher-pin" && e.outcome == "ok")
+        .expect("audited");
+    assert_eq!(entry.detail, format!("pinned to {theirs} (was {ours})"));
+
+    // Now the other publisher ships it, and what the first one signed no
+    // longer installs.
+    admin.upload(&fx.actor, &hijack).await.expect("handed over");
+    fx.add_license("versioned").await;
+    let refused = admin
+        .install(&fx.actor, "versioned", Some(Version::new(1, 0, 0)))
+        .await
+        .expect_err("signed by the former publisher");
+    assert_eq!(refused.kind(), "publisher_mismatch");
+    let report = admin
+        .install(&fx.actor, "versioned", Some(Version::new(2, 0, 0)))
+        .await
+        .expect("the new publisher's version installs");
+    assert_eq!(report.to, "2.0.0");
+    dev.db.close().await;
+    fx.finish().await;
+}
+on_both_databases!(plugins_are_pinned_to_their_publisher);
+
 async fn uninstall_keeps_data_unless_purged(backend: TestBackend) {
     let Some(fx) = installed_v1(backend).await else {
         return;

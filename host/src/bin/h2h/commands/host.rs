@@ -22,6 +22,17 @@ pub enum PublisherCommand {
     },
     /// List trusted keys.
     List,
+    /// Hand a plugin to another trusted key: only packages it signs are
+    /// uploaded, installed or upgraded to from now on (audited).
+    Pin {
+        /// Plugin id.
+        plugin: String,
+        /// The trusted key's id (`h2h publisher list`).
+        key_id: String,
+    },
+    /// List which key each plugin is pinned to (its first signed upload's,
+    /// unless an admin moved it).
+    Pins,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +107,30 @@ pub async fn publisher(host: &Host, command: &PublisherCommand, out: Output) -> 
                                 p.name.clone(),
                                 p.added_at.clone(),
                                 p.added_by.clone(),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
+        PublisherCommand::Pin { plugin, key_id } => {
+            let pin = host.admin.pin_publisher(&actor(), plugin, key_id).await?;
+            out.show(&pin, |p| {
+                format!("{} is pinned to key {}", p.plugin, p.key_id)
+            })
+        }
+        PublisherCommand::Pins => {
+            let pins = host.admin.publisher_pins().await?;
+            out.show(&pins, |pins| {
+                table(
+                    &["PLUGIN", "KEY ID", "PINNED", "BY"],
+                    pins.iter()
+                        .map(|p| {
+                            vec![
+                                p.plugin.clone(),
+                                p.key_id.clone(),
+                                p.pinned_at.clone(),
+                                p.pinned_by.clone(),
                             ]
                         })
                         .collect(),
