@@ -148,3 +148,19 @@ pub(super) async fn release(
     .await?;
     Ok(())
 }
+
+/// Brings the task's next occurrence forward to `at` (a run the host was
+/// too busy to take is tried again then), never later than it was.
+pub(super) async fn due_by(db: &Database, key: &TaskKey, at: i64) -> Result<(), SchedulerError> {
+    sqlx::query(
+        "UPDATE task_state SET next_due = $1 \
+         WHERE plugin_id = $2 AND task = $3 AND company_id = $4 AND next_due > $1",
+    )
+    .bind(at)
+    .bind(&key.plugin)
+    .bind(&key.task)
+    .bind(&key.company)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}

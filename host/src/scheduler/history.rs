@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{SchedulerError, TaskKey};
+use super::{RunError, SchedulerError, TaskKey};
 use crate::db::{Database, format_millis, now_millis};
 
 /// Why a run started.
@@ -43,7 +43,8 @@ pub struct TaskRun {
     pub started_at: String,
     /// End, if it ended.
     pub finished_at: Option<String>,
-    /// `running`, `ok`, `error`, or `abandoned` (its process died).
+    /// `running`, `ok`, `error`, `not-taken` (the host had no free instance;
+    /// it runs again shortly) or `abandoned` (its process died).
     pub outcome: String,
     /// Why it failed.
     pub error: Option<String>,
@@ -78,12 +79,17 @@ pub(super) async fn start(
 pub(super) async fn finish(
     db: &Database,
     id: i64,
-    error: Option<&str>,
+    error: Option<&RunError>,
 ) -> Result<(), SchedulerError> {
+    let outcome = match error {
+        None => "ok",
+        Some(RunError::NotTaken(_)) => "not-taken",
+        Some(RunError::Failed(_)) => "error",
+    };
     sqlx::query("UPDATE task_runs SET finished_at = $1, outcome = $2, error = $3 WHERE id = $4")
         .bind(now_millis())
-        .bind(if error.is_some() { "error" } else { "ok" })
-        .bind(error)
+        .bind(outcome)
+        .bind(error.map(RunError::message))
         .bind(id)
         .execute(db.pool())
         .await?;

@@ -13,6 +13,14 @@
 //! paused. A task runs for each company that configured the plugin (set
 //! one of its settings), or once plugin-wide if the plugin declares no
 //! settings.
+//!
+//! Load: each company's occurrence is shifted by a fixed offset of its own
+//! (up to [`MAX_SPREAD`], at most a quarter of the task's period), so a
+//! thousand companies' daily syncs do not start in the same second; at most
+//! `max_concurrent_runs` runs of this process go at once, and a due
+//! occurrence beyond that waits, still due, for a later tick. A run the host
+//! had no instance for never reached the plugin: it is recorded
+//! `not-taken` and runs again after [`BUSY_RETRY`].
 
 mod claim;
 pub mod history;
@@ -29,6 +37,7 @@ use crate::catalog::{self, CatalogError};
 use crate::connectors::{Connectors, UnavailableError};
 use crate::db::Database;
 use crate::db::now_millis;
+use crate::runtime::CallError;
 
 /// What lets a run start: the serving process counts it in flight (so an
 /// install waits for it) and refuses it in service mode. Implemented by
@@ -52,8 +61,43 @@ pub trait HostTask: Send + Sync {
 
     /// Runs it for `plugin` and `company` on behalf of `user` (none: on
     /// schedule).
-    async fn run(&self, plugin: &str, company: &str, user: Option<&str>) -> Result<(), String>;
+    async fn run(&self, plugin: &str, company: &str, user: Option<&str>) -> Result<(), RunError>;
 }
+
+/// Why a run did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunError {
+    /// The host had no free instance: the plugin never ran, so the run is
+    /// not a failure and is tried again soon.
+    NotTaken(String),
+    /// It ran and failed.
+    Failed(String),
+}
+
+impl RunError {
+    /// What happened, in words.
+    pub fn message(&self) -> &str {
+        match self {
+            RunError::NotTaken(m) | RunError::Failed(m) => m,
+        }
+    }
+}
+
+impl From<String> for RunError {
+    fn from(message: String) -> Self {
+        RunError::Failed(message)
+    }
+}
+
+/// The longest an occurrence is shifted to spread companies' runs.
+pub const MAX_SPREAD: Duration = Duration::from_secs(600);
+
+/// How soon a run the host was too busy to take is tried again.
+pub const BUSY_RETRY: Duration = Duration::from_secs(15);
+
+/// Runs of one process at once unless [`Scheduler::with_max_concurrent_runs`]
+/// says otherwise.
+pub const DEFAULT_MAX_CONCURRENT_RUNS: usize = 16;
 
 /// How often a serving host looks for due tasks; cron's finest unit is a
 /// second.
@@ -150,6 +194,8 @@ struct Inner {
     host_tasks: Vec<Arc<dyn HostTask>>,
     owner: String,
     stale_after_ms: i64,
+    runs: Arc<tokio::sync::Semaphore>,
+    spread: Duration,
 }
 
 impl Scheduler {
@@ -172,25 +218,45 @@ impl Scheduler {
                 host_tasks: Vec::new(),
                 owner,
                 stale_after_ms: i64::try_from(stale_after.as_millis()).unwrap_or(i64::MAX),
+                runs: Arc::new(tokio::sync::Semaphore::new(DEFAULT_MAX_CONCURRENT_RUNS)),
+                spread: Duration::ZERO,
             }),
+        }
+    }
+
+    fn rebuilt(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let inner = &self.inner;
+        let mut next = Inner {
+            db: inner.db.clone(),
+            connectors: inner.connectors.clone(),
+            gate: inner.gate.clone(),
+            host_tasks: inner.host_tasks.clone(),
+            owner: inner.owner.clone(),
+            stale_after_ms: inner.stale_after_ms,
+            runs: inner.runs.clone(),
+            spread: inner.spread,
+        };
+        change(&mut next);
+        Self {
+            inner: Arc::new(next),
         }
     }
 
     /// Runs `task` for the plugins that declare it with runner `host`.
     pub fn with_host_task(self, task: Arc<dyn HostTask>) -> Self {
-        let inner = &self.inner;
-        let mut host_tasks = inner.host_tasks.clone();
-        host_tasks.push(task);
-        Self {
-            inner: Arc::new(Inner {
-                db: inner.db.clone(),
-                connectors: inner.connectors.clone(),
-                gate: inner.gate.clone(),
-                host_tasks,
-                owner: inner.owner.clone(),
-                stale_after_ms: inner.stale_after_ms,
-            }),
-        }
+        self.rebuilt(|inner| inner.host_tasks.push(task))
+    }
+
+    /// At most `runs` scheduled and manual runs of this process at once
+    /// (at least one).
+    pub fn with_max_concurrent_runs(self, runs: usize) -> Self {
+        self.rebuilt(|inner| inner.runs = Arc::new(tokio::sync::Semaphore::new(runs.max(1))))
+    }
+
+    /// Shifts each company's occurrences by an offset of its own, up to
+    /// `spread` (capped by [`MAX_SPREAD`] and a quarter of the period).
+    pub fn with_spread(self, spread: Duration) -> Self {
+        self.rebuilt(|inner| inner.spread = spread.min(MAX_SPREAD))
     }
 
     fn host_task(&self, name: &str) -> Result<&Arc<dyn HostTask>, String> {
@@ -231,13 +297,15 @@ impl Scheduler {
                     continue;
                 }
             };
-            let next = schedule::next_after(&cron, now).unwrap_or(i64::MAX);
+            let spread = self.spread_of(&cron, now);
             for company in self.companies(&declared).await? {
                 let key = TaskKey {
                     plugin: declared.plugin.clone(),
                     task: declared.task.clone(),
                     company,
                 };
+                let offset = schedule::offset(&key.to_string(), spread);
+                let next = schedule::next_shifted(&cron, now, offset).unwrap_or(i64::MAX);
                 let state = claim::load_or_create(self.db(), &key, &declared.cron, next).await?;
                 if state.cron != declared.cron {
                     claim::reschedule(self.db(), &key, &state.cron, &declared.cron, next).await?;
@@ -246,6 +314,11 @@ impl Scheduler {
                 if now < state.next_due {
                     continue;
                 }
+                // Beyond the bound the occurrence stays due for a later tick.
+                let Ok(permit) = self.inner.runs.clone().try_acquire_owned() else {
+                    tracing::debug!(task = %key, "at the bound of concurrent runs; it waits");
+                    return Ok(started);
+                };
                 // Counted in flight before the claim, so a drain that
                 // starts now waits for this run.
                 let pass = match &self.inner.gate {
@@ -280,6 +353,7 @@ impl Scheduler {
                 let runner = declared.runner.clone();
                 started.push(tokio::spawn(async move {
                     let _pass = pass;
+                    let _permit = permit;
                     if let Err(e) = this
                         .execute(&key, &runner, Trigger::Schedule, Some(due), now, None)
                         .await
@@ -321,13 +395,17 @@ impl Scheduler {
         let now = now_millis();
         let next = schedule::parse(&declared.cron)
             .ok()
-            .and_then(|cron| schedule::next_after(&cron, now))
+            .and_then(|cron| {
+                let offset = schedule::offset(&key.to_string(), self.spread_of(&cron, now));
+                schedule::next_shifted(&cron, now, offset)
+            })
             .unwrap_or(i64::MAX);
         claim::load_or_create(self.db(), &key, &declared.cron, next).await?;
         let _pass = match &self.inner.gate {
             Some(gate) => Some(gate.enter().ok_or(SchedulerError::ServiceMode)?),
             None => None,
         };
+        let _permit = self.inner.runs.clone().acquire_owned().await;
         let stale_before = now - self.inner.stale_after_ms;
         if !claim::manual(self.db(), &key, now, stale_before, &self.inner.owner).await? {
             return Err(SchedulerError::AlreadyRunning(key.to_string()));
@@ -359,21 +437,29 @@ impl Scheduler {
         let error = if runner == "host" {
             match self.host_task(&key.task) {
                 Ok(task) => task.run(&key.plugin, &key.company, user).await.err(),
-                Err(e) => Some(e),
+                Err(e) => Some(RunError::Failed(e)),
             }
         } else {
             self.call(key, user).await.err()
         };
         match &error {
             None => tracing::info!(task = %key, trigger = ?trigger, "task ran"),
-            Some(e) => tracing::warn!(task = %key, trigger = ?trigger, error = %e, "task failed"),
+            Some(RunError::NotTaken(e)) => {
+                tracing::warn!(task = %key, trigger = ?trigger, error = %e, "task not taken; it runs again shortly");
+                let retry_at =
+                    claimed_at.saturating_add(i64::try_from(BUSY_RETRY.as_millis()).unwrap_or(0));
+                claim::due_by(self.db(), key, retry_at).await?;
+            }
+            Some(RunError::Failed(e)) => {
+                tracing::warn!(task = %key, trigger = ?trigger, error = %e, "task failed");
+            }
         }
-        let finished = history::finish(self.db(), id, error.as_deref()).await;
+        let finished = history::finish(self.db(), id, error.as_ref()).await;
         claim::release(self.db(), key, owner, claimed_at).await?;
         finished.map(|()| id)
     }
 
-    async fn call(&self, key: &TaskKey, user: Option<&str>) -> Result<(), String> {
+    async fn call(&self, key: &TaskKey, user: Option<&str>) -> Result<(), RunError> {
         let connectors = &self.inner.connectors;
         let loaded = connectors
             .get(&key.plugin)
@@ -388,7 +474,20 @@ impl Scheduler {
             .plugin
             .run_task(ctx, &key.task)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| match e {
+                CallError::Busy { .. } => RunError::NotTaken(e.to_string()),
+                e => RunError::Failed(e.to_string()),
+            })
+    }
+
+    /// How far this task's occurrences may be shifted: the configured
+    /// spread, at most a quarter of the period seen from `now`.
+    fn spread_of(&self, cron: &croner::Cron, now: i64) -> Duration {
+        let period = schedule::next_after(cron, now)
+            .and_then(|first| Some(schedule::next_after(cron, first)? - first))
+            .and_then(|ms| u64::try_from(ms / 4).ok())
+            .map_or(Duration::ZERO, Duration::from_millis);
+        self.inner.spread.min(period)
     }
 
     /// Tasks of installed, enabled plugins.

@@ -65,12 +65,16 @@ pub async fn start(
     ));
     let connectors = host.connectors();
     let run_gate: Arc<dyn RunGate> = Arc::new(gate.clone());
-    let scheduler = host.scheduler(
-        connectors.clone(),
-        Some(run_gate),
-        process_id.clone(),
-        config.limits.deadline + TASK_GRACE,
-    );
+    let scheduler = host
+        .scheduler(
+            connectors.clone(),
+            Some(run_gate),
+            process_id.clone(),
+            config.limits.deadline + TASK_GRACE,
+        )
+        // Companies' occurrences spread over up to ten minutes (a quarter of
+        // the period at most), so a thousand daily syncs do not start at once.
+        .with_spread(scheduler::MAX_SPREAD);
     let ticking = scheduler.clone().spawn(scheduler::TICK);
     let delivering =
         match WebhookWorker::new(host.admin.clone(), &process_id, WebhookConfig::default()) {

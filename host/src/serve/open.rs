@@ -160,7 +160,11 @@ impl Host {
         let sync = StatementSync::new(self.db.clone(), connectors.clone());
         let bot = SessionBot::new(self.sessions(), connectors.clone());
         let payments = crate::terminals::PaymentRefresh::new(self.terminals(), connectors.clone());
+        // Half the instance pool for background runs: the ERP's calls keep
+        // the other half.
+        let runs = usize::try_from(self.runtime.limits().max_concurrent_instances / 2).unwrap_or(1);
         Scheduler::new(self.db.clone(), connectors, gate, owner, stale_after)
+            .with_max_concurrent_runs(runs)
             .with_host_task(Arc::new(sync))
             .with_host_task(Arc::new(bot))
             .with_host_task(Arc::new(payments))

@@ -15,7 +15,7 @@ use crate::db::now_millis;
 use crate::packages::host_tasks::SESSION_REFRESH;
 use crate::pkcs11::KeyId;
 use crate::runtime::model::bank::SessionState;
-use crate::scheduler::HostTask;
+use crate::scheduler::{HostTask, RunError};
 use crate::vault::EntryId;
 
 /// The bot's task name.
@@ -191,7 +191,7 @@ impl HostTask for SessionBot {
             .map_err(|e| e.to_string())
     }
 
-    async fn run(&self, plugin: &str, company: &str, _user: Option<&str>) -> Result<(), String> {
+    async fn run(&self, plugin: &str, company: &str, _user: Option<&str>) -> Result<(), RunError> {
         let report = self
             .sessions
             .keep_alive(&self.connectors, plugin, company, now_millis())
@@ -203,7 +203,8 @@ impl HostTask for SessionBot {
             Err(format!(
                 "refreshing bank sessions {:?} failed; retried next round",
                 report.failed
-            ))
+            )
+            .into())
         }
     }
 }

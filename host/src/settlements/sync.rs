@@ -25,7 +25,7 @@ use crate::db::{Database, now_millis};
 use crate::packages::host_tasks::STATEMENT_SYNC;
 use crate::runtime::CallError;
 use crate::runtime::model::{self, bank};
-use crate::scheduler::HostTask;
+use crate::scheduler::{HostTask, RunError};
 use crate::sessions::{self, SessionError};
 
 /// The host task every bank connector gets.
@@ -503,12 +503,20 @@ impl HostTask for StatementSync {
             .collect()
     }
 
-    async fn run(&self, plugin: &str, company: &str, user: Option<&str>) -> Result<(), String> {
+    async fn run(&self, plugin: &str, company: &str, user: Option<&str>) -> Result<(), RunError> {
         let today = chrono::Utc::now().date_naive();
         let reports = Settlements::new(self.db.clone())
             .sync_company(&self.connectors, plugin, company, today, user)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| match e {
+                // No instance was free: the bank was not asked for this
+                // account (those before it are stored; a retry skips them).
+                SyncError::Call {
+                    source: CallError::Busy { .. },
+                    ..
+                } => RunError::NotTaken(e.to_string()),
+                e => RunError::Failed(e.to_string()),
+            })?;
         for r in reports {
             tracing::info!(account = %r.account, pages = r.pages, new = r.new,
                 duplicates = r.duplicates, "statements synced");

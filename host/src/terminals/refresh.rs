@@ -15,7 +15,7 @@ use super::Terminals;
 use crate::connectors::Connectors;
 use crate::db::{format_millis, now_millis};
 use crate::packages::host_tasks::CARD_PAYMENT_REFRESH;
-use crate::scheduler::HostTask;
+use crate::scheduler::{HostTask, RunError};
 
 /// How far around the unfinished payments the listed period reaches, for
 /// clocks that differ between host and provider.
@@ -62,7 +62,7 @@ impl HostTask for PaymentRefresh {
             .collect()
     }
 
-    async fn run(&self, plugin: &str, company: &str, user: Option<&str>) -> Result<(), String> {
+    async fn run(&self, plugin: &str, company: &str, user: Option<&str>) -> Result<(), RunError> {
         let rows = sqlx::query(&format!(
             "SELECT id, terminal, created_at, void_state FROM card_intents \
              WHERE {UNFINISHED} AND company_id = $2 ORDER BY id"
@@ -121,10 +121,7 @@ impl HostTask for PaymentRefresh {
         if failed.is_empty() {
             Ok(())
         } else {
-            Err(format!(
-                "card payments not refreshed: {}",
-                failed.join("; ")
-            ))
+            Err(format!("card payments not refreshed: {}", failed.join("; ")).into())
         }
     }
 }

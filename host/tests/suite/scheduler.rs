@@ -576,6 +576,139 @@ async fn two_processes_run_each_occurrence_exactly_once(backend: TestBackend) {
     fx.finish().await;
 }
 
+/// The ticker with an hourly `tick`, configured for `companies`.
+async fn hourly_ticker_for(fx: &Fixture, companies: &[impl AsRef<str>]) {
+    install_ticker(fx, &[("tick", "0 * * * *")], true).await;
+    for company in companies {
+        let company = company.as_ref();
+        fx.company(company).await;
+        fx.host
+            .admin
+            .set_setting(&fx.actor, company, "ticker", "context-id", "CTX")
+            .await
+            .expect("set");
+    }
+}
+
+/// With a bound of one run at a time, three companies due at once run one
+/// after another on later ticks: none is skipped, none fails.
+async fn runs_beyond_the_bound_wait_for_a_later_tick(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    hourly_ticker_for(&fx, &["acme", "globex", "initech"]).await;
+    let scheduler = scheduler(&fx, "one").with_max_concurrent_runs(1);
+    let start = 1_800_000_000_000 + 10 * 60_000;
+    assert_eq!(tick_and_wait(&scheduler, start).await, 0);
+    let due = start + HOUR;
+    assert_eq!(tick_and_wait(&scheduler, due).await, 1);
+    assert_eq!(tick_and_wait(&scheduler, due + 500).await, 1);
+    assert_eq!(tick_and_wait(&scheduler, due + 1000).await, 1);
+    assert_eq!(tick_and_wait(&scheduler, due + 1500).await, 0);
+    for company in ["acme", "globex", "initech"] {
+        assert_eq!(count(&fx, company, "ticks").await, 1, "{company}");
+    }
+    let runs = history(&fx, "tick").await;
+    assert_eq!(runs.len(), 3);
+    assert!(runs.iter().all(|r| r.outcome == "ok"), "{runs:?}");
+    fx.finish().await;
+}
+
+/// A run the host had no instance for never reached the plugin: it is
+/// recorded `not-taken`, not as a failure, and runs again 15 s later.
+async fn a_run_the_host_was_too_busy_for_runs_again(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    install_ticker(&fx, &[("tick", "0 * * * *"), ("slow", "0 0 1 1 *")], false).await;
+    let connectors = fx.connectors_with(h2h_host::runtime::Limits {
+        max_concurrent_instances: 1,
+        ..h2h_host::runtime::Limits::default()
+    });
+    let scheduler = Scheduler::new(
+        fx.host.db.clone(),
+        connectors.clone(),
+        None,
+        "busy".to_owned(),
+        Duration::from_secs(60),
+    );
+    let start = 1_800_000_000_000 + 10 * 60_000;
+    assert_eq!(tick_and_wait(&scheduler, start).await, 0);
+
+    // The one slot is taken by a run of `slow` (1.2 s) outside the scheduler.
+    let loaded = connectors.get("ticker").await.expect("loaded");
+    let ctx = connectors
+        .context(&loaded, None, None)
+        .await
+        .expect("context");
+    let holding = tokio::spawn(async move { loaded.plugin.run_task(ctx, "slow").await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let due = start + HOUR;
+    assert_eq!(tick_and_wait(&scheduler, due).await, 1);
+    holding.await.expect("slow").expect("slow ran");
+
+    let runs = history(&fx, "tick").await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].outcome, "not-taken");
+    let error = runs[0].error.clone().unwrap_or_default();
+    assert!(error.contains("no free instance slot"), "{error}");
+    assert_eq!(count(&fx, "", "ticks").await, 0);
+    // Not before 15 s, then once.
+    assert_eq!(tick_and_wait(&scheduler, due + 14_000).await, 0);
+    assert_eq!(tick_and_wait(&scheduler, due + 15_000).await, 1);
+    assert_eq!(tick_and_wait(&scheduler, due + 16_000).await, 0);
+    assert_eq!(count(&fx, "", "ticks").await, 1);
+    let runs = history(&fx, "tick").await;
+    assert_eq!(runs[0].outcome, "ok", "{runs:?}");
+    // And the hour after, as scheduled.
+    assert_eq!(tick_and_wait(&scheduler, due + HOUR).await, 1);
+    assert_eq!(count(&fx, "", "ticks").await, 2);
+    fx.finish().await;
+}
+
+/// With a spread, companies due at the same occurrence start at offsets of
+/// their own, each within the spread, and each still once an occurrence.
+async fn a_spread_shifts_each_company_within_its_window(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let companies: Vec<String> = (0..6).map(|i| format!("company-{i}")).collect();
+    hourly_ticker_for(&fx, &companies).await;
+    let spread = Duration::from_secs(600);
+    let scheduler = scheduler(&fx, "one").with_spread(spread);
+    let offsets: Vec<i64> = companies
+        .iter()
+        .map(|c| h2h_host::scheduler::schedule::offset(&format!("ticker/tick for {c}"), spread))
+        .collect();
+    assert!(offsets.iter().all(|o| (0..=600_000).contains(o)));
+    let mut distinct = offsets.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(distinct.len() > 1, "all at one offset: {offsets:?}");
+
+    let hour = 1_800_000_000_000 - 1_800_000_000_000 % HOUR + HOUR;
+    assert_eq!(tick_and_wait(&scheduler, hour - 30 * 60_000).await, 0);
+    for next_hour in [hour, hour + HOUR] {
+        for offset in &distinct {
+            let at = next_hour + offset;
+            assert_eq!(
+                tick_and_wait(&scheduler, at - 1).await,
+                0,
+                "before {offset}"
+            );
+            let due = offsets.iter().filter(|o| *o == offset).count();
+            assert_eq!(tick_and_wait(&scheduler, at).await, due, "at {offset}");
+        }
+    }
+    for company in &companies {
+        assert_eq!(count(&fx, company, "ticks").await, 2, "{company}");
+    }
+    fx.finish().await;
+}
+
+on_both_databases!(runs_beyond_the_bound_wait_for_a_later_tick);
+on_both_databases!(a_run_the_host_was_too_busy_for_runs_again);
+on_both_databases!(a_spread_shifts_each_company_within_its_window);
 on_both_databases!(occurrences_run_once_and_missed_ones_once);
 on_both_databases!(paused_tasks_and_service_mode_run_nothing);
 on_both_databases!(a_task_never_overlaps_itself);

@@ -13,8 +13,7 @@ use crate::admin::Fixture;
 use crate::served::Served;
 use h2h_host::connectors::Connectors;
 use h2h_host::db::testing::TestBackend;
-use h2h_host::kv::SqlKv;
-use h2h_host::runtime::{Limits, Runtime, RuntimeConfig};
+use h2h_host::runtime::Limits;
 use h2h_host::settlements::transfers::{
     Batch, BatchState, NewTransfer, TransferError, TransferStatus, Transfers,
 };
@@ -750,25 +749,10 @@ async fn a_call_stopped_at_its_deadline_is_unknown_too(backend: TestBackend) {
         return;
     };
     // A registry whose calls stop after 1 s, over the same database.
-    let runtime = Runtime::new(
-        RuntimeConfig {
-            cache_dir: Some(room.fx.dir.path().join("cache")),
-            limits: Limits {
-                deadline: Duration::from_secs(1),
-                ..Limits::default()
-            },
-        },
-        Arc::new(SqlKv::new(
-            room.fx.host.db.clone(),
-            room.fx.host.admin.vault().vault().clone(),
-        )),
-    )
-    .expect("runtime");
-    let connectors = Connectors::new(
-        room.fx.host.db.clone(),
-        Arc::new(runtime),
-        room.fx.host.admin.vault().clone(),
-    );
+    let connectors = room.fx.connectors_with(Limits {
+        deadline: Duration::from_secs(1),
+        ..Limits::default()
+    });
     room.enqueue("acme", &transfer("H1", "acme-main", "3", "slow #hang"))
         .await;
     let batches = room
@@ -792,6 +776,77 @@ async fn a_call_stopped_at_its_deadline_is_unknown_too(backend: TestBackend) {
     room.fx.finish().await;
 }
 on_both_databases!(a_call_stopped_at_its_deadline_is_unknown_too);
+
+/// A host with no free instance never reached the bank: the batch stays
+/// `created` (not `unknown`, which would send a person to the bank), and the
+/// next submission is the first the bank sees.
+async fn a_busy_host_leaves_the_batch_as_it_was(backend: TestBackend) {
+    let Some(room) = setup(backend).await else {
+        return;
+    };
+    // One instance slot, held for 2 s by acme's hanging submission.
+    let connectors = room.fx.connectors_with(Limits {
+        deadline: Duration::from_secs(2),
+        max_concurrent_instances: 1,
+        ..Limits::default()
+    });
+    room.enqueue("acme", &transfer("H1", "acme-main", "3", "slow #hang"))
+        .await;
+    room.enqueue("other", &transfer("O1", "other-main", "9", "rent"))
+        .await;
+    let holding = {
+        let (transfers, connectors) = (room.transfers.clone(), connectors.clone());
+        tokio::spawn(async move {
+            transfers
+                .export(&connectors, "acme", None, None)
+                .await
+                .expect("export")
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let batches = room
+        .transfers
+        .export(&connectors, "other", None, None)
+        .await
+        .expect("export");
+    let batch = &batches[0];
+    assert_eq!(batch.state, BatchState::Created, "{batch:?}");
+    assert_eq!(batch.attempts, 0);
+    let error = batch.last_error.clone().unwrap_or_default();
+    assert!(
+        error.starts_with("not submitted: plugin `bank` bank.submit-batch: no free instance slot, the host is at capacity"),
+        "{error}"
+    );
+    assert!(error.ends_with("; submit it again"), "{error}");
+    assert_eq!(room.bank_batches("other").await, 0);
+    assert_eq!(room.status("other", "O1").await, TransferStatus::Batched);
+    let kinds: Vec<String> = room
+        .event_kinds("other")
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k == "batch.unknown" || k == "batch.failed"),
+        "{kinds:?}"
+    );
+
+    // Once the slot is free, the next submission is the bank's first call.
+    assert_eq!(holding.await.expect("acme")[0].state, BatchState::Unknown);
+    let submitted = room
+        .transfers
+        .submit(&connectors, batch.id, None)
+        .await
+        .expect("submit");
+    assert_eq!(submitted.state, BatchState::Submitted);
+    assert_eq!(submitted.attempts, 1);
+    let key = format!("batch:{}", batch.idempotency_key);
+    assert_eq!(room.bank("other", &key).await.expect("at bank")["calls"], 1);
+    room.fx.finish().await;
+}
+on_both_databases!(a_busy_host_leaves_the_batch_as_it_was);
 
 async fn a_refused_batch_gives_its_transfers_back(backend: TestBackend) {
     let Some(room) = setup(backend).await else {

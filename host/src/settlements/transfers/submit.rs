@@ -240,6 +240,26 @@ impl Transfers {
                 apply_statuses(&mut tx, batch, &status.transfers, true).await?;
                 tracing::info!(batch = batch.id, bank_batch = %status.batch_id, "transfer batch submitted");
             }
+            Err(error @ CallError::Busy { .. }) => {
+                // No instance was free: the connector never ran and the bank
+                // saw nothing, so the batch goes back to where it stood.
+                let back_to = match batch.state {
+                    BatchState::Created => BatchState::Created,
+                    _ => BatchState::Unknown,
+                };
+                let message = format!("not submitted: {error}; submit it again");
+                sqlx::query(
+                    "UPDATE transfer_batches SET state = $2, attempts = attempts - 1, \
+                       last_error = $3, updated_at = $4 WHERE id = $1 AND state = 'submitting'",
+                )
+                .bind(batch.id)
+                .bind(back_to.as_str())
+                .bind(&message)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tracing::warn!(batch = batch.id, error = %message, "transfer batch not taken; the host was at capacity");
+            }
             Err(error) if first_call && surely_not_taken(&error) => {
                 let message = error.to_string();
                 let failed = sqlx::query(

@@ -116,6 +116,30 @@ impl Fixture {
             .expect("install");
     }
 
+    /// Connectors over this host's database and vault whose runtime has
+    /// `limits` (a short deadline, a pool of one instance).
+    pub fn connectors_with(
+        &self,
+        limits: Limits,
+    ) -> std::sync::Arc<h2h_host::connectors::Connectors> {
+        let runtime = h2h_host::runtime::Runtime::new(
+            h2h_host::runtime::RuntimeConfig {
+                cache_dir: Some(self.dir.path().join("cache")),
+                limits,
+            },
+            std::sync::Arc::new(h2h_host::kv::SqlKv::new(
+                self.host.db.clone(),
+                self.host.admin.vault().vault().clone(),
+            )),
+        )
+        .expect("runtime");
+        std::sync::Arc::new(h2h_host::connectors::Connectors::new(
+            self.host.db.clone(),
+            std::sync::Arc::new(runtime),
+            self.host.admin.vault().clone(),
+        ))
+    }
+
     /// A scheduler of this host over a fresh registry (with its tokens), as
     /// `h2h serve` builds one; `owner` names it like a host process.
     pub fn scheduler(&self, owner: &str) -> Scheduler {
