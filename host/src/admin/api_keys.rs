@@ -2,6 +2,7 @@
 //! secret is shown once, when the key is created.
 
 use serde::{Deserialize, Serialize};
+
 use sha2::{Digest as _, Sha256};
 use sqlx::Row;
 
@@ -46,6 +47,17 @@ pub struct ApiKey {
     pub created_at: String,
     /// By whom.
     pub created_by: String,
+    /// The ERP users it may act for; none: any.
+    pub acts_for: Option<Vec<String>>,
+}
+
+impl ApiKey {
+    /// Whether a request with this key may act for ERP user `user`.
+    pub fn may_act_for(&self, user: &str) -> bool {
+        self.acts_for
+            .as_ref()
+            .is_none_or(|users| users.iter().any(|u| u == user))
+    }
 }
 
 /// A new key with its secret: the only time the secret is available.
@@ -61,14 +73,24 @@ fn fingerprint(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+const KEY_COLUMNS: &str = "name, role, created_at, created_by, acts_for";
+
 fn key_from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey, AdminError> {
     let role: String = row.try_get("role")?;
+    let acts_for = row
+        .try_get::<Option<String>, _>("acts_for")?
+        .map(|text| {
+            serde_json::from_str(&text)
+                .map_err(|e| AdminError::Corrupt(format!("API key users `{text}`: {e}")))
+        })
+        .transpose()?;
     Ok(ApiKey {
         name: row.try_get("name")?,
         role: Role::parse(&role)
             .ok_or_else(|| AdminError::Corrupt(format!("API key role `{role}`")))?,
         created_at: format_millis(row.try_get("created_at")?),
         created_by: row.try_get("created_by")?,
+        acts_for,
     })
 }
 
@@ -77,9 +99,9 @@ pub(crate) async fn authenticate(
     db: &Database,
     secret: &str,
 ) -> Result<Option<ApiKey>, AdminError> {
-    let row = sqlx::query(
-        "SELECT name, role, created_at, created_by FROM api_keys WHERE secret_sha256 = $1",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys WHERE secret_sha256 = $1"
+    ))
     .bind(fingerprint(secret))
     .fetch_optional(db.pool())
     .await?;
@@ -87,12 +109,26 @@ pub(crate) async fn authenticate(
 }
 
 impl Admin {
-    /// Creates a key; the returned secret is not stored anywhere.
+    /// Creates a key that may act for any ERP user; the returned secret is
+    /// not stored anywhere.
     pub async fn create_api_key(
         &self,
         actor: &Actor,
         name: &str,
         role: Role,
+    ) -> Result<CreatedKey, AdminError> {
+        self.create_api_key_for(actor, name, role, &[]).await
+    }
+
+    /// Creates a key; an `erp` key given `users` may act only for them
+    /// (`X-H2H-User`), so an ERP integration holding it cannot act as
+    /// anyone else.
+    pub async fn create_api_key_for(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        users: &[String],
     ) -> Result<CreatedKey, AdminError> {
         let result = async {
             if name.is_empty() || name.len() > 64 || name.chars().any(char::is_whitespace) {
@@ -100,19 +136,37 @@ impl Admin {
                     "API key name `{name}`: 1 to 64 characters, no whitespace"
                 )));
             }
+            if !users.is_empty() && role != Role::Erp {
+                return Err(AdminError::InvalidInput(
+                    "only an erp key is bound to ERP users; an admin key acts for the host"
+                        .to_owned(),
+                ));
+            }
+            for user in users {
+                self.erp_user(user).await?;
+            }
+            let mut bound = users.to_vec();
+            bound.sort();
+            bound.dedup();
+            let acts_for = if bound.is_empty() {
+                None
+            } else {
+                Some(serde_json::to_string(&bound).map_err(|e| AdminError::Corrupt(e.to_string()))?)
+            };
             let mut random = [0u8; 32];
             getrandom::getrandom(&mut random)
                 .map_err(|e| AdminError::Corrupt(format!("no randomness for a key: {e}")))?;
             let secret = format!("h2h_{}", hex::encode(random));
             let inserted = sqlx::query(
-                "INSERT INTO api_keys (id, name, role, secret_sha256, created_at, created_by) \
-                 VALUES ($1, $1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                "INSERT INTO api_keys (id, name, role, secret_sha256, created_at, created_by, acts_for) \
+                 VALUES ($1, $1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             )
             .bind(name)
             .bind(role.as_str())
             .bind(fingerprint(&secret))
             .bind(now_millis())
             .bind(actor.as_str())
+            .bind(acts_for)
             .execute(self.db.pool())
             .await?;
             if inserted.rows_affected() == 0 {
@@ -130,17 +184,23 @@ impl Admin {
         }
         .await;
         self.audited(actor, "api-key.create", name, result, |k| {
-            format!("role {}", k.key.role.as_str())
+            match &k.key.acts_for {
+                None => format!("role {}", k.key.role.as_str()),
+                Some(users) => format!(
+                    "role {}, acting for {}",
+                    k.key.role.as_str(),
+                    users.join(", ")
+                ),
+            }
         })
         .await
     }
 
     /// Every key, without secrets.
     pub async fn api_keys(&self) -> Result<Vec<ApiKey>, AdminError> {
-        let rows =
-            sqlx::query("SELECT name, role, created_at, created_by FROM api_keys ORDER BY name")
-                .fetch_all(self.db.pool())
-                .await?;
+        let rows = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY name"))
+            .fetch_all(self.db.pool())
+            .await?;
         rows.iter().map(key_from_row).collect()
     }
 

@@ -28,6 +28,10 @@ pub struct NewKey {
     /// `admin` or `erp`.
     #[schema(value_type = String)]
     pub role: Role,
+    /// For an `erp` key: the only ERP users it may act for (`X-H2H-User`);
+    /// absent or empty, any.
+    #[serde(default)]
+    pub acts_for: Vec<String>,
 }
 
 /// Every key, without secrets.
@@ -49,7 +53,8 @@ async fn keys(State(state): State<AppState>) -> Result<Json<Vec<ApiKey>>, ApiErr
     request_body = NewKey,
     responses(
         (status = 201, description = "Created; `secret` is shown only now", body = Object),
-        (status = 422, description = "A bad or taken name (`invalid_input`)", body = ApiError),
+        (status = 404, description = "A user in `acts_for` does not exist (`unknown_erp_user`)", body = ApiError),
+        (status = 422, description = "A bad or taken name, or users for an admin key (`invalid_input`)", body = ApiError),
     )
 )]
 async fn create(
@@ -59,7 +64,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     let created = state
         .admin
-        .create_api_key(&caller.actor(), &body.name, body.role)
+        .create_api_key_for(&caller.actor(), &body.name, body.role, &body.acts_for)
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

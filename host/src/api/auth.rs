@@ -94,7 +94,8 @@ pub const ERP_USER_HEADER: &str = "X-H2H-User";
 pub struct ErpUser(pub String);
 
 /// Middleware for the ERP resources: `X-H2H-User` missing → 400
-/// `erp_user_required`; unknown or disabled → 403 `unknown_erp_user`;
+/// `erp_user_required`; a user the key is not bound to → 403 `forbidden`;
+/// unknown or disabled → 403 `unknown_erp_user`;
 /// otherwise the user goes into the request's extensions as [`ErpUser`].
 pub async fn erp_user(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let named = request
@@ -120,6 +121,20 @@ pub async fn erp_user(State(state): State<AppState>, mut request: Request, next:
             .into_response();
         }
     };
+    if let Some(Caller(key)) = request.extensions().get::<Caller>()
+        && !key.may_act_for(&id)
+    {
+        let users = key.acts_for.as_deref().unwrap_or_default().join(", ");
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "API key `{}` acts only for ERP users {users}, not for `{id}`",
+                key.name
+            ),
+        )
+        .into_response();
+    }
     match state.admin.active_erp_user(&id).await {
         Ok(user) => {
             request.extensions_mut().insert(ErpUser(user.id));

@@ -179,3 +179,95 @@ async fn api_keys_are_created_listed_and_revoked_over_http(backend: TestBackend)
 }
 
 on_both_databases!(api_keys_are_created_listed_and_revoked_over_http);
+
+/// An ERP key bound to users acts only for them: another user named in
+/// `X-H2H-User` is refused before anything runs, though that user exists
+/// and has access. Binding names existing users, and only on ERP keys.
+async fn an_erp_key_bound_to_users_acts_only_for_them(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    for user in ["anna", "bob"] {
+        fx.host
+            .admin
+            .add_erp_user(&fx.actor, user, user, None)
+            .await
+            .expect("user");
+    }
+    let api = Served::start(&fx).await;
+    let create = |body: serde_json::Value| {
+        let api = &api;
+        async move {
+            api.admin(reqwest::Method::POST, "/api-keys", Some(body))
+                .await
+        }
+    };
+    let (status, created) =
+        create(json!({ "name": "shop", "role": "erp", "acts_for": ["anna"] })).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["key"]["acts_for"], json!(["anna"]));
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+
+    let as_user = |user: &'static str| {
+        let (api, secret) = (&api, secret.clone());
+        async move {
+            let response = api
+                .client
+                .get(format!("{}/erp/v1/plugins", api.base))
+                .bearer_auth(secret)
+                .header("X-H2H-User", user)
+                .send()
+                .await
+                .expect("call");
+            let status = response.status();
+            (
+                status,
+                response.json::<serde_json::Value>().await.expect("json"),
+            )
+        }
+    };
+    assert_eq!(as_user("anna").await.0, StatusCode::OK);
+    let (status, refused) = as_user("bob").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(refused["code"], "forbidden");
+    assert_eq!(
+        refused["message"],
+        "API key `shop` acts only for ERP users anna, not for `bob`"
+    );
+
+    let (status, unknown) =
+        create(json!({ "name": "ghost", "role": "erp", "acts_for": ["nobody"] })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
+    assert_eq!(unknown["code"], "unknown_erp_user");
+    let (status, admin) =
+        create(json!({ "name": "root", "role": "admin", "acts_for": ["anna"] })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{admin}");
+    assert_eq!(admin["code"], "invalid_input");
+
+    let (_, listed) = api.admin(reqwest::Method::GET, "/api-keys", None).await;
+    let bound: Vec<(&str, &serde_json::Value)> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|k| (k["name"].as_str().expect("name"), &k["acts_for"]))
+        .collect();
+    assert_eq!(
+        bound,
+        [
+            ("erp", &json!(null)),
+            ("ops", &json!(null)),
+            ("shop", &json!(["anna"]))
+        ]
+    );
+    let audit = fx.host.admin.audit(0, 100).await.expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "api-key.create" && e.detail == "role erp, acting for anna"),
+        "{audit:?}"
+    );
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(an_erp_key_bound_to_users_acts_only_for_them);

@@ -27,8 +27,13 @@ const MID: &str = "000000012345";
 /// the service's account; `anna` may pair, `bob` only reads acme, `carl`
 /// works for globex.
 async fn set_up(fx: &Fixture, url: &str, ca_pem: &str) {
+    set_up_with(fx, MANIFEST, url, ca_pem).await;
+}
+
+/// [`set_up`] with the connector packed with `manifest`.
+async fn set_up_with(fx: &Fixture, manifest: &str, url: &str, ca_pem: &str) {
     let admin = &fx.host.admin;
-    let manifest = with_extra_origins(MANIFEST, &[url.to_owned()]).expect("origin");
+    let manifest = with_extra_origins(manifest, &[url.to_owned()]).expect("origin");
     let wasm = std::fs::read(h2h_test_plugins::MELLON).expect("connector built");
     let zip = write_package(&manifest, &wasm, Some(README), None, Some(&fx.key)).expect("pack");
     admin.upload(&fx.actor, &zip).await.expect("upload");
@@ -274,6 +279,17 @@ async fn terminals_are_paired_within_the_license_cap(backend: TestBackend) {
 
 on_both_databases!(terminals_are_paired_within_the_license_cap);
 
+/// The service on today's clock, taking sales without the provider's
+/// signed data.
+fn payment_service() -> Simulator {
+    Simulator::builder()
+        .account(USER, PASSWORD)
+        .start_time(chrono::Utc::now())
+        .require_provider_data(false)
+        .build()
+        .expect("simulator")
+}
+
 async fn start(
     api: &Served,
     user: &str,
@@ -307,12 +323,7 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
     let Some(fx) = Fixture::new(backend).await else {
         return;
     };
-    let sim = Simulator::builder()
-        .account(USER, PASSWORD)
-        .start_time(chrono::Utc::now())
-        .require_provider_data(false)
-        .build()
-        .expect("simulator");
+    let sim = payment_service();
     let running = sim.start("127.0.0.1:0").await.expect("serving");
     let bank = running.handle.clone();
     set_up(&fx, &running.url(), &bank.ca_pem()).await;
@@ -545,6 +556,47 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
 }
 
 on_both_databases!(card_payments_never_charge_twice);
+
+/// A terminal connector that declares no permission guarding
+/// `card-payments`: terminals pair, but nobody may charge, refund or void
+/// through it (money never moves by default).
+async fn card_payments_need_a_declared_permission(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let guard = "[[permissions]]\nname = \"pos-payments\"\n\
+                 description = \"Start sales and refunds on the company's terminals, and void them\"\n\
+                 operations = [\"card-payments\"]\n";
+    assert!(
+        MANIFEST.contains(guard),
+        "the shipped manifest guards card payments"
+    );
+    let unguarded = MANIFEST.replace(guard, "");
+    let sim = payment_service();
+    let running = sim.start("127.0.0.1:0").await.expect("serving");
+    let bank = running.handle.clone();
+    set_up_with(&fx, &unguarded, &running.url(), &bank.ca_pem()).await;
+    let api = Served::start(&fx).await;
+    let (status, paired) = pair(&api, "anna", &code(&bank, "20000009")).await;
+    assert_eq!(status, StatusCode::CREATED, "{paired}");
+    let terminal = paired[0]["id"].as_i64().expect("id");
+
+    let (status, body) = start(&api, "anna", terminal, "12.40", "R-1").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "forbidden");
+    assert_eq!(
+        body["message"],
+        "mellon declares no permission guarding `card-payments`, and money moves only with a \
+         permission an admin grants: no ERP user may do it through mellon"
+    );
+    let (_, listed) = api.get("/card-payments?company=acme", "anna").await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+    api.stop().await;
+    bank.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(card_payments_need_a_declared_permission);
 
 /// The Greek e-invoicing provider's data goes with the sale: the provider
 /// checks its ECDSA signature; a sale whose data verifies is approved, a

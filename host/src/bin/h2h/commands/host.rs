@@ -69,6 +69,10 @@ pub enum ApiKeyCommand {
         /// `admin` or `erp`.
         #[arg(long, value_parser = ["admin", "erp"])]
         role: String,
+        /// An ERP user the (erp) key may act for; repeat for several.
+        /// Without it the key may act for any ERP user.
+        #[arg(long = "acts-for", value_name = "USER")]
+        acts_for: Vec<String>,
     },
     /// List keys (without secrets).
     List,
@@ -228,13 +232,20 @@ pub async fn audit(host: &Host, after: i64, limit: i64, out: Output) -> anyhow::
 
 pub async fn api_key(host: &Host, command: &ApiKeyCommand, out: Output) -> anyhow::Result<()> {
     match command {
-        ApiKeyCommand::Create { name, role } => {
+        ApiKeyCommand::Create {
+            name,
+            role,
+            acts_for,
+        } => {
             let role = if role == "admin" {
                 Role::Admin
             } else {
                 Role::Erp
             };
-            let created = host.admin.create_api_key(&actor(), name, role).await?;
+            let created = host
+                .admin
+                .create_api_key_for(&actor(), name, role, acts_for)
+                .await?;
             out.show(&created, |k| {
                 format!(
                     "API key `{}` created. Its secret is shown only now:\n{}",
@@ -250,12 +261,15 @@ pub async fn api_key(host: &Host, command: &ApiKeyCommand, out: Output) -> anyho
             let keys = host.admin.api_keys().await?;
             out.show(&keys, |list| {
                 table(
-                    &["NAME", "ROLE", "CREATED", "BY"],
+                    &["NAME", "ROLE", "ACTS FOR", "CREATED", "BY"],
                     list.iter()
                         .map(|k| {
                             vec![
                                 k.name.clone(),
                                 format!("{:?}", k.role).to_lowercase(),
+                                k.acts_for
+                                    .as_ref()
+                                    .map_or_else(|| "any user".to_owned(), |u| u.join(", ")),
                                 k.created_at.clone(),
                                 k.created_by.clone(),
                             ]
