@@ -31,6 +31,9 @@ pub enum AdminError {
         /// Digest of the refused upload.
         new: String,
     },
+    /// The plugin's licenses allow no more companies.
+    #[error(transparent)]
+    CompanyCap(crate::catalog::CatalogError),
     /// The plugin id is pinned to another publisher's key.
     #[error(
         "{plugin} is published under key {pinned}; {} cannot ship it (an admin hands the plugin to another publisher with `h2h publisher pin`)",
@@ -280,6 +283,7 @@ impl From<crate::catalog::CatalogError> for AdminError {
                 version: Some(version),
             },
             CatalogError::UnknownCompany(id) => AdminError::UnknownCompany(id),
+            e @ CatalogError::CompanyCap { .. } => AdminError::CompanyCap(e),
             CatalogError::Corrupt(what) => AdminError::Corrupt(what),
             CatalogError::Vault(e) => AdminError::Vault(e),
             CatalogError::Db(e) => AdminError::Db(e),
@@ -309,6 +313,7 @@ impl AdminError {
             AdminError::Package(e) => e.kind(),
             AdminError::ConflictingUpload { .. } => "conflicting_upload",
             AdminError::PublisherMismatch { .. } => "publisher_mismatch",
+            AdminError::CompanyCap(_) => "company_cap_reached",
             AdminError::UnsignedPackage { .. } => "unsigned_package",
             AdminError::License(e) => license_kind(e),
             AdminError::PublisherKey(_) => "bad_publisher_key",

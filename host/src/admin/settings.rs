@@ -63,6 +63,7 @@ impl Admin {
     ) -> Result<String, AdminError> {
         crate::catalog::require_company(&self.db, company).await?;
         let kind = self.declared_kind(plugin, name).await?;
+        crate::catalog::admit_company(&self.db, plugin, company).await?;
         match kind.as_str() {
             "integer" if value.trim().parse::<i64>().is_err() => {
                 return Err(AdminError::InvalidInput(format!(

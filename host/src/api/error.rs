@@ -109,6 +109,7 @@ impl From<crate::settlements::SettlementsError> for ApiError {
                 StatusCode::NOT_FOUND
             }
             E::Exists(_) => StatusCode::CONFLICT,
+            E::CompanyCap(_) => StatusCode::FORBIDDEN,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
@@ -144,6 +145,7 @@ impl From<AdminError> for ApiError {
             | AdminError::CompanyExists(_)
             | AdminError::ErpUserExists(_) => StatusCode::CONFLICT,
             AdminError::Unlicensed { .. }
+            | AdminError::CompanyCap(_)
             | AdminError::UnsignedPackage { .. }
             | AdminError::ErpUserRefused(_)
             | AdminError::NoCompanyAccess { .. }

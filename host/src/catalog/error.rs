@@ -26,6 +26,18 @@ pub enum CatalogError {
     /// No company has that id.
     #[error("company `{0}` does not exist")]
     UnknownCompany(String),
+    /// The licenses allow no more companies for the plugin.
+    #[error(
+        "the license of {plugin} allows {max} companies and {max} already use it: company `{company}` cannot be configured for it (a license with a higher max-companies, or removing another company's settings, makes room)"
+    )]
+    CompanyCap {
+        /// Plugin id.
+        plugin: String,
+        /// The strictest `max-companies` in force.
+        max: u32,
+        /// The company refused.
+        company: String,
+    },
     /// Stored data could not be read back.
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
@@ -50,6 +62,7 @@ impl CatalogError {
             CatalogError::Unlicensed { .. } => "unlicensed",
             CatalogError::NotUploaded { .. } => "not_uploaded",
             CatalogError::UnknownCompany(_) => "unknown_company",
+            CatalogError::CompanyCap { .. } => "company_cap_reached",
             CatalogError::Corrupt(_) => "corrupt_data",
             CatalogError::Vault(e) => e.kind(),
             CatalogError::Db(_) => "database_error",

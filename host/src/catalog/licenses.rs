@@ -104,12 +104,55 @@ pub async fn require_valid(
 /// The strictest `max-terminals` among `plugin`'s licenses in force today
 /// (none: no license in force caps them).
 pub async fn max_terminals(db: &Database, plugin: &str) -> Result<Option<u32>, CatalogError> {
+    strictest(db, plugin, |limits| limits.max_terminals).await
+}
+
+/// The strictest `max-companies` among `plugin`'s licenses in force today.
+pub async fn max_companies(db: &Database, plugin: &str) -> Result<Option<u32>, CatalogError> {
+    strictest(db, plugin, |limits| limits.max_companies).await
+}
+
+async fn strictest(
+    db: &Database,
+    plugin: &str,
+    cap: impl Fn(&h2h_license::Limits) -> Option<u32>,
+) -> Result<Option<u32>, CatalogError> {
     let today = today();
     Ok(stored(db, Some(plugin))
         .await?
         .iter()
         .map(|(signed, _)| signed.license())
         .filter(|l| l.not_before <= today && today <= l.expires)
-        .filter_map(|l| l.limits.max_terminals)
+        .filter_map(|l| cap(&l.limits))
         .min())
+}
+
+/// The companies a plugin serves: those with one of its settings or
+/// secrets, or a bank account it serves.
+const SERVED_COMPANIES: &str = "SELECT company_id FROM company_settings WHERE plugin_id = $1 \
+     UNION SELECT company_id FROM vault_entries WHERE owner = $1 AND kind = 'secret' \
+     UNION SELECT company_id FROM bank_accounts WHERE plugin_id = $1";
+
+/// Lets `company` start using `plugin` (a first setting, secret or bank
+/// account) only within the licenses' `max-companies`; a company already
+/// served always passes.
+pub async fn admit_company(db: &Database, plugin: &str, company: &str) -> Result<(), CatalogError> {
+    let Some(max) = max_companies(db, plugin).await? else {
+        return Ok(());
+    };
+    let served: Vec<String> = sqlx::query(SERVED_COMPANIES)
+        .bind(plugin)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|row| row.try_get("company_id"))
+        .collect::<Result<_, _>>()?;
+    if served.iter().any(|c| c == company) || served.len() < max as usize {
+        return Ok(());
+    }
+    Err(CatalogError::CompanyCap {
+        plugin: plugin.to_owned(),
+        max,
+        company: company.to_owned(),
+    })
 }

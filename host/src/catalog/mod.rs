@@ -18,8 +18,8 @@ pub use grants::{EXTRA_CA, PRIVATE_HOST, REVOKED_ORIGIN, http_grant_for, rows as
 pub use identities::StoredIdentity;
 pub use installation::id as installation_id;
 pub use licenses::{
-    EXPIRY_WARNING_DAYS, max_terminals, publisher_keys, require_valid as require_license,
-    stored as stored_licenses, today,
+    EXPIRY_WARNING_DAYS, admit_company, max_companies, max_terminals, publisher_keys,
+    require_valid as require_license, stored as stored_licenses, today,
 };
 pub use packages::{StoredPackage, load as load_package};
 pub use service_mode::ServiceMode;

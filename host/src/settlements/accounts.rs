@@ -43,6 +43,14 @@ impl Settlements {
         })?;
         check_currency(&account.currency)?;
         require_company(&self.db, &account.company).await?;
+        crate::catalog::admit_company(&self.db, &account.plugin, &account.company)
+            .await
+            .map_err(|e| match e {
+                e @ crate::catalog::CatalogError::CompanyCap { .. } => {
+                    SettlementsError::CompanyCap(e)
+                }
+                e => SettlementsError::Corrupt(e.to_string()),
+            })?;
         let stored = BankAccount {
             iban: iban.electronic_str().to_owned(),
             ..account.clone()

@@ -57,6 +57,9 @@ pub enum SettlementsError {
     /// The account or invoice exists already.
     #[error("{0} already exists")]
     Exists(String),
+    /// The plugin's licenses allow no more companies.
+    #[error(transparent)]
+    CompanyCap(crate::catalog::CatalogError),
     /// Stored data could not be read back.
     #[error("stored settlements data is damaged: {0}")]
     Corrupt(String),
@@ -74,6 +77,7 @@ impl SettlementsError {
             SettlementsError::UnknownCompany(_) => "unknown_company",
             SettlementsError::UnknownDocument(_) => "unknown_document",
             SettlementsError::Exists(_) => "already_exists",
+            SettlementsError::CompanyCap(e) => e.kind(),
             SettlementsError::Corrupt(_) => "corrupt_data",
             SettlementsError::Database(_) => "database_error",
         }

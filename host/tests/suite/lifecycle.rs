@@ -300,6 +300,91 @@ async fn bad_licenses_are_refused_and_not_stored(backend: TestBackend) {
 }
 on_both_databases!(bad_licenses_are_refused_and_not_stored);
 
+/// A license's `max-companies` holds: a company starts using the plugin
+/// (its first setting, secret or bank account) only while fewer use it;
+/// a company already served keeps configuring it.
+async fn max_companies_caps_the_companies_a_plugin_serves(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let admin = &fx.host.admin;
+    let settings = "[[settings]]\nname = \"context-id\"\ntype = \"string\"\ndescription = \"Id.\"\n\n\
+                    [[settings]]\nname = \"token\"\ntype = \"secret\"\ndescription = \"Token.\"\n";
+    fx.upload_with(
+        &manifest("ticker", "1.0.0", settings),
+        h2h_test_plugins::TICKER,
+    )
+    .await;
+    let installation = admin.installation_id().await.expect("id");
+    let license = fx.license_with(
+        &installation,
+        "ticker",
+        "*",
+        1,
+        365,
+        h2h_license::Limits {
+            max_companies: Some(2),
+            ..h2h_license::Limits::default()
+        },
+    );
+    admin
+        .add_license(&fx.actor, &license)
+        .await
+        .expect("license");
+    admin
+        .install(&fx.actor, "ticker", None)
+        .await
+        .expect("install");
+    for company in ["acme", "globex", "initech"] {
+        fx.company(company).await;
+    }
+    admin
+        .set_setting(&fx.actor, "acme", "ticker", "context-id", "A")
+        .await
+        .expect("first company");
+    admin
+        .set_setting(&fx.actor, "globex", "ticker", "token", "tok-not-real")
+        .await
+        .expect("second company, by a secret");
+    let refused = admin
+        .set_setting(&fx.actor, "initech", "ticker", "context-id", "I")
+        .await
+        .expect_err("a third company");
+    assert_eq!(refused.kind(), "company_cap_reached");
+    assert_eq!(
+        refused.to_string(),
+        "the license of ticker allows 2 companies and 2 already use it: company `initech` cannot \
+         be configured for it (a license with a higher max-companies, or removing another \
+         company's settings, makes room)"
+    );
+    admin
+        .set_setting(&fx.actor, "acme", "ticker", "token", "tok-acme")
+        .await
+        .expect("a served company keeps configuring it");
+
+    let settlements = h2h_host::settlements::Settlements::new(fx.host.db.clone());
+    let account = |id: &str, company: &str| h2h_host::settlements::BankAccount {
+        id: id.to_owned(),
+        company: company.to_owned(),
+        plugin: "ticker".to_owned(),
+        iban: "PL61109010140000071219812874".to_owned(),
+        currency: "PLN".to_owned(),
+        name: "Main".to_owned(),
+    };
+    let refused = settlements
+        .add_account(&account("initech-main", "initech"))
+        .await
+        .expect_err("an account for a third company");
+    assert_eq!(refused.kind(), "company_cap_reached");
+    settlements
+        .add_account(&account("acme-main", "acme"))
+        .await
+        .expect("an account for a served company");
+    assert_eq!(fx.count("company_settings").await, 1);
+    fx.finish().await;
+}
+on_both_databases!(max_companies_caps_the_companies_a_plugin_serves);
+
 fn request_of(license: &h2h_license::License, installation: &str) -> h2h_license::LicenseRequest {
     h2h_license::LicenseRequest {
         id: None,

@@ -144,8 +144,10 @@ impl From<SettlementsError> for TransferError {
                 TransferError::InvalidInput(format!("{m} already exists"))
             }
             SettlementsError::Corrupt(m) => TransferError::Corrupt(m),
-            // Transfers never look documents up by id.
-            e @ SettlementsError::UnknownDocument(_) => TransferError::Corrupt(e.to_string()),
+            // Transfers never look documents up by id, nor add accounts.
+            e @ (SettlementsError::UnknownDocument(_) | SettlementsError::CompanyCap(_)) => {
+                TransferError::Corrupt(e.to_string())
+            }
             SettlementsError::Database(e) => TransferError::Database(e),
         }
     }
