@@ -501,7 +501,13 @@ async fn privat24_1_0_package_upgrades_and_rolls_back(backend: TestBackend) {
     assert!(!synced_by_1_0.is_empty());
     assert_eq!(stored_references(&fx).await, synced_by_1_0);
 
-    // The 2.0 build of the same connector, a newer version.
+    // The 2.0 build of the same connector, a newer version, signed by the
+    // tests' key rather than the 1.0 release key: the admin hands the plugin
+    // to that key first (a plugin id is pinned to its publisher).
+    admin
+        .pin_publisher(&fx.actor, "privat24", &fx.key.public().key_id())
+        .await
+        .expect("hand privat24 to the tests' key");
     let manifest =
         with_extra_origins(MANIFEST, std::slice::from_ref(&bank_origin)).expect("origin");
     let wasm = std::fs::read(PRIVAT24).expect("connector built");
@@ -530,7 +536,20 @@ async fn privat24_1_0_package_upgrades_and_rolls_back(backend: TestBackend) {
     )
     .await;
 
-    // Back to the 1.0 package.
+    // Back to the 1.0 package, which the 1.0 release key signed: the admin
+    // hands the plugin back to that key first.
+    let v1_key = admin
+        .publishers()
+        .await
+        .expect("publishers")
+        .into_iter()
+        .find(|p| p.name == "h2h 1.0 release")
+        .expect("the 1.0 publisher")
+        .key_id;
+    admin
+        .pin_publisher(&fx.actor, "privat24", &v1_key)
+        .await
+        .expect("hand privat24 back");
     let v1 = Some("1.0.0".parse().expect("version"));
     admin
         .upgrade(&fx.actor, "privat24", v1, true)
