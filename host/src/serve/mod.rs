@@ -4,9 +4,11 @@
 mod gate;
 mod heartbeat;
 mod open;
+pub mod transport;
 
 pub use gate::{Gate, GatePass};
 pub use open::{Host, HostConfig, OpenError};
+pub use transport::{Listen, PlainHttp, TlsFiles};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +36,9 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// The TLS certificate or key is unusable.
+    #[error(transparent)]
+    Tls(#[from] transport::TlsError),
 }
 
 /// A started host: its address, and the server task.
@@ -47,9 +52,16 @@ pub struct Running {
 /// Opens everything and starts serving; returns once the socket is bound.
 pub async fn start(
     config: HostConfig,
-    listen: SocketAddr,
+    listen: impl Into<Listen>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running, ServeError> {
+    let listen: Listen = listen.into();
+    // A bad certificate stops the start before anything else happens.
+    let tls = listen
+        .tls
+        .as_ref()
+        .map(transport::server_config)
+        .transpose()?;
     let host = Host::open(&config).await?;
     let gate = Arc::new(Gate::default());
     let process_id = format!(
@@ -95,23 +107,49 @@ pub async fn start(
         sessions: host.sessions(),
         terminals: host.terminals(),
     };
-    let app = api::router(state);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| ServeError::Listen {
-            addr: listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
-        addr: listen,
+    let app = api::router(state).layer(axum::middleware::from_fn_with_state(
+        listen.plain_http,
+        transport::guard,
+    ));
+    let listen_error = |source| ServeError::Listen {
+        addr: listen.addr,
         source,
-    })?;
-    tracing::info!(%addr, database = host.db.backend(), "h2h serving");
+    };
+    let tcp = tokio::net::TcpListener::bind(listen.addr)
+        .await
+        .map_err(listen_error)?;
+    let addr = tcp.local_addr().map_err(listen_error)?;
+    tracing::info!(%addr, tls = tls.is_some(), database = host.db.backend(), "h2h serving");
+    if tls.is_none() && listen.plain_http == PlainHttp::Anywhere {
+        tracing::warn!("plain HTTP answers every peer: only behind a proxy that terminates TLS");
+    }
+    let served = match tls {
+        Some(tls) => {
+            let listener = transport::TlsListener::new(tcp, tls).map_err(listen_error)?;
+            let service = app.into_make_service_with_connect_info::<transport::Peer>();
+            tokio::spawn(
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .into_future(),
+            )
+        }
+        None => {
+            let service = app.into_make_service_with_connect_info::<transport::Peer>();
+            tokio::spawn(
+                axum::serve(tcp, service)
+                    .with_graceful_shutdown(shutdown)
+                    .into_future(),
+            )
+        }
+    };
     let server = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|source| ServeError::Listen { addr, source });
+        let served = match served.await {
+            Ok(result) => result.map_err(|source| ServeError::Listen { addr, source }),
+            Err(e) => Err(ServeError::Listen {
+                addr,
+                source: std::io::Error::other(e),
+            }),
+        };
         beat.abort();
         ticking.abort();
         if let Some(delivering) = delivering {

@@ -44,3 +44,152 @@ async fn h2h_serve_answers_health_on_sqlite_and_stops_on_sigterm() {
     );
     assert!(exit.success(), "{exit:?}");
 }
+
+/// `h2h serve --tls-cert --tls-key` answers HTTPS from the given
+/// certificate, and nothing in clear on that port.
+#[tokio::test]
+async fn h2h_serve_answers_https_from_its_certificate() {
+    let data = tempfile::tempdir().unwrap();
+    let pki = h2h_sim_kit::pki::Pki::generate(&h2h_sim_kit::pki::PkiNames {
+        ca_common_name: "h2h serve TEST CA",
+        ca_organization: "h2h test PKI (not a real host)",
+        server_common_name: "localhost",
+    })
+    .expect("pki");
+    let cert = data.path().join("host.crt");
+    let key = data.path().join("host.key");
+    std::fs::write(&cert, pki.server_cert_pem()).unwrap();
+    std::fs::write(&key, pki.server_key_pem()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_h2h"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("h2h starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut first_line = String::new();
+    BufReader::new(stdout).read_line(&mut first_line).unwrap();
+    let url = first_line
+        .split_whitespace()
+        .find(|word| word.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no https URL in {first_line:?}"))
+        .to_owned();
+
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pki.ca_pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let health = client.get(format!("{url}/health")).send().await;
+    let in_clear = reqwest::get(format!("{}/health", url.replace("https://", "http://"))).await;
+    let untrusted = reqwest::get(format!("{url}/health")).await;
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let health = health.expect("https answers");
+    assert_eq!(health.status(), 200);
+    assert!(
+        in_clear.is_err(),
+        "plain HTTP on the TLS port: {in_clear:?}"
+    );
+    assert!(untrusted.is_err(), "a client without the CA: {untrusted:?}");
+}
+
+/// A certificate file that is not there stops `h2h serve` at once, naming it.
+#[test]
+fn h2h_serve_refuses_a_missing_certificate() {
+    let data = tempfile::tempdir().unwrap();
+    let missing = data.path().join("nope.crt");
+    let output = Command::new(env!("CARGO_BIN_EXE_h2h"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .arg("--tls-cert")
+        .arg(&missing)
+        .arg("--tls-key")
+        .arg(data.path().join("nope.key"))
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("h2h runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
+    assert!(!data.path().join("h2h.db").exists(), "nothing opened");
+}
+
+/// Over plain HTTP only loopback peers reach the API; a peer elsewhere
+/// gets 403 `tls_required` before anything is read, except for health and
+/// the OpenAPI document. Over TLS, or behind a TLS proxy
+/// (`--plain-http-anywhere`), every peer does.
+#[tokio::test]
+async fn plain_http_answers_loopback_only() {
+    use axum::extract::ConnectInfo;
+    use h2h_host::serve::PlainHttp;
+    use h2h_host::serve::transport::{Peer, guard};
+    use tower::ServiceExt;
+
+    let router = |policy: PlainHttp| {
+        axum::Router::new()
+            .route("/health", axum::routing::get(|| async { "ok" }))
+            .route("/erp/v1/plugins", axum::routing::get(|| async { "[]" }))
+            .layer(axum::middleware::from_fn_with_state(policy, guard))
+    };
+    let ask = |policy: PlainHttp, peer: &str, tls: bool, path: &str| {
+        let request = axum::http::Request::builder()
+            .uri(path)
+            .extension(ConnectInfo(Peer {
+                addr: peer.parse().expect("addr"),
+                tls,
+            }))
+            .body(axum::body::Body::empty())
+            .expect("request");
+        async move {
+            let response = router(policy).oneshot(request).await.expect("answer");
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .expect("body");
+            (status.as_u16(), String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let remote = "203.0.113.9:50000";
+    let (status, body) = ask(PlainHttp::LoopbackOnly, remote, false, "/erp/v1/plugins").await;
+    assert_eq!(status, 403, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(body["code"], "tls_required");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--tls-cert") && m.contains("--plain-http-anywhere")),
+        "{body}"
+    );
+    for (policy, peer, tls, path) in [
+        (PlainHttp::LoopbackOnly, remote, false, "/health"),
+        (
+            PlainHttp::LoopbackOnly,
+            "127.0.0.1:50000",
+            false,
+            "/erp/v1/plugins",
+        ),
+        (
+            PlainHttp::LoopbackOnly,
+            "[::1]:50000",
+            false,
+            "/erp/v1/plugins",
+        ),
+        (
+            PlainHttp::LoopbackOnly,
+            "[::ffff:127.0.0.1]:50000",
+            false,
+            "/erp/v1/plugins",
+        ),
+        (PlainHttp::LoopbackOnly, remote, true, "/erp/v1/plugins"),
+        (PlainHttp::Anywhere, remote, false, "/erp/v1/plugins"),
+    ] {
+        let (status, body) = ask(policy, peer, tls, path).await;
+        assert_eq!(status, 200, "{policy:?} {peer} tls={tls} {path}: {body}");
+    }
+}

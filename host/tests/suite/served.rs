@@ -38,7 +38,7 @@ impl Served {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = serve::start(
             fx.config.clone(),
-            "127.0.0.1:0".parse().expect("addr"),
+            "127.0.0.1:0".parse::<std::net::SocketAddr>().expect("addr"),
             async {
                 let _ = stopped.await;
             },

@@ -42,6 +42,17 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "H2H_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, env = "H2H_TLS_CERT", requires = "tls_key", value_name = "PEM")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, env = "H2H_TLS_KEY", requires = "tls_cert", value_name = "PEM")]
+        tls_key: Option<std::path::PathBuf>,
+        /// Without TLS, answer every peer, not only loopback: only behind a
+        /// proxy that terminates TLS (API keys, secrets and PINs would
+        /// otherwise cross the network in clear).
+        #[arg(long, env = "H2H_PLAIN_HTTP_ANYWHERE", conflicts_with = "tls_cert")]
+        plain_http_anywhere: bool,
     },
     /// Print the id licenses for this host are bound to.
     InstallationId,

@@ -59,7 +59,26 @@ async fn open(cli: &Cli) -> anyhow::Result<Host> {
 
 pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
     match &cli.command {
-        Command::Serve { listen } => serve(&cli, *listen).await,
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            plain_http_anywhere,
+        } => {
+            let listen = serve::Listen {
+                addr: *listen,
+                tls: tls_cert
+                    .clone()
+                    .zip(tls_key.clone())
+                    .map(|(cert, key)| serve::TlsFiles { cert, key }),
+                plain_http: if *plain_http_anywhere {
+                    serve::PlainHttp::Anywhere
+                } else {
+                    serve::PlainHttp::LoopbackOnly
+                },
+            };
+            serve(&cli, listen).await
+        }
         Command::Dev(command) => dev::run(&cli, command).await,
         Command::InstallationId => {
             let host = open(&cli).await?;
@@ -108,12 +127,17 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(cli: &Cli, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+async fn serve(cli: &Cli, listen: serve::Listen) -> anyhow::Result<()> {
+    let scheme = if listen.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let running = serve::start(config(cli), listen, shutdown_signal())
         .await
         .context("starting the host")?;
     println!(
-        "h2h is serving on http://{}  (health: http://{}/health)",
+        "h2h is serving on {scheme}://{}  (health: {scheme}://{}/health)",
         running.addr, running.addr
     );
     running.server.await.context("server task")??;
