@@ -202,7 +202,10 @@ impl Admin {
     }
 }
 
-async fn installed_manifest(db: &Database, plugin: &str) -> Result<Manifest, AdminError> {
+pub(super) async fn installed_manifest(
+    db: &Database,
+    plugin: &str,
+) -> Result<Manifest, AdminError> {
     let version = installed_version(db, plugin)
         .await?
         .ok_or_else(|| AdminError::NotInstalled(plugin.to_owned()))?;

@@ -18,6 +18,7 @@ pub(crate) mod processes;
 mod publishers;
 mod service_mode;
 mod settings;
+mod storage;
 mod tasks;
 pub mod tokens;
 mod webhooks;
@@ -37,6 +38,7 @@ pub use lifecycle::{InstallReport, Installed, host_modules};
 pub use packages::{PackageInfo, Uploaded};
 pub use publishers::{Pin, Publisher};
 pub use settings::SettingValue;
+pub use storage::StorageReport;
 pub use tasks::TaskInfo;
 pub use webhooks::{
     MIN_SECRET_LEN, WEBHOOK_SECRET_OWNER, WebhookInfo, check_url, private_literal, redacted_url,

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use crate::admin::{Company, HttpGrantInfo, SettingValue, TaskInfo};
+use crate::admin::{AdminError, Company, HttpGrantInfo, SettingValue, StorageReport, TaskInfo};
 use crate::scheduler::{TaskRun, history};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(settings))
         .routes(routes!(set_setting, unset_setting))
         .routes(routes!(http_grant))
+        .routes(routes!(storage, set_storage_limits))
         .routes(routes!(allow_private))
         .routes(routes!(revoke_origin))
         .routes(routes!(tasks))
@@ -147,6 +148,67 @@ async fn http_grant(
     Path(id): Path<String>,
 ) -> ApiResult<HttpGrantInfo> {
     Ok(Json(state.admin.http_grant(&id).await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/plugins/{id}/storage",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    responses(
+        (status = 200, description = "What the plugin stores and the limits in force"),
+        (status = 404, description = "Not installed (`not_installed`)"),
+    )
+)]
+async fn storage(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<StorageReport> {
+    Ok(Json(state.admin.storage(&id).await?))
+}
+
+/// The admin's storage limits for a plugin; `null` for both: back to the
+/// manifest's quota within the host's cap.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct StorageLimits {
+    quota_bytes: Option<u64>,
+    max_keys: Option<u64>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/plugins/{id}/storage",
+    tag = "admin",
+    params(("id" = String, Path, description = "Plugin id")),
+    request_body = StorageLimits,
+    responses(
+        (status = 200, description = "Set; the plugin reloads with them"),
+        (status = 404, description = "Not installed (`not_installed`)"),
+        (status = 422, description = "Only one of the two given (`invalid_input`)"),
+    )
+)]
+async fn set_storage_limits(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Json(body): Json<StorageLimits>,
+) -> ApiResult<StorageReport> {
+    let limits = match (body.quota_bytes, body.max_keys) {
+        (Some(bytes), Some(keys)) => Some((bytes, keys)),
+        (None, None) => None,
+        _ => {
+            return Err(AdminError::InvalidInput(
+                "give both quota_bytes and max_keys, or neither".to_owned(),
+            )
+            .into());
+        }
+    };
+    Ok(Json(
+        state
+            .admin
+            .set_storage_limits(&caller.actor(), &id, limits)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::kv::{KvError, KvStore, Scope};
+use crate::kv::{KvError, KvStore, Quota, Scope};
 use crate::wit::v2::storage::{self, StorageError};
 
 /// How much a plugin may store.
@@ -11,12 +11,30 @@ use crate::wit::v2::storage::{self, StorageError};
 pub struct StorageGrant {
     /// Bytes of keys and values across all the plugin's scopes.
     pub quota_bytes: u64,
+    /// Keys across all the plugin's scopes.
+    pub max_keys: u64,
 }
+
+/// The most a manifest's quota gives without the admin's word.
+pub const HOST_MAX_QUOTA_BYTES: u64 = 64 << 20;
+
+/// Keys a plugin may hold without the admin's word.
+pub const DEFAULT_MAX_KEYS: u64 = 100_000;
 
 impl Default for StorageGrant {
     fn default() -> Self {
         Self {
             quota_bytes: 16 << 20,
+            max_keys: DEFAULT_MAX_KEYS,
+        }
+    }
+}
+
+impl StorageGrant {
+    fn quota(&self) -> Quota {
+        Quota {
+            bytes: self.quota_bytes,
+            keys: self.max_keys,
         }
     }
 }
@@ -67,7 +85,10 @@ fn check_key(key: &str) -> Result<(), StorageError> {
 impl From<KvError> for StorageError {
     fn from(error: KvError) -> Self {
         match error {
-            KvError::QuotaExceeded { quota } => StorageError::QuotaExceeded(quota),
+            // The contract has one quota error; a key over the cap is one.
+            KvError::QuotaExceeded { quota } | KvError::TooManyKeys { quota, .. } => {
+                StorageError::QuotaExceeded(quota)
+            }
             KvError::Unavailable(reason) => StorageError::Unavailable(reason),
         }
     }
@@ -92,7 +113,7 @@ impl storage::Host for StorageCtx {
         if let Err(e) = check_key(&key) {
             return Ok(Err(e));
         }
-        let quota = self.grant.quota_bytes;
+        let quota = self.grant.quota();
         Ok(self
             .store
             .set(&self.scope, &key, &value, quota)
@@ -131,7 +152,7 @@ impl storage::Host for StorageCtx {
         if let Err(e) = check_key(&key) {
             return Ok(Err(e));
         }
-        let quota = self.grant.quota_bytes;
+        let quota = self.grant.quota();
         let result = self
             .store
             .compare_and_swap(

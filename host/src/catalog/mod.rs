@@ -11,6 +11,7 @@ mod installation;
 mod licenses;
 mod packages;
 pub mod service_mode;
+mod storage;
 
 pub use companies::{require as require_company, settings as company_settings};
 pub use error::CatalogError;
@@ -23,3 +24,4 @@ pub use licenses::{
 };
 pub use packages::{StoredPackage, load as load_package};
 pub use service_mode::ServiceMode;
+pub use storage::{AdminLimits, admin_limits, storage_grant_for, usage as storage_usage};

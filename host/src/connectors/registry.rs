@@ -12,7 +12,6 @@ use sqlx::Row;
 
 use crate::capabilities::Grants;
 use crate::capabilities::signing::SigningGrant;
-use crate::capabilities::storage::StorageGrant;
 use crate::catalog::{self, CatalogError};
 use crate::db::Database;
 use crate::packages::manifest::Manifest;
@@ -35,9 +34,7 @@ pub async fn grants_for(
     };
     Ok(Grants {
         http: catalog::http_grant_for(db, manifest).await?,
-        storage: StorageGrant {
-            quota_bytes: manifest.storage_quota,
-        },
+        storage: catalog::storage_grant_for(db, manifest).await?,
         signing,
     })
 }

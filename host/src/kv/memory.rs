@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{KvError, KvStore, Scope};
+use super::{KvError, KvStore, Quota, Scope};
 
 /// Keeps everything in memory; lost when the process ends.
 #[derive(Debug, Default)]
@@ -14,8 +14,8 @@ pub struct MemoryKv {
 #[derive(Debug, Default)]
 struct Inner {
     entries: BTreeMap<(Scope, String), Vec<u8>>,
-    /// Bytes held per plugin, keys plus values.
-    usage: HashMap<Arc<str>, u64>,
+    /// Bytes (keys plus values) and keys held per plugin.
+    usage: HashMap<Arc<str>, (u64, u64)>,
 }
 
 impl MemoryKv {
@@ -37,21 +37,28 @@ impl Inner {
         scope: &Scope,
         key: &str,
         value: Option<&[u8]>,
-        quota: u64,
+        quota: Quota,
     ) -> Result<(), KvError> {
         let slot = (scope.clone(), key.to_owned());
-        let old = self.entries.get(&slot).map_or(0, |v| entry_size(key, v));
-        let new = value.map_or(0, |v| entry_size(key, v));
-        let used = self.usage.get(&scope.plugin).copied().unwrap_or(0);
-        let after = used - old + new;
-        if new > old && after > quota {
-            return Err(KvError::QuotaExceeded { quota });
+        let old = self.entries.get(&slot).map(|v| entry_size(key, v));
+        let new = value.map(|v| entry_size(key, v));
+        let (used, keys) = self.usage.get(&scope.plugin).copied().unwrap_or((0, 0));
+        let after = used - old.unwrap_or(0) + new.unwrap_or(0);
+        let keys_after = keys - u64::from(old.is_some()) + u64::from(new.is_some());
+        if new > old && after > quota.bytes {
+            return Err(KvError::QuotaExceeded { quota: quota.bytes });
+        }
+        if keys_after > keys && keys_after > quota.keys {
+            return Err(KvError::TooManyKeys {
+                max: quota.keys,
+                quota: quota.bytes,
+            });
         }
         match value {
             Some(v) => self.entries.insert(slot, v.to_vec()),
             None => self.entries.remove(&slot),
         };
-        self.usage.insert(scope.plugin.clone(), after);
+        self.usage.insert(scope.plugin.clone(), (after, keys_after));
         Ok(())
     }
 }
@@ -66,14 +73,20 @@ impl KvStore for MemoryKv {
             .cloned())
     }
 
-    async fn set(&self, scope: &Scope, key: &str, value: &[u8], quota: u64) -> Result<(), KvError> {
+    async fn set(
+        &self,
+        scope: &Scope,
+        key: &str,
+        value: &[u8],
+        quota: Quota,
+    ) -> Result<(), KvError> {
         self.lock()?.put(scope, key, Some(value), quota)
     }
 
     async fn delete(&self, scope: &Scope, key: &str) -> Result<bool, KvError> {
         let mut inner = self.lock()?;
         let existed = inner.entries.contains_key(&(scope.clone(), key.to_owned()));
-        inner.put(scope, key, None, u64::MAX)?;
+        inner.put(scope, key, None, Quota::bytes(u64::MAX))?;
         Ok(existed)
     }
 
@@ -95,7 +108,7 @@ impl KvStore for MemoryKv {
         key: &str,
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
-        quota: u64,
+        quota: Quota,
     ) -> Result<bool, KvError> {
         let mut inner = self.lock()?;
         let current = inner.entries.get(&(scope.clone(), key.to_owned()));
@@ -123,7 +136,7 @@ mod tests {
         let kv = MemoryKv::default();
         let a = scope("p", Some("acme"));
         let b = scope("p", Some("globex"));
-        kv.set(&a, "k", b"1", 1000).await.unwrap();
+        kv.set(&a, "k", b"1", Quota::bytes(1000)).await.unwrap();
         assert_eq!(kv.get(&b, "k").await.unwrap(), None);
         assert_eq!(kv.list(&b, "").await.unwrap(), Vec::<String>::new());
         assert_eq!(kv.list(&a, "").await.unwrap(), vec!["k".to_owned()]);
@@ -132,14 +145,42 @@ mod tests {
     #[tokio::test]
     async fn quota_counts_every_scope_of_a_plugin() {
         let kv = MemoryKv::default();
-        kv.set(&scope("p", Some("a")), "k", b"12345", 11)
+        kv.set(&scope("p", Some("a")), "k", b"12345", Quota::bytes(11))
             .await
             .unwrap();
-        let err = kv.set(&scope("p", Some("b")), "k", b"12345", 11).await;
+        let err = kv
+            .set(&scope("p", Some("b")), "k", b"12345", Quota::bytes(11))
+            .await;
         assert_eq!(err, Err(KvError::QuotaExceeded { quota: 11 }));
         // Shrinking is always allowed, and frees room.
         kv.delete(&scope("p", Some("a")), "k").await.unwrap();
-        kv.set(&scope("p", Some("b")), "k", b"12345", 11)
+        kv.set(&scope("p", Some("b")), "k", b"12345", Quota::bytes(11))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn keys_are_capped_per_plugin_and_replacing_one_is_no_new_key() {
+        let kv = MemoryKv::default();
+        let two = Quota {
+            bytes: 1000,
+            keys: 2,
+        };
+        kv.set(&scope("p", Some("a")), "k", b"1", two)
+            .await
+            .unwrap();
+        kv.set(&scope("p", Some("b")), "k", b"1", two)
+            .await
+            .unwrap();
+        let err = kv.set(&scope("p", Some("c")), "k", b"1", two).await;
+        assert_eq!(
+            err,
+            Err(KvError::TooManyKeys {
+                max: 2,
+                quota: 1000
+            })
+        );
+        kv.set(&scope("p", Some("a")), "k", b"22", two)
             .await
             .unwrap();
     }
@@ -149,17 +190,17 @@ mod tests {
         let kv = MemoryKv::default();
         let s = scope("p", None);
         assert!(
-            kv.compare_and_swap(&s, "k", None, Some(b"1"), 100)
+            kv.compare_and_swap(&s, "k", None, Some(b"1"), Quota::bytes(100))
                 .await
                 .unwrap()
         );
         assert!(
-            !kv.compare_and_swap(&s, "k", None, Some(b"2"), 100)
+            !kv.compare_and_swap(&s, "k", None, Some(b"2"), Quota::bytes(100))
                 .await
                 .unwrap()
         );
         assert!(
-            kv.compare_and_swap(&s, "k", Some(b"1"), None, 100)
+            kv.compare_and_swap(&s, "k", Some(b"1"), None, Quota::bytes(100))
                 .await
                 .unwrap()
         );

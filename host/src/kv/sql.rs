@@ -5,15 +5,17 @@
 //!
 //! Every write starts with a write statement, so SQLite takes its write lock
 //! first and a transaction never has to upgrade a read lock (which fails
-//! instead of waiting). The quota is checked inside the same transaction;
-//! it counts what the plugin stored, not what sealing adds.
+//! instead of waiting). The quota is checked inside the same transaction
+//! against `plugin_kv_usage`, which triggers keep in step with every change
+//! (one row read, not a sum over the plugin's data); it counts what the
+//! plugin stored, not what sealing adds.
 
 use std::sync::Arc;
 
 use sqlx::{Any, Row, Transaction};
 use zeroize::Zeroizing;
 
-use super::{KvError, KvStore, Scope};
+use super::{KvError, KvStore, Quota, Scope};
 use crate::db::{Backend, Database};
 use crate::vault::{EntryId, SEALING_OVERHEAD, Vault};
 
@@ -195,28 +197,45 @@ async fn begin_write(db: &Database, scope: &Scope) -> Result<Transaction<'static
     Ok(tx)
 }
 
+/// What a write did to the plugin's holdings.
+struct Growth {
+    /// More bytes than before.
+    bytes: bool,
+    /// A key that was not there.
+    key: bool,
+}
+
 /// Refuses a write that grew the plugin's data past `quota`.
 async fn check_quota(
     tx: &mut Transaction<'static, Any>,
     scope: &Scope,
-    grew: bool,
-    quota: u64,
+    grew: Growth,
+    quota: Quota,
 ) -> Result<(), KvError> {
-    if !grew {
+    if !grew.bytes && !grew.key {
         return Ok(());
     }
-    let used: i64 = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(OCTET_LENGTH(key) + OCTET_LENGTH(value) - $2), 0) AS BIGINT) \
-         FROM plugin_kv WHERE plugin_id = $1",
-    )
-    .bind(&*scope.plugin)
-    .bind(SEALING_OVERHEAD as i64)
-    .fetch_one(&mut **tx)
-    .await
-    .and_then(|row| row.try_get(0))
-    .map_err(unavailable)?;
-    if used as u64 > quota {
-        return Err(KvError::QuotaExceeded { quota });
+    let row = sqlx::query("SELECT bytes, keys FROM plugin_kv_usage WHERE plugin_id = $1")
+        .bind(&*scope.plugin)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    let (bytes, keys): (i64, i64) = match row {
+        Some(row) => (
+            row.try_get(0).map_err(unavailable)?,
+            row.try_get(1).map_err(unavailable)?,
+        ),
+        None => (0, 0),
+    };
+    let used = bytes - keys * SEALING_OVERHEAD as i64;
+    if grew.bytes && used as u64 > quota.bytes {
+        return Err(KvError::QuotaExceeded { quota: quota.bytes });
+    }
+    if grew.key && keys as u64 > quota.keys {
+        return Err(KvError::TooManyKeys {
+            max: quota.keys,
+            quota: quota.bytes,
+        });
     }
     Ok(())
 }
@@ -240,14 +259,24 @@ impl KvStore for SqlKv {
         Ok(Some(self.open(scope, key, &sealed)?.to_vec()))
     }
 
-    async fn set(&self, scope: &Scope, key: &str, value: &[u8], quota: u64) -> Result<(), KvError> {
+    async fn set(
+        &self,
+        scope: &Scope,
+        key: &str,
+        value: &[u8],
+        quota: Quota,
+    ) -> Result<(), KvError> {
         let sealed = self.vault.seal(&Self::entry(scope, key), value);
         let mut tx = begin_write(&self.db, scope).await?;
         let old = take(&mut tx, scope, key)
             .await?
-            .map_or(0, |old| stored_size(key, &old));
+            .map(|old| stored_size(key, &old));
         put(&mut tx, scope, key, &sealed).await?;
-        check_quota(&mut tx, scope, size(key, value) > old, quota).await?;
+        let grew = Growth {
+            bytes: size(key, value) > old.unwrap_or(0),
+            key: old.is_none(),
+        };
+        check_quota(&mut tx, scope, grew, quota).await?;
         tx.commit().await.map_err(unavailable)
     }
 
@@ -289,7 +318,7 @@ impl KvStore for SqlKv {
         key: &str,
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
-        quota: u64,
+        quota: Quota,
     ) -> Result<bool, KvError> {
         let mut tx = begin_write(&self.db, scope).await?;
         let old = match expected {
@@ -297,7 +326,7 @@ impl KvStore for SqlKv {
             // compared; a mismatch rolls the removal back.
             Some(expected) => match take(&mut tx, scope, key).await? {
                 Some(old) if self.open(scope, key, &old)?.as_slice() == expected => {
-                    stored_size(key, &old)
+                    Some(stored_size(key, &old))
                 }
                 _ => return Ok(false),
             },
@@ -310,13 +339,17 @@ impl KvStore for SqlKv {
                 if exists(&mut tx, scope, key).await? {
                     return Ok(false);
                 }
-                0
+                None
             }
         };
         if let Some(new) = new {
             let sealed = self.vault.seal(&Self::entry(scope, key), new);
             put(&mut tx, scope, key, &sealed).await?;
-            check_quota(&mut tx, scope, size(key, new) > old, quota).await?;
+            let grew = Growth {
+                bytes: size(key, new) > old.unwrap_or(0),
+                key: old.is_none(),
+            };
+            check_quota(&mut tx, scope, grew, quota).await?;
         }
         tx.commit().await.map_err(unavailable)?;
         Ok(true)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::admin::Fixture;
 use h2h_host::db::testing::TestBackend;
-use h2h_host::kv::{KvError, KvStore, Scope, SqlKv};
+use h2h_host::kv::{KvError, KvStore, Quota, Scope, SqlKv};
 use h2h_test_plugins::TICKER;
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -88,8 +88,13 @@ async fn concurrent_writers_cannot_overshoot_the_quota(backend: TestBackend) {
                     plugin: "ticker".into(),
                     company: Some(format!("company-{}", i % 3)),
                 };
-                kv.set(&scope, &format!("key-{i:02}"), &[7u8; 94], quota)
-                    .await
+                kv.set(
+                    &scope,
+                    &format!("key-{i:02}"),
+                    &[7u8; 94],
+                    Quota::bytes(quota),
+                )
+                .await
             })
         })
         .collect();
@@ -112,6 +117,143 @@ async fn concurrent_writers_cannot_overshoot_the_quota(backend: TestBackend) {
     .expect("sum")
     .get(0);
     assert_eq!(used, 1000 + 10 * h2h_host::vault::SEALING_OVERHEAD as i64);
+    assert_eq!(usage(&fx).await, (1000, 10), "the kept usage agrees");
+    fx.finish().await;
+}
+
+/// The usage the quota reads, as the admin sees it.
+async fn usage(fx: &Fixture) -> (u64, u64) {
+    h2h_host::catalog::storage_usage(&fx.host.db, "ticker")
+        .await
+        .expect("usage")
+}
+
+/// The usage row follows every kind of write (set, replace, delete,
+/// compare-and-swap both ways) without summing the data, and a plugin's
+/// keys are capped: a new key over the cap is refused, replacing or
+/// removing one is not.
+async fn usage_is_kept_as_it_changes_and_keys_are_capped(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let kv = kv(&fx);
+    let quota = Quota {
+        bytes: 1 << 20,
+        keys: 3,
+    };
+    let at = |company: &str| Scope {
+        plugin: "ticker".into(),
+        company: Some(company.to_owned()),
+    };
+    kv.set(&at("acme"), "a", b"1234", quota).await.expect("a");
+    kv.set(&at("globex"), "b", b"12", quota).await.expect("b");
+    assert_eq!(usage(&fx).await, (1 + 4 + 1 + 2, 2));
+    kv.set(&at("acme"), "a", b"123456789", quota)
+        .await
+        .expect("replace a");
+    assert_eq!(usage(&fx).await, (1 + 9 + 1 + 2, 2));
+    assert!(
+        kv.compare_and_swap(&at("acme"), "c", None, Some(b"xyz"), quota)
+            .await
+            .expect("cas")
+    );
+    assert_eq!(usage(&fx).await, (10 + 3 + 4, 3));
+    let refused = kv.set(&at("initech"), "d", b"1", quota).await;
+    assert_eq!(
+        refused,
+        Err(KvError::TooManyKeys {
+            max: 3,
+            quota: 1 << 20
+        })
+    );
+    assert_eq!(usage(&fx).await, (17, 3), "the refused write left nothing");
+    kv.set(&at("globex"), "b", b"22", quota)
+        .await
+        .expect("replacing is no new key");
+    assert!(kv.delete(&at("globex"), "b").await.expect("delete"));
+    assert!(
+        kv.compare_and_swap(&at("acme"), "c", Some(b"xyz"), None, quota)
+            .await
+            .expect("cas away")
+    );
+    assert_eq!(usage(&fx).await, (10, 1));
+    kv.set(&at("initech"), "d", b"1", quota)
+        .await
+        .expect("room again");
+    let summed: i64 = sqlx::query(
+        "SELECT CAST(SUM(OCTET_LENGTH(key) + OCTET_LENGTH(value)) AS BIGINT) FROM plugin_kv",
+    )
+    .fetch_one(fx.host.db.pool())
+    .await
+    .expect("sum")
+    .get(0);
+    let (bytes, keys) = usage(&fx).await;
+    assert_eq!(
+        summed as u64,
+        bytes + keys * h2h_host::vault::SEALING_OVERHEAD as u64
+    );
+    fx.finish().await;
+}
+
+/// Without the admin's word a manifest gets at most 64 MiB; the admin's
+/// limits replace the manifest's quota (lower or higher), reach the
+/// serving plugin at once, and are audited.
+async fn the_admin_has_the_last_word_on_storage(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let extra = "[capabilities]\nstorage-quota-bytes = 1073741824\n\n\
+                 [[tasks]]\nname = \"probe-storage\"\ncron = \"0 0 1 1 *\"\ndescription = \"Probe.\"\n";
+    fx.install_with("ticker", &admin::manifest("ticker", "1.0.0", extra), TICKER)
+        .await;
+    fx.company("acme").await;
+    let admin = &fx.host.admin;
+    let report = admin.storage("ticker").await.expect("report");
+    assert_eq!(report.manifest_quota_bytes, 1 << 30);
+    assert_eq!(report.quota_bytes, 64 << 20, "the host's cap");
+    assert_eq!(report.max_keys, 100_000);
+    assert_eq!(report.admin_limits, None);
+
+    let report = admin
+        .set_storage_limits(&fx.actor, "ticker", Some((3 << 20, 50)))
+        .await
+        .expect("set");
+    assert_eq!((report.quota_bytes, report.max_keys), (3 << 20, 50));
+    // The probe stores a 2 MiB value: under 3 MiB it now fits.
+    let scheduler = fx.scheduler("test");
+    let run = scheduler
+        .run_now("ticker", "probe-storage", Some("acme"), None)
+        .await
+        .expect("run");
+    assert_eq!(run.outcome, "ok", "{run:?}");
+    assert_eq!(
+        stored(&fx, "acme", "probe").await.expect("probe")["bomb"],
+        "stored"
+    );
+    let report = admin.storage("ticker").await.expect("report");
+    assert!(
+        report.used_bytes > 2 << 20 && report.used_keys == 6,
+        "{report:?}"
+    );
+
+    let refused = admin.storage("nothing").await.expect_err("not installed");
+    assert_eq!(refused.kind(), "not_installed");
+    let back = admin
+        .set_storage_limits(&fx.actor, "ticker", None)
+        .await
+        .expect("back to the manifest");
+    assert_eq!(back.quota_bytes, 64 << 20);
+    let audit = admin.audit(0, 1000).await.expect("audit");
+    let details: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.action == "plugin.storage-limits")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(
+        details,
+        ["3145728 bytes, 50 keys", "manifest quota, 67108864 bytes"],
+        "in order"
+    );
     fx.finish().await;
 }
 
@@ -141,8 +283,12 @@ async fn plugin_data_is_sealed_at_rest(backend: TestBackend) {
         company: Some("acme".to_owned()),
     };
     let token = b"eyJhbGciOiJFUzI1NiJ9.jwt-of-acme";
-    kv.set(&acme, "jwt", token, 1 << 20).await.expect("set");
-    kv.set(&acme, "other", b"42", 1 << 20).await.expect("set");
+    kv.set(&acme, "jwt", token, Quota::bytes(1 << 20))
+        .await
+        .expect("set");
+    kv.set(&acme, "other", b"42", Quota::bytes(1 << 20))
+        .await
+        .expect("set");
     let sealed = raw(&fx, "jwt").await;
     assert!(!sealed.windows(11).any(|w| w == b"jwt-of-acme"));
     assert_eq!(
@@ -181,18 +327,30 @@ async fn plugin_data_is_sealed_at_rest(backend: TestBackend) {
 
     // Sealing is randomised; compare-and-swap compares what was stored.
     assert!(
-        !kv.compare_and_swap(&acme, "jwt", Some(b"stale"), Some(b"new"), 1 << 20)
-            .await
-            .expect("cas")
+        !kv.compare_and_swap(
+            &acme,
+            "jwt",
+            Some(b"stale"),
+            Some(b"new"),
+            Quota::bytes(1 << 20)
+        )
+        .await
+        .expect("cas")
     );
     assert_eq!(
         kv.get(&acme, "jwt").await.expect("get").as_deref(),
         Some(&token[..])
     );
     assert!(
-        kv.compare_and_swap(&acme, "jwt", Some(token), Some(b"new"), 1 << 20)
-            .await
-            .expect("cas")
+        kv.compare_and_swap(
+            &acme,
+            "jwt",
+            Some(token),
+            Some(b"new"),
+            Quota::bytes(1 << 20)
+        )
+        .await
+        .expect("cas")
     );
     assert_eq!(
         kv.get(&acme, "jwt").await.expect("get").as_deref(),
@@ -248,3 +406,5 @@ on_both_databases!(a_plugin_sees_only_its_companys_keys);
 on_both_databases!(plugin_data_is_sealed_at_rest);
 on_both_databases!(values_stored_in_clear_are_sealed_at_the_next_start);
 on_both_databases!(concurrent_writers_cannot_overshoot_the_quota);
+on_both_databases!(usage_is_kept_as_it_changes_and_keys_are_capped);
+on_both_databases!(the_admin_has_the_last_word_on_storage);

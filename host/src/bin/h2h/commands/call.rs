@@ -167,6 +167,7 @@ pub async fn load(args: &Target) -> anyhow::Result<(Plugin, CallContext)> {
         http,
         storage: StorageGrant {
             quota_bytes: package.manifest.storage_quota,
+            ..StorageGrant::default()
         },
         ..Grants::default()
     };

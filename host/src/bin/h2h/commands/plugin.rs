@@ -70,6 +70,21 @@ pub enum PluginCommand {
         /// Plugin id.
         id: String,
     },
+    /// Show what a plugin stores and its limits; with both limit flags,
+    /// set the admin's limits (they replace the manifest's quota).
+    Storage {
+        /// Plugin id.
+        id: String,
+        /// Bytes of keys and values across its companies.
+        #[arg(long, requires = "max_keys")]
+        quota_bytes: Option<u64>,
+        /// Keys across its companies.
+        #[arg(long, requires = "quota_bytes")]
+        max_keys: Option<u64>,
+        /// Drop the admin's limits: the manifest's quota, within the host's cap.
+        #[arg(long, conflicts_with_all = ["quota_bytes", "max_keys"])]
+        manifest_quota: bool,
+    },
     /// List installed plugins.
     List,
     /// List uploaded packages.
@@ -183,6 +198,33 @@ pub async fn run(host: &Host, command: &PluginCommand, out: Output) -> anyhow::R
                 &serde_json::json!({ "plugin": id, "enabled": true }),
                 |_| format!("enabled {id}"),
             )
+        }
+        PluginCommand::Storage {
+            id,
+            quota_bytes,
+            max_keys,
+            manifest_quota,
+        } => {
+            let report = match (quota_bytes.zip(*max_keys), manifest_quota) {
+                (Some(limits), _) => admin.set_storage_limits(&actor, id, Some(limits)).await?,
+                (None, true) => admin.set_storage_limits(&actor, id, None).await?,
+                (None, false) => admin.storage(id).await?,
+            };
+            out.show(&report, |r| {
+                format!(
+                    "{}: {} of {} bytes, {} of {} keys ({})",
+                    r.plugin,
+                    r.used_bytes,
+                    r.quota_bytes,
+                    r.used_keys,
+                    r.max_keys,
+                    if r.admin_limits.is_some() {
+                        "the admin's limits"
+                    } else {
+                        "the manifest's quota within the host's cap"
+                    }
+                )
+            })
         }
         PluginCommand::Disable { id } => {
             admin.disable(&actor, id).await?;
