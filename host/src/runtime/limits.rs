@@ -21,6 +21,10 @@ pub struct Limits {
     pub max_concurrent_instances: u32,
     /// Longest guest log line kept; the rest is cut.
     pub max_log_line_bytes: usize,
+    /// Guest log lines one plugin writes per second, across its calls in
+    /// this process, after a burst of ten seconds' worth; lines beyond are
+    /// dropped and counted.
+    pub max_log_lines_per_second: u32,
 }
 
 impl Default for Limits {
@@ -32,6 +36,7 @@ impl Default for Limits {
             max_transfer_bytes: 16 << 20,
             max_concurrent_instances: 256,
             max_log_line_bytes: 8 << 10,
+            max_log_lines_per_second: 100,
         }
     }
 }

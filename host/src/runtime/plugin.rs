@@ -18,7 +18,8 @@ use super::model::{ConnectorError, bank, pos};
 use super::output::fits_within;
 use super::state::{CallContext, Capabilities, HostState};
 use super::{ContractVersion, Shared, v1, v2};
-use crate::capabilities::{Grants, config::ConfigCtx, http::HttpCtx, log::LogCtx};
+use crate::capabilities::log::{LogBudget, LogCtx};
+use crate::capabilities::{Grants, config::ConfigCtx, http::HttpCtx};
 use crate::capabilities::{signing::SigningCtx, storage::StorageCtx};
 use crate::kv::Scope;
 use crate::wit;
@@ -61,6 +62,7 @@ struct Inner {
     pre: Pre,
     grants: Grants,
     shared: Arc<Shared>,
+    log_budget: Arc<LogBudget>,
 }
 
 impl fmt::Debug for Plugin {
@@ -126,6 +128,7 @@ impl Plugin {
                 digest,
                 pre,
                 grants,
+                log_budget: Arc::new(LogBudget::new(shared.limits.max_log_lines_per_second)),
                 shared,
             }),
         }
@@ -594,6 +597,7 @@ impl Plugin {
                 ctx.company_id.clone(),
                 call,
                 limits.max_log_line_bytes,
+                self.inner.log_budget.clone(),
             ),
             config: ConfigCtx::new(
                 wit::v2::config::Invocation {

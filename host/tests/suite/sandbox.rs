@@ -351,3 +351,58 @@ fn a_component_over_the_per_component_caps_is_refused() {
     assert!(message.starts_with("plugin `hoarder`"), "{message}");
     assert!(message.contains("memories"), "{message}");
 }
+
+/// Set in the child process that [`log_flood_probe`] runs in.
+const FLOOD_PROBE: &str = "H2H_LOG_FLOOD_PROBE";
+
+/// A plugin writing 20,000 log lines at once gets its burst (ten seconds at
+/// 100 lines a second) into the host's log, the rest dropped and counted in
+/// one line; the call itself succeeds.
+#[test]
+fn a_log_flood_is_cut_to_the_plugins_rate() {
+    let logs = common::run_probe(&probe_name!("log_flood_probe"), FLOOD_PROBE);
+    let kept = logs.lines().filter(|l| l.contains("flood line ")).count();
+    // The burst, and what refills at 100 a second while the flood lasts.
+    assert!((1000..=1100).contains(&kept), "{kept} lines kept");
+    let summary = logs
+        .lines()
+        .find(|l| l.contains("guest log lines dropped"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no summary in:\n{}",
+                &logs[logs.len().saturating_sub(2000)..]
+            )
+        });
+    assert!(summary.contains(" WARN h2h::plugin: "), "{summary}");
+    assert!(summary.contains("plugin=\"hostile\""), "{summary}");
+    assert!(
+        summary.contains(&format!("dropped={}", 20_000 - kept)),
+        "{summary}"
+    );
+    assert!(logs.contains("FLOOD CALL OK"), "the call failed");
+}
+
+/// Runs hostile's `log-flood` with every line printed. Does nothing when
+/// run as an ordinary test.
+#[tokio::test]
+async fn log_flood_probe() {
+    if std::env::var_os(FLOOD_PROBE).is_none() {
+        return;
+    }
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(std::io::stdout)
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).expect("subscriber");
+    let host = host(h2h_host::runtime::Limits {
+        deadline: Duration::from_secs(20),
+        ..test_limits()
+    });
+    let plugin = host.load("hostile", HOSTILE);
+    plugin
+        .run_task(company("acme"), "log-flood")
+        .await
+        .expect("the flood task runs");
+    println!("FLOOD CALL OK");
+}

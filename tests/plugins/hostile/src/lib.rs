@@ -66,6 +66,12 @@ impl Tasks for Hostile {
                 }
             }
             "panic" => panic!("hostile plugin panicked on purpose"),
+            "log-flood" => {
+                for i in 0..20_000 {
+                    h2h_sdk::info!("flood line {i}");
+                }
+                Ok(())
+            }
             "recurse" => {
                 black_box(recurse(0));
                 Ok(())
