@@ -334,7 +334,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
     assert_eq!(error.kind(), "unknown_company");
     assert!(
         room.transfers
-            .list("acme", None)
+            .list("acme", None, 0, 1000)
             .await
             .expect("list")
             .is_empty()
@@ -581,7 +581,11 @@ async fn concurrent_exports_never_batch_a_transfer_twice(backend: TestBackend) {
     assert_eq!(twice, 0);
     let items = room.fx.count("transfer_batch_items").await;
     assert_eq!(items, total);
-    let listed = room.transfers.list("acme", None).await.expect("list");
+    let listed = room
+        .transfers
+        .list("acme", None, 0, 1000)
+        .await
+        .expect("list");
     assert!(
         listed
             .iter()
@@ -1024,7 +1028,7 @@ async fn cancel_only_while_queued(backend: TestBackend) {
     assert_eq!(error.kind(), "unknown_transfer");
     let cancelled_only = room
         .transfers
-        .list("acme", Some(TransferStatus::Cancelled))
+        .list("acme", Some(TransferStatus::Cancelled), 0, 1000)
         .await
         .expect("list");
     assert_eq!(cancelled_only.len(), 1);
@@ -1521,3 +1525,66 @@ async fn bank_files_are_kept_once_and_read_back_by_company(backend: TestBackend)
     room.fx.finish().await;
 }
 on_both_databases!(bank_files_are_kept_once_and_read_back_by_company);
+
+/// `GET /transfers` answers a page at a time: `limit` (1 to 1000, default
+/// 100) and the `seq` cursor `after`, oldest first.
+async fn transfers_are_listed_a_page_at_a_time(backend: TestBackend) {
+    let Some(room) = setup(backend).await else {
+        return;
+    };
+    for id in ["P1", "P2", "P3"] {
+        room.enqueue("acme", &transfer(id, "acme-main", "10", id))
+            .await;
+    }
+    let admin = &room.fx.host.admin;
+    admin
+        .add_erp_user(&room.fx.actor, "anna", "anna", None)
+        .await
+        .expect("user");
+    admin
+        .grant_company(&room.fx.actor, "anna", "acme", false)
+        .await
+        .expect("company");
+    let api = Served::start(&room.fx).await;
+    let page = |query: &'static str| {
+        let api = &api;
+        async move {
+            api.erp(
+                Method::GET,
+                &format!("/transfers?company=acme{query}"),
+                Some("anna"),
+                None,
+            )
+            .await
+        }
+    };
+    let ids = |body: &Value| -> Vec<String> {
+        body.as_array()
+            .expect("list")
+            .iter()
+            .map(|t| t["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let (status, first) = page("&limit=2").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(ids(&first), ["P1", "P2"]);
+    let cursor = first[1]["seq"].as_i64().expect("seq");
+    let (_, rest) = api
+        .erp(
+            Method::GET,
+            &format!("/transfers?company=acme&limit=2&after={cursor}"),
+            Some("anna"),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&rest), ["P3"]);
+    let (_, all) = page("").await;
+    assert_eq!(ids(&all), ["P1", "P2", "P3"]);
+    for bad in ["&limit=0", "&limit=1001", "&after=-1"] {
+        let (status, body) = page(bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    api.stop().await;
+    room.fx.finish().await;
+}
+on_both_databases!(transfers_are_listed_a_page_at_a_time);

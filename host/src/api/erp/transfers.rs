@@ -162,9 +162,14 @@ pub struct ListQuery {
     pub company: String,
     /// Only transfers in this status.
     pub status: Option<String>,
+    /// Cursor: the last `seq` of the previous page (0 or absent: the start).
+    pub after: Option<i64>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<i64>,
 }
 
-/// The company's transfers, oldest first, of one status or all.
+/// The company's transfers, oldest first, of one status or all, a page at
+/// a time (`seq` is the cursor).
 #[utoipa::path(
     get,
     path = "/transfers",
@@ -183,6 +188,8 @@ async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Transfer>>, ApiError> {
     let Query(query) = query?;
+    let after = super::cursor(query.after)?;
+    let limit = super::limit(query.limit, 100)?;
     state
         .admin
         .authorize(&user.0, &query.company, None, &Operation::CompanyData)
@@ -193,7 +200,9 @@ async fn list(
         .filter(|s| !s.is_empty())
         .map(str::parse::<TransferStatus>)
         .transpose()?;
-    let listed = transfers(&state).list(&query.company, status).await?;
+    let listed = transfers(&state)
+        .list(&query.company, status, after, limit)
+        .await?;
     Ok(Json(listed))
 }
 

@@ -262,6 +262,8 @@ named_enum! {
 /// A queued or sent transfer.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Transfer {
+    /// Its place in the company's queue: the cursor of `GET /transfers`.
+    pub seq: i64,
     /// The ERP's id, unique per company.
     pub id: String,
     /// The company.
@@ -362,6 +364,7 @@ fn corrupt(what: &str, e: impl fmt::Display) -> TransferError {
 fn transfer_from(row: &AnyRow) -> Result<Transfer, TransferError> {
     let status: String = row.try_get("status")?;
     Ok(Transfer {
+        seq: row.try_get("seq")?,
         id: row.try_get("id")?,
         company: row.try_get("company_id")?,
         account: row.try_get("account_id")?,

@@ -297,19 +297,25 @@ impl Transfers {
         transfer_from(&row)
     }
 
-    /// The transfers of `company`, oldest first, of one status or all.
+    /// The transfers of `company`, oldest first, of one status or all: at
+    /// most `limit` after the one whose `seq` is `after`.
     pub async fn list(
         &self,
         company: &str,
         status: Option<TransferStatus>,
+        after: i64,
+        limit: i64,
     ) -> Result<Vec<Transfer>, TransferError> {
         accounts::require_company(&self.db, company).await?;
         let rows = sqlx::query(&format!(
             "SELECT {TRANSFER_COLUMNS} FROM transfers \
-             WHERE company_id = $1 AND ($2 = '' OR status = $2) ORDER BY seq"
+             WHERE company_id = $1 AND ($2 = '' OR status = $2) AND seq > $3 \
+             ORDER BY seq LIMIT $4"
         ))
         .bind(company)
         .bind(status.map_or("", TransferStatus::as_str))
+        .bind(after)
+        .bind(limit)
         .fetch_all(self.db.pool())
         .await?;
         rows.iter().map(transfer_from).collect()
