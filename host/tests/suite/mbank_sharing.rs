@@ -308,9 +308,15 @@ async fn mbank_session_sharing(backend: TestBackend) {
     let (state, _, sealed) = remote_row(&target, remote).await;
     assert_eq!(state, "closed");
     assert_eq!(sealed, None);
-    let (_, outcome) = there
+    let (status, outcome) = there
         .post(&format!("/accounts/{COOP}/sync"), "anna", json!({}))
         .await;
+    // A failed sync is a failure to an ERP that reads status codes: 502,
+    // the error's code and message, and the run beside them.
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{outcome}");
+    assert_eq!(outcome["code"], "sync_failed");
+    assert_eq!(outcome["message"], outcome["run"]["error"]);
+    assert_eq!(outcome["run"]["outcome"], "error");
     assert!(
         outcome["run"]["error"]
             .as_str()

@@ -3,6 +3,8 @@
 //! the same no-overlap claim), and reads where the account's sync stands.
 
 use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -26,6 +28,23 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncOutcome {
     /// The run as the task history records it (`outcome` ok or error).
+    #[schema(value_type = Object)]
+    pub run: TaskRun,
+    /// The account's sync state.
+    #[schema(value_type = Object)]
+    pub state: SyncState,
+}
+
+/// A sync run that did not succeed, and where the account stands: the
+/// error's `{code, message}` with the run and the state beside them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncFailure {
+    /// `sync_failed` (the bank or connector failed: 502) or `host_busy`
+    /// (no instance was free; nothing was asked of the bank: 503).
+    pub code: &'static str,
+    /// The run's error.
+    pub message: String,
+    /// The run as the task history records it.
     #[schema(value_type = Object)]
     pub run: TaskRun,
     /// The account's sync state.
@@ -75,11 +94,12 @@ async fn sync_state(
     tag = "statements",
     params(("id" = String, Path, description = "Bank account id")),
     responses(
-        (status = 200, description = "The run (its outcome may be error: the bank failed) and the account's state", body = SyncOutcome),
+        (status = 200, description = "The run succeeded; the account's state after it", body = SyncOutcome),
+        (status = 502, description = "The bank or connector failed (`sync_failed`): the run and the state beside the error", body = SyncFailure),
         (status = 403, description = "Not allowed for this ERP user", body = ApiError),
         (status = 404, description = "No such account", body = ApiError),
         (status = 409, description = "A sync of this company is running", body = ApiError),
-        (status = 503, description = "Service mode", body = ApiError),
+        (status = 503, description = "Service mode, or no instance free (`host_busy`, with `Retry-After`; nothing was asked of the bank)", body = ApiError),
     ),
     security(("bearer" = []))
 )]
@@ -87,7 +107,7 @@ async fn sync_now(
     State(state): State<AppState>,
     Extension(user): Extension<ErpUser>,
     Path(id): Path<String>,
-) -> Result<Json<SyncOutcome>, ApiError> {
+) -> Result<Response, ApiError> {
     let settlements = Settlements::new(state.db.clone());
     let account = settlements.account(&id).await?;
     super::authorize_owned(
@@ -109,5 +129,23 @@ async fn sync_now(
         )
         .await?;
     let after = settlements.sync_state(&id).await?;
-    Ok(Json(SyncOutcome { run, state: after }))
+    // An ERP that checks status codes sees a failed sync as one.
+    let (status, code) = match run.outcome.as_str() {
+        "error" | "abandoned" => (StatusCode::BAD_GATEWAY, "sync_failed"),
+        "not-taken" => (StatusCode::SERVICE_UNAVAILABLE, "host_busy"),
+        _ => return Ok(Json(SyncOutcome { run, state: after }).into_response()),
+    };
+    let failure = SyncFailure {
+        code,
+        message: run.error.clone().unwrap_or_default(),
+        run,
+        state: after,
+    };
+    let retry = crate::scheduler::BUSY_RETRY.as_secs().to_string();
+    Ok(match status {
+        StatusCode::SERVICE_UNAVAILABLE => {
+            (status, [(header::RETRY_AFTER, retry)], Json(failure)).into_response()
+        }
+        _ => (status, Json(failure)).into_response(),
+    })
 }
