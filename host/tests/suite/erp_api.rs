@@ -214,11 +214,12 @@ async fn openapi_lists_and_serves_every_route(backend: TestBackend) {
     }
 
     // Every documented operation is routed: the router answers it with
-    // something other than its own empty 404 or 405.
+    // something other than its own 404 or 405.
     let routed = |status: StatusCode, body: &Value| {
-        // The router's own 404 has an empty body; a handler's is JSON.
+        // The router's own 404 is `not_found`; a handler's names what it
+        // did not find (`unknown_account`, ...).
         status != StatusCode::METHOD_NOT_ALLOWED
-            && (status != StatusCode::NOT_FOUND || body.is_object())
+            && (status != StatusCode::NOT_FOUND || body["code"] != "not_found")
     };
     let unrouted = api
         .erp(Method::GET, "/no-such-route", Some("anna"), None)
@@ -981,3 +982,95 @@ async fn erp_bodies_are_capped_with_a_json_error(backend: TestBackend) {
     fx.finish().await;
 }
 on_both_databases!(erp_bodies_are_capped_with_a_json_error);
+
+/// Every error is `{code, message}` JSON, axum's own too (an unknown route,
+/// a wrong method, a body that is not JSON), and no message sends a huge
+/// value back.
+async fn every_error_is_json_and_short(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.company("acme").await;
+    user(&fx, "anna", &["acme"]).await;
+    let api = Served::start(&fx).await;
+    let raw = |method: Method, path: &str| {
+        api.client
+            .request(method, format!("{}{path}", api.base))
+            .bearer_auth(&api.admin_key)
+            .header("X-H2H-User", "anna")
+    };
+    let read = |response: reqwest::Response| async move {
+        let status = response.status();
+        let allow = response.headers().get("allow").cloned();
+        let kind = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body: Value = response.json().await.expect("a JSON body");
+        assert!(kind.starts_with("application/json"), "{kind}");
+        (status, body, allow)
+    };
+
+    let (status, body, _) = read(
+        raw(Method::GET, "/erp/v1/nothing-here")
+            .send()
+            .await
+            .expect("call"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "{body}"
+    );
+    let (status, body, _) = read(raw(Method::GET, "/nowhere").send().await.expect("call")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "{body}"
+    );
+    let (status, body, allow) =
+        read(raw(Method::DELETE, "/health").send().await.expect("call")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")),
+        "{body}"
+    );
+    assert!(allow.is_some(), "the Allow header is kept");
+    let (status, body, _) = read(
+        raw(Method::POST, "/admin/v1/companies")
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .expect("call"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_input")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+
+    // A value quoted back in a message is cut.
+    let long = "x".repeat(20_000);
+    let (status, body) = api
+        .get(&format!("/transfers?company=acme&status={long}"), "anna")
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    let message = body["message"].as_str().expect("message");
+    assert!(
+        message.len() <= h2h_host::api::error::MAX_MESSAGE_BYTES + 8,
+        "{} bytes",
+        message.len()
+    );
+    api.stop().await;
+    fx.finish().await;
+}
+on_both_databases!(every_error_is_json_and_short);
