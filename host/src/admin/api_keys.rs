@@ -108,6 +108,31 @@ pub(crate) async fn authenticate(
     row.as_ref().map(key_from_row).transpose()
 }
 
+/// The key `secret` belongs to, and whether ERP user `user` exists and is
+/// enabled: one query, as every ERP request asks both.
+pub(crate) async fn authenticate_for(
+    db: &Database,
+    secret: &str,
+    user: &str,
+) -> Result<Option<(ApiKey, bool)>, AdminError> {
+    let row = sqlx::query(&format!(
+        "SELECT {KEY_COLUMNS}, \
+           (SELECT u.enabled FROM erp_users u WHERE u.id = $2) AS user_enabled \
+         FROM api_keys WHERE secret_sha256 = $1"
+    ))
+    .bind(fingerprint(secret))
+    .bind(user)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|row| {
+        let enabled = row
+            .try_get::<Option<i64>, _>("user_enabled")?
+            .is_some_and(|e| e != 0);
+        Ok((key_from_row(&row)?, enabled))
+    })
+    .transpose()
+}
+
 impl Admin {
     /// Creates a key that may act for any ERP user; the returned secret is
     /// not stored anywhere.
@@ -230,5 +255,15 @@ impl Admin {
     /// The key a bearer secret belongs to.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>, AdminError> {
         authenticate(&self.db, secret).await
+    }
+
+    /// The key a bearer secret belongs to, and whether ERP user `user` is
+    /// known and enabled, in one read.
+    pub async fn authenticate_for(
+        &self,
+        secret: &str,
+        user: &str,
+    ) -> Result<Option<(ApiKey, bool)>, AdminError> {
+        authenticate_for(&self.db, secret, user).await
     }
 }

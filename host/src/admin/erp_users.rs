@@ -486,15 +486,20 @@ impl Admin {
         plugin: Option<&str>,
         operation: &Operation,
     ) -> Result<(), AdminError> {
-        self.active_erp_user(user).await?;
-        let access = sqlx::query(
-            "SELECT company_id FROM erp_user_companies WHERE user_id = $1 AND company_id = $2",
+        // The user and their grant in one query: this runs on every request.
+        let row = sqlx::query(
+            "SELECT u.enabled, CAST((SELECT COUNT(*) FROM erp_user_companies c \
+               WHERE c.user_id = u.id AND c.company_id = $2) AS BIGINT) AS access \
+             FROM erp_users u WHERE u.id = $1",
         )
         .bind(user)
         .bind(company)
         .fetch_optional(self.db.pool())
         .await?;
-        if access.is_none() {
+        let Some(row) = row.filter(|r| r.try_get::<i64, _>("enabled").is_ok_and(|e| e != 0)) else {
+            return Err(AdminError::ErpUserRefused(user.to_owned()));
+        };
+        if row.try_get::<i64, _>("access")? == 0 {
             return Err(AdminError::NoCompanyAccess {
                 user: user.to_owned(),
                 company: company.to_owned(),

@@ -49,7 +49,8 @@ async fn authenticate(state: &AppState, secret: &str) -> Result<ApiKey, ApiError
         .ok_or_else(|| unauthorized("unknown API key"))
 }
 
-async fn require(state: AppState, mut request: Request, next: Next, admin_only: bool) -> Response {
+/// Middleware for the admin API: a key of role `admin`.
+pub async fn admin(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let key = match bearer(&request) {
         Ok(secret) => authenticate(&state, &secret).await,
         Err(e) => Err(e),
@@ -58,7 +59,7 @@ async fn require(state: AppState, mut request: Request, next: Next, admin_only: 
         Ok(key) => key,
         Err(e) => return e.into_response(),
     };
-    if admin_only && key.role != Role::Admin {
+    if key.role != Role::Admin {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -73,16 +74,6 @@ async fn require(state: AppState, mut request: Request, next: Next, admin_only: 
     next.run(request).await
 }
 
-/// Middleware for the admin API.
-pub async fn admin(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    require(state, request, next, true).await
-}
-
-/// Middleware for the ERP API.
-pub async fn erp(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    require(state, request, next, false).await
-}
-
 /// The header naming the ERP user a request acts for.
 pub const ERP_USER_HEADER: &str = "X-H2H-User";
 
@@ -93,37 +84,44 @@ pub const ERP_USER_HEADER: &str = "X-H2H-User";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErpUser(pub String);
 
-/// Middleware for the ERP resources: `X-H2H-User` missing → 400
-/// `erp_user_required`; a user the key is not bound to → 403 `forbidden`;
-/// unknown or disabled → 403 `unknown_erp_user`;
-/// otherwise the user goes into the request's extensions as [`ErpUser`].
-pub async fn erp_user(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Middleware for the ERP API: the key (401 `unauthorized`), then
+/// `X-H2H-User` (missing → 400 `erp_user_required`; a user the key is not
+/// bound to → 403 `forbidden`; unknown or disabled → 403
+/// `unknown_erp_user`); the key goes into the request's extensions as
+/// [`Caller`] and the user as [`ErpUser`]. Key and user are read in one
+/// query: every ERP request pays for it.
+pub async fn erp(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let secret = match bearer(&request) {
+        Ok(secret) => secret,
+        Err(e) => return e.into_response(),
+    };
     let named = request
         .headers()
         .get(ERP_USER_HEADER)
         .map(|value| value.to_str().map(|v| v.trim().to_owned()));
     let id = match named {
         Some(Ok(id)) if !id.is_empty() => id,
-        Some(_) => {
-            return ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "erp_user_required",
-                format!("`{ERP_USER_HEADER}` must name an ERP user id"),
-            )
-            .into_response();
-        }
-        None => {
-            return ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "erp_user_required",
-                format!("send `{ERP_USER_HEADER}: <ERP user id>`: the user this request acts for"),
-            )
-            .into_response();
+        other => {
+            // An unknown key is refused as such before the missing user.
+            if let Err(e) = authenticate(&state, &secret).await {
+                return e.into_response();
+            }
+            let message = match other {
+                Some(_) => format!("`{ERP_USER_HEADER}` must name an ERP user id"),
+                None => format!(
+                    "send `{ERP_USER_HEADER}: <ERP user id>`: the user this request acts for"
+                ),
+            };
+            return ApiError::new(StatusCode::BAD_REQUEST, "erp_user_required", message)
+                .into_response();
         }
     };
-    if let Some(Caller(key)) = request.extensions().get::<Caller>()
-        && !key.may_act_for(&id)
-    {
+    let (key, enabled) = match state.admin.authenticate_for(&secret, &id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return unauthorized("unknown API key").into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if !key.may_act_for(&id) {
         let users = key.acts_for.as_deref().unwrap_or_default().join(", ");
         return ApiError::new(
             StatusCode::FORBIDDEN,
@@ -135,11 +133,10 @@ pub async fn erp_user(State(state): State<AppState>, mut request: Request, next:
         )
         .into_response();
     }
-    match state.admin.active_erp_user(&id).await {
-        Ok(user) => {
-            request.extensions_mut().insert(ErpUser(user.id));
-            next.run(request).await
-        }
-        Err(e) => ApiError::from(e).into_response(),
+    if !enabled {
+        return ApiError::from(crate::admin::AdminError::ErpUserRefused(id)).into_response();
     }
+    request.extensions_mut().insert(Caller(key));
+    request.extensions_mut().insert(ErpUser(id));
+    next.run(request).await
 }

@@ -187,10 +187,6 @@ pub fn router(state: AppState) -> Router {
     // Every ERP route acts for a user named in `X-H2H-User`.
     let erp = erp::routes()
         .layer(DefaultBodyLimit::max(MAX_ERP_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::erp_user,
-        ))
         .layer(middleware::from_fn_with_state(state.clone(), auth::erp))
         .layer(middleware::from_fn_with_state(
             state.gate.clone(),
