@@ -179,22 +179,29 @@ fn check_limit(limit: i64) -> Result<(), SettlementsError> {
 }
 
 impl Settlements {
-    /// A transaction whose inserts into `table` have all ended (PostgreSQL;
-    /// see the module documentation).
-    async fn cursor_read(
+    /// Runs a cursor page's `query` on `table` where every insert it can
+    /// see has ended: on PostgreSQL inside a transaction holding a share
+    /// lock (see the module documentation); on SQLite as the one statement
+    /// it is, whose snapshot already is that (writers commit in id order),
+    /// saving a BEGIN and a COMMIT on every page.
+    async fn cursor_fetch<'q>(
         &self,
         table: &str,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, SettlementsError> {
-        let mut tx = self.db.pool().begin().await?;
-        if self.db.kind() == Backend::Postgres {
-            sqlx::query("SET LOCAL lock_timeout = '10s'")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(&format!("LOCK TABLE {table} IN SHARE MODE"))
-                .execute(&mut *tx)
-                .await?;
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Vec<sqlx::any::AnyRow>, SettlementsError> {
+        if self.db.kind() == Backend::Sqlite {
+            return Ok(query.fetch_all(self.db.pool()).await?);
         }
-        Ok(tx)
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query("SET LOCAL lock_timeout = '10s'")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&format!("LOCK TABLE {table} IN SHARE MODE"))
+            .execute(&mut *tx)
+            .await?;
+        let rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// The bank accounts of `company`.
@@ -227,6 +234,26 @@ impl Settlements {
         filter: &TransactionFilter,
     ) -> Result<TransactionPage, SettlementsError> {
         check_limit(filter.limit)?;
+        self.account(account).await?;
+        self.transactions_page(account, filter).await
+    }
+
+    /// [`Settlements::transactions`] of an account the caller has read
+    /// already (the ERP route, which authorized its company).
+    pub async fn transactions_of(
+        &self,
+        account: &BankAccount,
+        filter: &TransactionFilter,
+    ) -> Result<TransactionPage, SettlementsError> {
+        check_limit(filter.limit)?;
+        self.transactions_page(&account.id, filter).await
+    }
+
+    async fn transactions_page(
+        &self,
+        account: &str,
+        filter: &TransactionFilter,
+    ) -> Result<TransactionPage, SettlementsError> {
         if let (Some(from), Some(to)) = (filter.from, filter.to)
             && from > to
         {
@@ -234,9 +261,7 @@ impl Settlements {
                 "from {from} is after to {to}"
             )));
         }
-        self.account(account).await?;
-        let mut tx = self.cursor_read("bank_transactions").await?;
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT id, account_id, dedupe_key, booking_date, direction, amount, currency, title, \
                counterparty_name, counterparty_account, received_at, counterparty_bank, \
                value_date, own_reference, type_code, extra \
@@ -256,10 +281,8 @@ impl Settlements {
                 .to
                 .map_or_else(|| "9999-12-31".to_owned(), |d| d.to_string()),
         )
-        .bind(filter.limit + 1)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .bind(filter.limit + 1);
+        let rows = self.cursor_fetch("bank_transactions", query).await?;
         let mut transactions = rows
             .iter()
             .map(|row| {
@@ -405,7 +428,6 @@ impl Settlements {
                 next: after,
             });
         }
-        let mut tx = self.cursor_read("events").await?;
         let sql = format!(
             "SELECT id, company_id, kind, payload, created_at FROM events \
              WHERE id > $1 AND company_id IN ({}) ORDER BY id LIMIT $2",
@@ -415,8 +437,7 @@ impl Settlements {
         for company in companies {
             query = query.bind(company);
         }
-        let rows = query.fetch_all(&mut *tx).await?;
-        tx.commit().await?;
+        let rows = self.cursor_fetch("events", query).await?;
         let notify = self.notify_lists(companies).await?;
         let events = rows
             .iter()

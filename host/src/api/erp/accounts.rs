@@ -224,5 +224,5 @@ async fn transactions(
         &format!("account `{}`", account.id),
     )
     .await?;
-    Ok(Json(settlements.transactions(&id, &filter).await?))
+    Ok(Json(settlements.transactions_of(&account, &filter).await?))
 }
