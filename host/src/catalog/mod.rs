@@ -22,6 +22,6 @@ pub use licenses::{
     EXPIRY_WARNING_DAYS, admit_company, max_companies, max_terminals, publisher_keys,
     require_valid as require_license, stored as stored_licenses, today,
 };
-pub use packages::{StoredPackage, load as load_package};
+pub use packages::{StoredPackage, enabled as enabled_plugins, load as load_package};
 pub use service_mode::ServiceMode;
 pub use storage::{AdminLimits, admin_limits, storage_grant_for, usage as storage_usage};

@@ -43,3 +43,16 @@ pub async fn load(
         signer: row.try_get("signer")?,
     })
 }
+
+/// The enabled installations, as `(plugin, version)` by plugin id: one
+/// query, for the ERP's list of what it may call.
+pub async fn enabled(db: &Database) -> Result<Vec<(String, String)>, CatalogError> {
+    let rows = sqlx::query(
+        "SELECT plugin_id, version FROM installations WHERE enabled = 1 ORDER BY plugin_id",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("plugin_id")?, row.try_get("version")?)))
+        .collect()
+}

@@ -1074,3 +1074,40 @@ async fn every_error_is_json_and_short(backend: TestBackend) {
     fx.finish().await;
 }
 on_both_databases!(every_error_is_json_and_short);
+
+/// `GET /erp/v1/plugins` lists the enabled installations with their
+/// versions, in id order; a disabled one is not there.
+async fn the_erp_sees_the_enabled_plugins(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    for id in ["ticker", "zz-ticker"] {
+        fx.install_with(id, &admin::manifest(id, "1.2.0", ""), TICKER)
+            .await;
+    }
+    fx.install_with(
+        "aa-ticker",
+        &admin::manifest("aa-ticker", "2.0.0", ""),
+        TICKER,
+    )
+    .await;
+    fx.host
+        .admin
+        .disable(&fx.actor, "ticker")
+        .await
+        .expect("disable");
+    user(&fx, "anna", &[]).await;
+    let api = Served::start(&fx).await;
+    let (status, listed) = api.get("/plugins", "anna").await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(
+        listed,
+        json!([
+            {"plugin": "aa-ticker", "version": "2.0.0"},
+            {"plugin": "zz-ticker", "version": "1.2.0"},
+        ])
+    );
+    api.stop().await;
+    fx.finish().await;
+}
+on_both_databases!(the_erp_sees_the_enabled_plugins);

@@ -43,15 +43,11 @@ async fn plugins(
     State(state): State<AppState>,
     Extension(_user): Extension<ErpUser>,
 ) -> Result<Json<Vec<ErpPlugin>>, ApiError> {
-    let installed = state.admin.installed().await?;
+    let enabled = crate::catalog::enabled_plugins(&state.db).await?;
     Ok(Json(
-        installed
+        enabled
             .into_iter()
-            .filter(|p| p.enabled)
-            .map(|p| ErpPlugin {
-                plugin: p.plugin,
-                version: p.version,
-            })
+            .map(|(plugin, version)| ErpPlugin { plugin, version })
             .collect(),
     ))
 }
