@@ -123,33 +123,27 @@ pub async fn start(
     if tls.is_none() && listen.plain_http == PlainHttp::Anywhere {
         tracing::warn!("plain HTTP answers every peer: only behind a proxy that terminates TLS");
     }
-    let served = match tls {
+    // One task serves either transport; the service sees each peer.
+    let service = app.into_make_service_with_connect_info::<transport::Peer>();
+    let serving: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match tls {
         Some(tls) => {
             let listener = transport::TlsListener::new(tcp, tls).map_err(listen_error)?;
-            let service = app.into_make_service_with_connect_info::<transport::Peer>();
-            tokio::spawn(
+            Box::pin(
                 axum::serve(listener, service)
                     .with_graceful_shutdown(shutdown)
                     .into_future(),
             )
         }
-        None => {
-            let service = app.into_make_service_with_connect_info::<transport::Peer>();
-            tokio::spawn(
-                axum::serve(tcp, service)
-                    .with_graceful_shutdown(shutdown)
-                    .into_future(),
-            )
-        }
+        None => Box::pin(
+            axum::serve(tcp, service)
+                .with_graceful_shutdown(shutdown)
+                .into_future(),
+        ),
     };
     let server = tokio::spawn(async move {
-        let served = match served.await {
-            Ok(result) => result.map_err(|source| ServeError::Listen { addr, source }),
-            Err(e) => Err(ServeError::Listen {
-                addr,
-                source: std::io::Error::other(e),
-            }),
-        };
+        let served = serving
+            .await
+            .map_err(|source| ServeError::Listen { addr, source });
         beat.abort();
         ticking.abort();
         if let Some(delivering) = delivering {

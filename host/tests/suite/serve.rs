@@ -1,14 +1,15 @@
 //! The `h2h` binary serves on its embedded SQLite default and answers health.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
-#[tokio::test]
-async fn h2h_serve_answers_health_on_sqlite_and_stops_on_sigterm() {
-    let data = tempfile::tempdir().unwrap();
+/// `h2h serve` on a free loopback port over `data` with `extra` arguments,
+/// and the `scheme` URL its first line prints.
+fn serve(data: &std::path::Path, extra: &[&std::ffi::OsStr], scheme: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_h2h"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data.path())
+        .arg(data)
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -18,9 +19,16 @@ async fn h2h_serve_answers_health_on_sqlite_and_stops_on_sigterm() {
     BufReader::new(stdout).read_line(&mut first_line).unwrap();
     let url = first_line
         .split_whitespace()
-        .find(|word| word.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {first_line:?}"))
+        .find(|word| word.starts_with(scheme))
+        .unwrap_or_else(|| panic!("no {scheme} URL in {first_line:?}"))
         .to_owned();
+    (child, url)
+}
+
+#[tokio::test]
+async fn h2h_serve_answers_health_on_sqlite_and_stops_on_sigterm() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut child, url) = serve(data.path(), &[], "http://");
 
     let response = reqwest::get(format!("{url}/health")).await.unwrap();
     let status = response.status();
@@ -60,25 +68,13 @@ async fn h2h_serve_answers_https_from_its_certificate() {
     let key = data.path().join("host.key");
     std::fs::write(&cert, pki.server_cert_pem()).unwrap();
     std::fs::write(&key, pki.server_key_pem()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_h2h"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data.path())
-        .arg("--tls-cert")
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("h2h starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut first_line = String::new();
-    BufReader::new(stdout).read_line(&mut first_line).unwrap();
-    let url = first_line
-        .split_whitespace()
-        .find(|word| word.starts_with("https://"))
-        .unwrap_or_else(|| panic!("no https URL in {first_line:?}"))
-        .to_owned();
+    let tls = [
+        std::ffi::OsStr::new("--tls-cert"),
+        cert.as_os_str(),
+        "--tls-key".as_ref(),
+        key.as_os_str(),
+    ];
+    let (mut child, url) = serve(data.path(), &tls, "https://");
 
     let client = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(pki.ca_pem().as_bytes()).unwrap())
