@@ -200,3 +200,96 @@ async fn sqlite_and_postgres_migrations_build_the_same_schema() {
     postgres.close().await;
     pg.drop_now().await;
 }
+
+/// The migrator as it stood at `version`, for upgrade tests.
+fn up_to(backend: TestBackend, version: i64) -> sqlx::migrate::Migrator {
+    let mut migrator = match backend {
+        TestBackend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        TestBackend::Postgres => sqlx::migrate!("./migrations/postgres"),
+    };
+    let kept: Vec<_> = migrator
+        .iter()
+        .filter(|m| m.version <= version)
+        .cloned()
+        .collect();
+    migrator.migrations = kept.into();
+    migrator
+}
+
+/// 0028 makes an IBAN unique per company (SQLite by rebuilding the table
+/// its children point at): on a database holding accounts with children,
+/// every row survives, every child still points at its account, and two
+/// companies may then hold the same IBAN while one company still may not.
+async fn the_per_company_iban_upgrade_keeps_every_account_and_child(backend: TestBackend) {
+    let dir = tempfile::tempdir().expect("dir");
+    let Some(test_db) = TestDatabase::create(backend, dir.path()).await else {
+        return;
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&test_db.url).await.expect("pool");
+    up_to(backend, 27).run(&pool).await.expect("0001–0027");
+    for statement in [
+        "INSERT INTO companies (id, name, created_at, created_by) VALUES ('acme', 'Acme', 1, 't')",
+        "INSERT INTO companies (id, name, created_at, created_by) VALUES ('initech', 'Initech', 1, 't')",
+        "INSERT INTO bank_accounts (id, company_id, plugin_id, iban, currency, name, created_at) \
+         VALUES ('acme-uah', 'acme', 'privat24', 'UA213223130000026007233566001', 'UAH', 'Main', 7)",
+        "INSERT INTO account_sync (account_id, synced_through) VALUES ('acme-uah', '2026-11-30')",
+    ] {
+        sqlx::query(statement)
+            .execute(&pool)
+            .await
+            .expect(statement);
+    }
+    pool.close().await;
+
+    let db = Database::connect(&test_db.url).await.expect("0028 applies");
+    let kept = sqlx::query(
+        "SELECT a.company_id, a.name, a.created_at, s.synced_through \
+         FROM bank_accounts a JOIN account_sync s ON s.account_id = a.id",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("the account and its child");
+    assert_eq!(kept.try_get::<String, _>("company_id").unwrap(), "acme");
+    assert_eq!(kept.try_get::<i64, _>("created_at").unwrap(), 7);
+    assert_eq!(
+        kept.try_get::<String, _>("synced_through").unwrap(),
+        "2026-11-30"
+    );
+    if backend == TestBackend::Sqlite {
+        let orphans = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(db.pool())
+            .await
+            .expect("check");
+        assert!(orphans.is_empty(), "no child lost its account");
+    }
+    // The child still points at the account: it cannot be made orphan.
+    sqlx::query("INSERT INTO account_sync (account_id) VALUES ('nobody')")
+        .execute(db.pool())
+        .await
+        .expect_err("a child of no account is refused");
+
+    let add = |id: &'static str, company: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO bank_accounts (id, company_id, plugin_id, iban, currency, name, created_at) \
+                 VALUES ($1, $2, 'privat24', 'UA213223130000026007233566001', 'UAH', '', 8)",
+            )
+            .bind(id)
+            .bind(company)
+            .execute(db.pool())
+            .await
+        }
+    };
+    add("initech-uah", "initech")
+        .await
+        .expect("another company may hold the same IBAN");
+    add("acme-again", "acme")
+        .await
+        .expect_err("one company holds an IBAN once per connector");
+    db.close().await;
+    test_db.drop_now().await;
+}
+
+on_both_databases!(the_per_company_iban_upgrade_keeps_every_account_and_child);
