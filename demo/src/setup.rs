@@ -12,7 +12,6 @@ use h2h_host::settlements::{
     BankAccount, MAX_LIMIT, Settlements, SettlementsError, TransactionFilter,
 };
 use h2h_license::VendorKeyPair;
-use rust_decimal::Decimal;
 
 use crate::bank::INVOICES;
 use crate::package;
@@ -216,12 +215,14 @@ async fn account(settlements: &Settlements, inputs: &Inputs<'_>) -> Result<()> {
 /// settled or flagged).
 async fn receivables(settlements: &Settlements) -> Result<()> {
     for invoice in &INVOICES {
-        let amount: Decimal = invoice
-            .amount
-            .parse()
-            .with_context(|| format!("amount {}", invoice.amount))?;
         let receivable = match settlements
-            .add_receivable(COMPANY, invoice.number, amount, "UAH", invoice.counterparty)
+            .add_receivable(
+                COMPANY,
+                invoice.number,
+                invoice.amount,
+                "UAH",
+                invoice.counterparty,
+            )
             .await
         {
             Ok(r) => r,

@@ -18,5 +18,6 @@ pub mod serve;
 pub mod sessions;
 pub mod settlements;
 pub mod terminals;
+pub mod values;
 pub mod vault;
 pub mod wit;

@@ -5,9 +5,10 @@ use iban::IbanLike;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{Settlements, SettlementsError, check_currency};
+use super::{MAX_NAME_CHARS, Settlements, SettlementsError, optional_line};
 use crate::db::{Database, now_millis};
 use crate::packages::manifest::is_slug;
+use crate::values::Currency;
 
 /// A bank account.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -41,7 +42,8 @@ impl Settlements {
         let iban: iban::Iban = account.iban.parse().map_err(|e| {
             SettlementsError::InvalidInput(format!("`{}` is not a valid IBAN: {e}", account.iban))
         })?;
-        check_currency(&account.currency)?;
+        let currency = Currency::parse(&account.currency)?;
+        let name = optional_line("name", &account.name, MAX_NAME_CHARS)?;
         require_company(&self.db, &account.company).await?;
         crate::catalog::admit_company(&self.db, &account.plugin, &account.company)
             .await
@@ -53,6 +55,8 @@ impl Settlements {
             })?;
         let stored = BankAccount {
             iban: iban.electronic_str().to_owned(),
+            currency: currency.code().to_owned(),
+            name,
             ..account.clone()
         };
         let inserted = sqlx::query(

@@ -35,6 +35,7 @@ pub use receivables::Receivable;
 pub use record::{Direction, IncomingTransaction, LineDetails, RecordReport};
 
 use crate::db::Database;
+use crate::values::{MoneyError, TextError};
 
 /// The module's version, as plugins' `requires` see it.
 pub const VERSION: &str = "1.0.0";
@@ -66,6 +67,18 @@ pub enum SettlementsError {
     /// The database failed.
     #[error("settlements database error: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+impl From<MoneyError> for SettlementsError {
+    fn from(e: MoneyError) -> Self {
+        SettlementsError::InvalidInput(e.to_string())
+    }
+}
+
+impl From<TextError> for SettlementsError {
+    fn from(e: TextError) -> Self {
+        SettlementsError::InvalidInput(e.to_string())
+    }
 }
 
 impl SettlementsError {
@@ -111,7 +124,23 @@ impl Settlements {
     }
 }
 
-/// ISO 4217: three capital letters.
+/// Longest invoice number: KSeF's and most ERPs' fit; short enough to be
+/// its own URL segment.
+pub const MAX_INVOICE_CHARS: usize = 64;
+/// Longest name (a counterparty's, an account's): SEPA's 140.
+pub const MAX_NAME_CHARS: usize = 140;
+
+/// Optional free text: blank is "", anything else a checked line.
+fn optional_line(field: &'static str, value: &str, max: usize) -> Result<String, SettlementsError> {
+    if value.trim().is_empty() {
+        return Ok(String::new());
+    }
+    Ok(crate::values::line(field, value, max)?)
+}
+
+/// A bank's currency code on a fetched line: three capital letters (a bank
+/// may still report a code ISO 4217 has withdrawn; the ERP's input is held
+/// to [`crate::values::Currency`]).
 fn check_currency(currency: &str) -> Result<(), SettlementsError> {
     if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())

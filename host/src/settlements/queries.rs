@@ -38,7 +38,8 @@ pub struct StoredTransaction {
     pub booking_date: String,
     /// `credit` (in) or `debit` (out).
     pub direction: String,
-    /// Positive decimal string, e.g. `1500.5`.
+    /// Positive decimal string in the currency's minor units, e.g.
+    /// `1500.50` (as the bank sent it when it has more decimals).
     pub amount: String,
     /// ISO 4217.
     pub currency: String,
@@ -70,6 +71,13 @@ pub struct ExtraField {
     pub name: String,
     /// Value, as sent.
     pub value: String,
+}
+
+/// A row's `amount` in its `currency`'s minor units.
+fn shown_amount(row: &sqlx::any::AnyRow) -> Result<String, sqlx::Error> {
+    let amount: String = row.try_get("amount")?;
+    let currency: String = row.try_get("currency")?;
+    Ok(crate::values::Currency::show(&currency, &amount))
 }
 
 /// The stored extra fields (a JSON array of `[name, value]`).
@@ -118,7 +126,7 @@ pub struct MatchedPayment {
     pub bank_reference: String,
     /// Booking date.
     pub booking_date: String,
-    /// Decimal string.
+    /// Decimal string in the currency's minor units.
     pub amount: String,
     /// ISO 4217.
     pub currency: String,
@@ -292,7 +300,7 @@ impl Settlements {
                     bank_reference: row.try_get("dedupe_key")?,
                     booking_date: row.try_get("booking_date")?,
                     direction: row.try_get("direction")?,
-                    amount: row.try_get("amount")?,
+                    amount: shown_amount(row)?,
                     currency: row.try_get("currency")?,
                     title: row.try_get("title")?,
                     counterparty_name: row.try_get("counterparty_name")?,
@@ -383,7 +391,7 @@ impl Settlements {
                     account: row.try_get("account_id")?,
                     bank_reference: row.try_get("dedupe_key")?,
                     booking_date: row.try_get("booking_date")?,
-                    amount: row.try_get("amount")?,
+                    amount: shown_amount(row)?,
                     currency: row.try_get("currency")?,
                     title: row.try_get("title")?,
                     outcome: row.try_get("outcome")?,

@@ -5,8 +5,11 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::matching::Open;
-use super::{Settlements, SettlementsError, accounts, check_currency};
+use super::{
+    MAX_INVOICE_CHARS, MAX_NAME_CHARS, Settlements, SettlementsError, accounts, optional_line,
+};
 use crate::db::now_millis;
+use crate::values::{Currency, line};
 
 /// A receivable.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -30,26 +33,22 @@ pub struct Receivable {
 }
 
 impl Settlements {
-    /// Registers an open receivable.
+    /// Registers an open receivable: `amount` in the money grammar of
+    /// `currency` ([`Currency::amount`]), the invoice number one line of at
+    /// most [`MAX_INVOICE_CHARS`], the counterparty at most
+    /// [`MAX_NAME_CHARS`].
     pub async fn add_receivable(
         &self,
         company: &str,
         invoice_number: &str,
-        amount: Decimal,
+        amount: &str,
         currency: &str,
         counterparty: &str,
     ) -> Result<Receivable, SettlementsError> {
-        if invoice_number.trim().is_empty() {
-            return Err(SettlementsError::InvalidInput(
-                "an invoice number is required".to_owned(),
-            ));
-        }
-        if amount <= Decimal::ZERO {
-            return Err(SettlementsError::InvalidInput(format!(
-                "the amount of {invoice_number} must be positive, not {amount}"
-            )));
-        }
-        check_currency(currency)?;
+        let invoice_number = line("invoice_number", invoice_number, MAX_INVOICE_CHARS)?;
+        let currency = Currency::parse(currency)?;
+        let amount = currency.amount(amount)?;
+        let counterparty = optional_line("counterparty", counterparty, MAX_NAME_CHARS)?;
         accounts::require_company(&self.db, company).await?;
         let inserted = sqlx::query(
             "INSERT INTO receivables \
@@ -57,10 +56,10 @@ impl Settlements {
              VALUES ($1, $2, $3, $3, $4, $5, 'open', $6) ON CONFLICT DO NOTHING",
         )
         .bind(company)
-        .bind(invoice_number.trim())
-        .bind(amount.normalize().to_string())
-        .bind(currency)
-        .bind(counterparty)
+        .bind(&invoice_number)
+        .bind(amount.to_string())
+        .bind(currency.code())
+        .bind(&counterparty)
         .bind(now_millis())
         .execute(self.db.pool())
         .await?;
@@ -69,7 +68,7 @@ impl Settlements {
                 "invoice {invoice_number} of {company}"
             )));
         }
-        self.receivable(company, invoice_number.trim()).await
+        self.receivable(company, &invoice_number).await
     }
 
     /// The receivable of `company` with that invoice number.

@@ -171,7 +171,7 @@ impl Settlements {
                 "account": account.id,
                 "bank_reference": t.bank_reference,
                 "direction": t.direction,
-                "amount": t.amount.normalize().to_string(),
+                "amount": crate::values::Currency::show(&t.currency, &t.amount.normalize().to_string()),
                 "currency": t.currency,
                 "title": t.title,
                 "booking_date": t.booking_date.to_string(),

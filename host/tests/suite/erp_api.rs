@@ -683,7 +683,7 @@ async fn accounts_transactions_and_receivables_round_trip(backend: TestBackend) 
             first["amount"].as_str(),
             first["direction"].as_str()
         ),
-        (Some("2026-11-02"), Some("20.5"), Some("credit"))
+        (Some("2026-11-02"), Some("20.50"), Some("credit"))
     );
     assert_eq!(range["transactions"].as_array().map(Vec::len), Some(2));
     for bad in [
@@ -713,7 +713,7 @@ async fn accounts_transactions_and_receivables_round_trip(backend: TestBackend) 
             added["open_amount"].as_str(),
             added["status"].as_str()
         ),
-        (Some("1500"), Some("1500"), Some("open"))
+        (Some("1500.00"), Some("1500.00"), Some("open"))
     );
     let (status, body) = post("/receivables", invoice).await;
     assert_eq!(
@@ -757,7 +757,7 @@ async fn accounts_transactions_and_receivables_round_trip(backend: TestBackend) 
     assert_eq!(status, StatusCode::OK, "{detail}");
     assert_eq!(
         (detail["status"].as_str(), detail["open_amount"].as_str()),
-        (Some("settled"), Some("0"))
+        (Some("settled"), Some("0.00"))
     );
     let payment = &detail["payments"][0];
     assert_eq!(
@@ -766,7 +766,7 @@ async fn accounts_transactions_and_receivables_round_trip(backend: TestBackend) 
             payment["amount"].as_str(),
             payment["reason"].as_str()
         ),
-        (Some("PAY-1"), Some("1500"), Some("exact"))
+        (Some("PAY-1"), Some("1500.00"), Some("exact"))
     );
     let (_, settled) = api
         .get("/receivables?company=acme&status=settled", "anna")
@@ -923,7 +923,7 @@ async fn events_page_in_order_without_repeats_or_gaps(backend: TestBackend) {
     assert_eq!(notify_of("acme"), json!(["anna", "bob"]));
     assert_eq!(notify_of("globex"), json!(["anna"]));
     assert_eq!(events[0]["kind"], "payment.received");
-    assert_eq!(events[0]["payload"]["amount"], "1");
+    assert_eq!(events[0]["payload"]["amount"], "1.00");
     fx.host
         .admin
         .set_erp_user_enabled(&fx.actor, "bob", false)
@@ -982,6 +982,142 @@ async fn erp_bodies_are_capped_with_a_json_error(backend: TestBackend) {
     fx.finish().await;
 }
 on_both_databases!(erp_bodies_are_capped_with_a_json_error);
+
+/// Money and text have one grammar in and out: amounts `digits[.digits]`
+/// within the currency's minor units, ISO 4217 currencies that have minor
+/// units, one-line text without control or bidirectional formatting
+/// characters under a length cap; amounts go out in minor units.
+async fn money_and_text_have_one_grammar(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.company("acme").await;
+    user(&fx, "anna", &["acme"]).await;
+    let settlements = Settlements::new(fx.host.db.clone());
+    account(&settlements, "acme-uah", "acme", IBAN_ACME).await;
+    let api = Served::start(&fx).await;
+    let receivable = |invoice: &str, amount: &str, currency: &str, counterparty: &str| {
+        json!({ "company": "acme", "invoice_number": invoice, "amount": amount,
+                "currency": currency, "counterparty": counterparty })
+    };
+    let refused = [
+        (
+            receivable("FV/1", "1e3", "UAH", "x"),
+            "amount `1e3` is not written like 1234.50",
+        ),
+        (
+            receivable("FV/1", "+100", "UAH", "x"),
+            "amount `+100` is not written",
+        ),
+        (
+            receivable("FV/1", " 100 ", "UAH", "x"),
+            "amount ` 100 ` is not written",
+        ),
+        (
+            receivable("FV/1", "0.001", "UAH", "x"),
+            "amount `0.001` has more decimals than UAH's 2",
+        ),
+        (
+            receivable("FV/1", "10.5", "JPY", "x"),
+            "amount `10.5` has more decimals than JPY's 0",
+        ),
+        (
+            receivable("FV/1", "10", "XYZ", "x"),
+            "currency `XYZ` is not an ISO 4217 currency code",
+        ),
+        (
+            receivable("FV/1", "10", "XAU", "x"),
+            "currency `XAU` is not an ISO 4217 currency code",
+        ),
+        (
+            receivable("FV\u{0}1", "10", "UAH", "x"),
+            "`invoice_number` contains NUL (U+0000)",
+        ),
+        (
+            receivable("FV/1", "10", "UAH", "\u{1b}[2J"),
+            "`counterparty` contains an escape",
+        ),
+        (
+            receivable("FV/1", "10", "UAH", "ACME \u{202e}gro"),
+            "`counterparty` contains a bidirectional",
+        ),
+        (
+            receivable(&"9".repeat(65), "10", "UAH", "x"),
+            "`invoice_number` is 65 characters long; at most 64",
+        ),
+        (
+            receivable(&"9".repeat(100_000), "10", "UAH", "x"),
+            "`invoice_number` is 100000 characters long",
+        ),
+        (
+            receivable("FV/1", "10", "UAH", &"x".repeat(141)),
+            "`counterparty` is 141 characters long; at most 140",
+        ),
+    ];
+    for (body, message) in refused {
+        let (status, answer) = api.post("/receivables", "anna", body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_eq!(answer["code"], "invalid_input");
+        let text = answer["message"].as_str().expect("message");
+        assert!(text.starts_with(message), "{text}");
+        assert!(
+            text.len() < 300,
+            "no echo of a huge value: {} bytes",
+            text.len()
+        );
+    }
+    assert_eq!(fx.count("receivables").await, 0, "nothing refused was kept");
+
+    // The longest invoice number is stored and read back by its own URL;
+    // amounts come back in the currency's minor units.
+    let longest = "9".repeat(64);
+    let (status, added) = api
+        .post(
+            "/receivables",
+            "anna",
+            receivable(&longest, "1500.5", "UAH", "  ТОВ Ромашка "),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(
+        (added["amount"].as_str(), added["counterparty"].as_str()),
+        (Some("1500.50"), Some("ТОВ Ромашка"))
+    );
+    let (status, read) = api
+        .get(&format!("/receivables/acme/{longest}"), "anna")
+        .await;
+    assert_eq!(
+        (status, read["open_amount"].as_str()),
+        (StatusCode::OK, Some("1500.50")),
+        "{read}"
+    );
+    let (_, yen) = api
+        .post(
+            "/receivables",
+            "anna",
+            receivable("FV/JP", "1500", "JPY", "株式会社"),
+        )
+        .await;
+    assert_eq!(yen["amount"], "1500", "{yen}");
+    let (_, dinar) = api
+        .post(
+            "/receivables",
+            "anna",
+            receivable("FV/BH", "1.5", "BHD", ""),
+        )
+        .await;
+    assert_eq!(dinar["amount"], "1.500", "{dinar}");
+
+    settlements
+        .record("acme-uah", &[credit("PAY-9", 6, "23416.9", "Оплата")])
+        .await
+        .expect("record");
+    let (_, page) = api.get("/accounts/acme-uah/transactions", "anna").await;
+    assert_eq!(page["transactions"][0]["amount"], "23416.90", "{page}");
+    api.stop().await;
+    fx.finish().await;
+}
+on_both_databases!(money_and_text_have_one_grammar);
 
 /// Every error is `{code, message}` JSON, axum's own too (an unknown route,
 /// a wrong method, a body that is not JSON), and no message sends a huge

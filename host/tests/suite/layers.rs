@@ -17,6 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("runtime", &["runtime", "packages"]),
     ("capabilities", &["capabilities"]),
     ("storage", &["db", "kv", "vault", "pkcs11", "feed", "wit"]),
+    ("values", &["values"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

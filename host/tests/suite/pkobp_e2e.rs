@@ -402,7 +402,7 @@ async fn pkobp_end_to_end(backend: TestBackend) {
         .expect("the booking line");
     assert_eq!(debit["own_reference"], "FV-2026-0042");
     assert_eq!(debit["direction"], "debit");
-    assert_eq!(debit["amount"], "150");
+    assert_eq!(debit["amount"], "150.00");
     assert_eq!(
         transfer(&api, "CZYNSZ-12").await["booked_transaction"],
         Value::Null

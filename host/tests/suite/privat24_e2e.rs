@@ -242,7 +242,7 @@ async fn privat24_end_to_end(backend: TestBackend) {
         .iter()
         .find(|t| t["title"] == "Оплата рахунку FV/2026/11/0042")
         .expect("the payment is listed");
-    assert_eq!(paid["amount"], "1500");
+    assert_eq!(paid["amount"], "1500.00");
     assert_eq!(paid["direction"], "credit");
 
     // One invoice settled, the partial payment flagged.

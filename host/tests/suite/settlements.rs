@@ -124,7 +124,7 @@ async fn payments_settle_or_are_flagged(backend: TestBackend) {
         ("FV/2026/11/0046", "10.00"),
     ] {
         settlements
-            .add_receivable("acme", invoice, money(amount), "UAH", "ТОВ Ромашка")
+            .add_receivable("acme", invoice, amount, "UAH", "ТОВ Ромашка")
             .await
             .expect("receivable");
     }
@@ -226,8 +226,13 @@ async fn bad_accounts_and_receivables_are_refused(backend: TestBackend) {
         .expect_err("currency");
     assert_eq!(
         bad_currency.to_string(),
-        "currency `zl` is not an ISO 4217 code like UAH or PLN"
+        "currency `zl` is not an ISO 4217 currency code like UAH, PLN or EUR"
     );
+    let gold = settlements
+        .add_account(&account("PL61 1090 1014 0000 0712 1981 2874", "XAU"))
+        .await
+        .expect_err("no minor units");
+    assert_eq!(gold.kind(), "invalid_input");
     let same_iban = settlements
         .add_account(&BankAccount {
             id: "again".to_owned(),
@@ -236,16 +241,27 @@ async fn bad_accounts_and_receivables_are_refused(backend: TestBackend) {
         .await
         .expect_err("duplicate");
     assert_eq!(same_iban.kind(), "already_exists");
+    // Another company's account of the same IBAN is its own business.
+    fx.company("globex").await;
+    let theirs = settlements
+        .add_account(&BankAccount {
+            id: "globex-uah".to_owned(),
+            company: "globex".to_owned(),
+            ..account("UA213223130000026007233566001", "UAH")
+        })
+        .await
+        .expect("the IBAN is unique per company, not host-wide");
+    assert_eq!(theirs.iban, "UA213223130000026007233566001");
     let negative = settlements
-        .add_receivable("acme", "FV/1", money("-5"), "UAH", "x")
+        .add_receivable("acme", "FV/1", "-5", "UAH", "x")
         .await
         .expect_err("negative");
     assert_eq!(
         negative.to_string(),
-        "the amount of FV/1 must be positive, not -5"
+        "amount `-5` is not written like 1234.50: digits, at most one `.`, no sign, exponent, grouping or spaces"
     );
     let nobody = settlements
-        .add_receivable("initech", "FV/1", money("5"), "UAH", "x")
+        .add_receivable("initech", "FV/1", "5", "UAH", "x")
         .await
         .expect_err("company");
     assert_eq!(nobody.to_string(), "company `initech` does not exist");
@@ -401,7 +417,7 @@ async fn concurrent_payments_settle_an_invoice_once(backend: TestBackend) {
     for round in 0..8 {
         let invoice = format!("FV/2026/12/{round:04}");
         settlements
-            .add_receivable("acme", &invoice, money("300.00"), "UAH", "ТОВ Ромашка")
+            .add_receivable("acme", &invoice, "300.00", "UAH", "ТОВ Ромашка")
             .await
             .expect("receivable");
         let first = [credit(&format!("A-{round}"), 3, "300.00", &invoice)];

@@ -153,6 +153,16 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
     };
     let good = transfer("T-1", "acme-main", "1234.50", "FV/2026/11/0042");
     let long_title = "x".repeat(141);
+    let today = chrono::Utc::now().date_naive();
+    let window = format!(
+        "{} to {}",
+        today - chrono::Days::new(1),
+        today + chrono::Days::new(365)
+    );
+    let too_early =
+        format!("execution date 2001-01-01 is outside what a bank books today: {window}");
+    let too_late =
+        format!("execution date 9999-12-31 is outside what a bank books today: {window}");
     let cases: Vec<(NewTransfer, &str, &str)> = vec![
         (
             NewTransfer {
@@ -176,7 +186,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
                 ..good.clone()
             },
             "invalid_input",
-            "the amount must be positive, not 0.00",
+            "amount `0.00` must be more than zero",
         ),
         (
             NewTransfer {
@@ -184,7 +194,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
                 ..good.clone()
             },
             "invalid_input",
-            "amount `-5.00` is not a decimal number like 1234.50",
+            "amount `-5.00` is not written like 1234.50: digits, at most one `.`, no sign, exponent, grouping or spaces",
         ),
         (
             NewTransfer {
@@ -192,7 +202,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
                 ..good.clone()
             },
             "invalid_input",
-            "amount `12,50` is not a decimal number like 1234.50",
+            "amount `12,50` is not written like 1234.50: digits, at most one `.`, no sign, exponent, grouping or spaces",
         ),
         (
             NewTransfer {
@@ -200,7 +210,39 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
                 ..good.clone()
             },
             "invalid_input",
-            "amount `1e3` is not a decimal number like 1234.50",
+            "amount `1e3` is not written like 1234.50: digits, at most one `.`, no sign, exponent, grouping or spaces",
+        ),
+        (
+            NewTransfer {
+                amount: " 100 ".into(),
+                ..good.clone()
+            },
+            "invalid_input",
+            "amount ` 100 ` is not written like 1234.50: digits, at most one `.`, no sign, exponent, grouping or spaces",
+        ),
+        (
+            NewTransfer {
+                amount: "+100".into(),
+                ..good.clone()
+            },
+            "invalid_input",
+            "amount `+100` is not written like 1234.50: digits, at most one `.`, no sign, exponent, grouping or spaces",
+        ),
+        (
+            NewTransfer {
+                amount: "0.001".into(),
+                ..good.clone()
+            },
+            "invalid_input",
+            "amount `0.001` has more decimals than PLN's 2",
+        ),
+        (
+            NewTransfer {
+                amount: "1234567890123456789012345678".into(),
+                ..good.clone()
+            },
+            "invalid_input",
+            "amount `1234567890123456789012345678` is too large: at most 12 digits before the point",
         ),
         (
             NewTransfer {
@@ -208,7 +250,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
                 ..good.clone()
             },
             "invalid_input",
-            "currency `pln` is not an ISO 4217 code like UAH or PLN",
+            "currency `pln` is not an ISO 4217 currency code like UAH, PLN or EUR",
         ),
         (
             NewTransfer {
@@ -240,7 +282,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
                 ..good.clone()
             },
             "invalid_input",
-            "a counterparty name is required",
+            "`counterparty_name` is required",
         ),
         (
             NewTransfer {
@@ -248,7 +290,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
                 ..good.clone()
             },
             "invalid_input",
-            "a transfer title is required",
+            "`title` is required",
         ),
         (
             NewTransfer {
@@ -256,7 +298,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
                 ..good.clone()
             },
             "invalid_input",
-            "the title is 141 characters long; at most 140 are allowed",
+            "`title` is 141 characters long; at most 140 are allowed",
         ),
         (
             NewTransfer {
@@ -264,7 +306,39 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
                 ..good.clone()
             },
             "invalid_input",
-            "the title must not contain control characters such as line breaks",
+            "`title` contains a line break (U+000A); control and bidirectional formatting characters are not allowed",
+        ),
+        (
+            NewTransfer {
+                title: "Zwrot \u{202e}txt.exe".into(),
+                ..good.clone()
+            },
+            "invalid_input",
+            "`title` contains a bidirectional embedding or override (U+202E); control and bidirectional formatting characters are not allowed",
+        ),
+        (
+            NewTransfer {
+                counterparty_name: "\u{1b}[31mACME".into(),
+                ..good.clone()
+            },
+            "invalid_input",
+            "`counterparty_name` contains an escape (ANSI sequences) (U+001B); control and bidirectional formatting characters are not allowed",
+        ),
+        (
+            NewTransfer {
+                execution_date: Some("2001-01-01".into()),
+                ..good.clone()
+            },
+            "invalid_input",
+            &too_early,
+        ),
+        (
+            NewTransfer {
+                execution_date: Some("9999-12-31".into()),
+                ..good.clone()
+            },
+            "invalid_input",
+            &too_late,
         ),
         (
             NewTransfer {
@@ -341,6 +415,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
     );
 
     // Valid: canonical forms are stored.
+    let tomorrow = (today + chrono::Days::new(1)).to_string();
     let queued = room
         .transfers
         .enqueue(
@@ -348,7 +423,7 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
             &NewTransfer {
                 amount: "0001234.50".into(),
                 counterparty_account: "pl29 2490 0005 0000 4600 0000 0001".into(),
-                execution_date: Some("2026-11-30".into()),
+                execution_date: Some(tomorrow.clone()),
                 counterparty_address: Some("  ".into()),
                 ..good.clone()
             },
@@ -356,11 +431,32 @@ async fn validation_errors_name_the_problem(backend: TestBackend) {
         .await
         .expect("valid")
         .transfer;
-    assert_eq!(queued.amount, "1234.5");
+    // Kept canonical, shown in the currency's minor units.
+    assert_eq!(queued.amount, "1234.50");
     assert_eq!(queued.counterparty_account, "PL29249000050000460000000001");
-    assert_eq!(queued.execution_date.as_deref(), Some("2026-11-30"));
+    assert_eq!(queued.execution_date.as_deref(), Some(tomorrow.as_str()));
     assert_eq!(queued.counterparty_address, None);
     assert_eq!(queued.status, TransferStatus::Queued);
+    // Days later its date has passed; the ERP's retry still gets it.
+    sqlx::query("UPDATE transfers SET execution_date = '2026-01-05' WHERE id = 'T-1'")
+        .execute(room.fx.host.db.pool())
+        .await
+        .expect("age the transfer");
+    let retried = room
+        .transfers
+        .enqueue(
+            "acme",
+            &NewTransfer {
+                amount: "1234.50".into(),
+                counterparty_account: "PL29249000050000460000000001".into(),
+                execution_date: Some("2026-01-05".into()),
+                ..good.clone()
+            },
+        )
+        .await
+        .expect("a retry is answered, not refused");
+    assert!(!retried.created);
+    assert_eq!(retried.transfer.seq, queued.seq);
     let domestic = room
         .transfers
         .enqueue(
@@ -1096,7 +1192,7 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["status"], "queued");
-    assert_eq!(created["amount"], "2500");
+    assert_eq!(created["amount"], "2500.00");
     let (status, again) = call(
         Method::POST,
         "/transfers".to_owned(),
@@ -1120,7 +1216,7 @@ async fn the_erp_drives_the_waiting_room_over_http(backend: TestBackend) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body["message"],
-        "amount `-1` is not a decimal number like 1234.50"
+        "amount `-1` is not written like 1234.50: digits, at most one `.`, no sign, exponent, grouping or spaces"
     );
     let mut fee = rent.clone();
     fee["id"] = json!("FEE-1");

@@ -6,7 +6,6 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +18,7 @@ use crate::packages::Operation;
 use crate::runtime::model::Money;
 use crate::runtime::model::pos::{EInvoicing, IntentKind};
 use crate::terminals::{CardIntent, Exchange, NewIntent};
+use crate::values::{Currency, MoneyError};
 
 /// Routes under `/erp/v1`.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -44,9 +44,13 @@ pub struct StartBody {
     pub company: String,
     /// The terminal (host id, from `/terminals`).
     pub terminal: i64,
-    /// Decimal amount, positive, at most two decimals: `"12.40"`.
+    /// More than zero, written `digits[.digits]` with at most the
+    /// currency's minor units of decimals: `"12.40"`. Sent to the terminal
+    /// as written; a retry must repeat it exactly.
+    #[schema(pattern = r"^[0-9]{1,12}(\.[0-9]{1,3})?$", example = "12.40")]
     pub amount: String,
-    /// ISO 4217, e.g. `EUR`.
+    /// ISO 4217 with minor units, e.g. `EUR`.
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     pub currency: String,
     /// The ERP's reference (receipt number): the idempotency key. The same
     /// reference never starts a second charge.
@@ -72,28 +76,10 @@ pub struct EInvoicingBody {
 }
 
 fn checked(body: &StartBody) -> Result<(), ApiError> {
-    let amount: Decimal = body
-        .amount
-        .trim()
-        .parse()
-        .map_err(|_| ApiError::invalid_input(format!("`{}` is not an amount", body.amount)))?;
-    if amount <= Decimal::ZERO
-        || amount.normalize().scale() > 2
-        || body.amount.trim() != body.amount
-    {
-        return Err(ApiError::invalid_input(format!(
-            "`{}` is not a positive amount with at most two decimals",
-            body.amount
-        )));
-    }
-    let currency_ok =
-        body.currency.len() == 3 && body.currency.bytes().all(|b| b.is_ascii_uppercase());
-    if !currency_ok {
-        return Err(ApiError::invalid_input(format!(
-            "`{}` is not an ISO 4217 currency",
-            body.currency
-        )));
-    }
+    let money = |e: MoneyError| ApiError::invalid_input(e.to_string());
+    Currency::parse(&body.currency)
+        .and_then(|currency| currency.amount(&body.amount))
+        .map_err(money)?;
     let reference = body.reference.trim();
     if reference.is_empty() || reference.len() > 64 || reference != body.reference {
         return Err(ApiError::invalid_input(

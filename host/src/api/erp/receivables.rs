@@ -5,7 +5,6 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -16,6 +15,7 @@ use crate::api::auth::ErpUser;
 use crate::api::error::ApiError;
 use crate::packages::Operation;
 use crate::settlements::{MatchedPayment, Receivable};
+use crate::values::Currency;
 
 /// Routes under `/erp/v1`.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -33,9 +33,9 @@ pub struct ReceivableView {
     pub company: String,
     /// Invoice number, unique per company.
     pub invoice_number: String,
-    /// The invoice amount, decimal string.
+    /// The invoice amount in the currency's minor units (`"1500.00"`).
     pub amount: String,
-    /// What remains open, decimal string.
+    /// What remains open, in the currency's minor units.
     pub open_amount: String,
     /// ISO 4217.
     pub currency: String,
@@ -51,8 +51,8 @@ impl From<Receivable> for ReceivableView {
             id: r.id,
             company: r.company,
             invoice_number: r.invoice_number,
-            amount: r.amount.normalize().to_string(),
-            open_amount: r.open_amount.normalize().to_string(),
+            amount: Currency::show(&r.currency, &r.amount.to_string()),
+            open_amount: Currency::show(&r.currency, &r.open_amount.to_string()),
             currency: r.currency,
             counterparty: r.counterparty,
             status: r.status,
@@ -73,17 +73,32 @@ pub struct ReceivableDetail {
 /// A new open receivable.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "company": "acme",
+    "invoice_number": "FV/2026/11/0042",
+    "amount": "1500.00",
+    "currency": "UAH",
+    "counterparty": "ТОВ Ромашка"
+}))]
 pub struct NewReceivable {
     /// The company owed.
+    #[schema(min_length = 1, max_length = 64)]
     pub company: String,
-    /// Invoice number, unique per company, e.g. `FV/2026/11/0042`.
+    /// Invoice number, unique per company: one line, no control or
+    /// bidirectional formatting characters.
+    #[schema(min_length = 1, max_length = 64, example = "FV/2026/11/0042")]
     pub invoice_number: String,
-    /// Positive decimal string, e.g. `1500.00`.
+    /// More than zero, written `digits[.digits]` with at most the
+    /// currency's minor units of decimals and 12 digits before the point:
+    /// no sign, exponent, grouping or spaces.
+    #[schema(pattern = r"^[0-9]{1,12}(\.[0-9]{1,3})?$", example = "1500.00")]
     pub amount: String,
-    /// ISO 4217.
+    /// ISO 4217 code with minor units (`UAH`, `PLN`, `EUR`, `JPY`).
+    #[schema(pattern = "^[A-Z]{3}$", example = "UAH")]
     pub currency: String,
-    /// Who owes it.
+    /// Who owes it: one line of at most 140 characters.
     #[serde(default)]
+    #[schema(max_length = 140)]
     pub counterparty: String,
 }
 
@@ -146,9 +161,6 @@ async fn add(
     body: Result<Json<NewReceivable>, JsonRejection>,
 ) -> Result<(StatusCode, Json<ReceivableView>), ApiError> {
     let Json(new) = body?;
-    let amount: Decimal = new.amount.trim().parse().map_err(|e| {
-        ApiError::invalid_input(format!("amount `{}` is not a decimal: {e}", new.amount))
-    })?;
     state
         .admin
         .authorize(&user.0, &new.company, None, &Operation::CompanyData)
@@ -157,7 +169,7 @@ async fn add(
         .add_receivable(
             &new.company,
             &new.invoice_number,
-            amount,
+            &new.amount,
             &new.currency,
             &new.counterparty,
         )

@@ -270,7 +270,7 @@ pub struct Transfer {
     pub company: String,
     /// Source bank account id.
     pub account: String,
-    /// Canonical decimal string, positive.
+    /// Positive decimal string in the currency's minor units (`1500.00`).
     pub amount: String,
     /// ISO 4217, the account's currency.
     pub currency: String,
@@ -368,7 +368,10 @@ fn transfer_from(row: &AnyRow) -> Result<Transfer, TransferError> {
         id: row.try_get("id")?,
         company: row.try_get("company_id")?,
         account: row.try_get("account_id")?,
-        amount: row.try_get("amount")?,
+        amount: crate::values::Currency::show(
+            &row.try_get::<String, _>("currency")?,
+            &row.try_get::<String, _>("amount")?,
+        ),
         currency: row.try_get("currency")?,
         counterparty_account: row.try_get("counterparty_account")?,
         counterparty_name: row.try_get("counterparty_name")?,

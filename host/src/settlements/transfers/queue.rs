@@ -3,12 +3,12 @@
 
 use chrono::NaiveDate;
 use iban::IbanLike;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{TRANSFER_COLUMNS, Transfer, TransferError, TransferStatus, Transfers, transfer_from};
 use crate::db::now_millis;
-use crate::settlements::{Settlements, accounts, check_currency};
+use crate::settlements::{Settlements, accounts};
+use crate::values::{Currency, line};
 
 /// Longest title, counterparty name and address, in characters (SEPA's
 /// unstructured remittance, Elixir's 4 × 35).
@@ -17,34 +17,56 @@ pub const MAX_TITLE_CHARS: usize = 140;
 const MAX_ID_CHARS: usize = 64;
 /// Longest non-IBAN counterparty account number.
 const MAX_ACCOUNT_CHARS: usize = 64;
+/// Furthest execution date ahead, in days: banks book a year ahead at most.
+pub const MAX_DAYS_AHEAD: u64 = 365;
 
 /// A transfer as the ERP asks for it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "erp-pay-2026-0042",
+    "account": "main-pln",
+    "amount": "1234.50",
+    "currency": "PLN",
+    "counterparty_account": "PL61109010140000071219812874",
+    "counterparty_name": "Dostawca Sp. z o.o.",
+    "title": "FV/2026/11/0042"
+}))]
 pub struct NewTransfer {
     /// The ERP's id, unique per company (letters, digits, `.`, `_`, `-`,
     /// `:`; at most 64). A retry with the same body gets the same
     /// transfer; another body under the same id is 409 `transfer_conflict`.
+    #[schema(pattern = "^[A-Za-z0-9._:-]{1,64}$")]
     pub id: String,
     /// Source bank account id (of the company).
     pub account: String,
-    /// Positive decimal string, `.` separator, no grouping: `"1234.50"`.
+    /// More than zero, written `digits[.digits]` with at most the
+    /// currency's minor units of decimals and 12 digits before the point:
+    /// no sign, exponent, grouping or spaces (`"1234.50"`).
+    #[schema(pattern = r"^[0-9]{1,12}(\.[0-9]{1,3})?$")]
     pub amount: String,
-    /// ISO 4217; must be the account's currency.
+    /// ISO 4217 with minor units; must be the account's currency.
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: String,
     /// Beneficiary account: an IBAN (checksum verified) or the bank's own
     /// number format.
+    #[schema(min_length = 1, max_length = 64)]
     pub counterparty_account: String,
-    /// Beneficiary name (at most 140 characters).
+    /// Beneficiary name: one line of at most 140 characters, no control or
+    /// bidirectional formatting characters.
+    #[schema(min_length = 1, max_length = 140)]
     pub counterparty_name: String,
-    /// Beneficiary address (at most 140 characters), when the bank needs
-    /// one.
+    /// Beneficiary address (one line, at most 140 characters), when the
+    /// bank needs one.
     #[serde(default)]
+    #[schema(max_length = 140)]
     pub counterparty_address: Option<String>,
-    /// Payment title (at most 140 characters, one line).
+    /// Payment title (one line, at most 140 characters).
+    #[schema(min_length = 1, max_length = 140)]
     pub title: String,
-    /// Requested execution date `YYYY-MM-DD`; absent for as soon as
-    /// possible.
+    /// Requested execution date `YYYY-MM-DD`, from yesterday (UTC) to 365
+    /// days ahead; absent for as soon as possible.
     #[serde(default)]
+    #[schema(format = Date)]
     pub execution_date: Option<String>,
 }
 
@@ -87,28 +109,6 @@ fn check_id(id: &str) -> Result<(), TransferError> {
     Ok(())
 }
 
-/// A positive decimal written plainly (`1234.50`), as its canonical string.
-fn amount(text: &str) -> Result<String, TransferError> {
-    let plain = match text.split_once('.') {
-        Some((units, fraction)) => {
-            !units.is_empty()
-                && !fraction.is_empty()
-                && units.bytes().all(|b| b.is_ascii_digit())
-                && fraction.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()),
-    };
-    let value: Decimal = plain.then(|| text.parse().ok()).flatten().ok_or_else(|| {
-        invalid(format!(
-            "amount `{text}` is not a decimal number like 1234.50"
-        ))
-    })?;
-    if value <= Decimal::ZERO {
-        return Err(invalid(format!("the amount must be positive, not {text}")));
-    }
-    Ok(value.normalize().to_string())
-}
-
 /// An IBAN in electronic form, or another account number as given.
 fn counterparty_account(text: &str) -> Result<String, TransferError> {
     let text = text.trim();
@@ -141,33 +141,34 @@ fn counterparty_account(text: &str) -> Result<String, TransferError> {
     Ok(text.to_owned())
 }
 
-/// Required (or optional) free text of at most [`MAX_TITLE_CHARS`].
-fn text(what: &str, value: &str) -> Result<String, TransferError> {
-    let value = value.trim();
-    let length = value.chars().count();
-    if length > MAX_TITLE_CHARS {
-        return Err(invalid(format!(
-            "the {what} is {length} characters long; at most {MAX_TITLE_CHARS} are allowed"
-        )));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(invalid(format!(
-            "the {what} must not contain control characters such as line breaks"
-        )));
-    }
-    Ok(value.to_owned())
+/// Free text of at most [`MAX_TITLE_CHARS`], one line, nothing hidden.
+fn text(field: &'static str, value: &str) -> Result<String, TransferError> {
+    line(field, value, MAX_TITLE_CHARS).map_err(|e| invalid(e.to_string()))
 }
 
-fn execution_date(value: &str) -> Result<String, TransferError> {
-    let parsed = (value.len() == 10)
+fn execution_date(value: &str) -> Result<NaiveDate, TransferError> {
+    (value.len() == 10)
         .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
         .flatten()
         .ok_or_else(|| {
             invalid(format!(
                 "execution date `{value}` is not a date like 2026-11-30"
             ))
-        })?;
-    Ok(parsed.format("%Y-%m-%d").to_string())
+        })
+}
+
+/// Whether a bank would take `date` as an execution date asked for on
+/// `today` (UTC): from yesterday (the ERP's day may still be yesterday
+/// in UTC-12) to [`MAX_DAYS_AHEAD`] ahead.
+fn bookable(date: NaiveDate, today: NaiveDate) -> Result<(), TransferError> {
+    let earliest = today - chrono::Days::new(1);
+    let latest = today + chrono::Days::new(MAX_DAYS_AHEAD);
+    if date < earliest || date > latest {
+        return Err(invalid(format!(
+            "execution date {date} is outside what a bank books today: {earliest} to {latest}"
+        )));
+    }
+    Ok(())
 }
 
 /// Everything that needs no database, in the order the ERP reads it.
@@ -176,28 +177,26 @@ fn canonical(new: &NewTransfer) -> Result<Canonical, TransferError> {
     if new.account.trim().is_empty() {
         return Err(invalid("a source account is required"));
     }
-    let amount = amount(new.amount.trim())?;
-    check_currency(&new.currency)?;
+    let currency = Currency::parse(&new.currency).map_err(|e| invalid(e.to_string()))?;
+    let amount = currency
+        .amount(&new.amount)
+        .map_err(|e| invalid(e.to_string()))?
+        .to_string();
     let counterparty_account = counterparty_account(&new.counterparty_account)?;
-    let counterparty_name = text("counterparty name", &new.counterparty_name)?;
-    if counterparty_name.is_empty() {
-        return Err(invalid("a counterparty name is required"));
-    }
+    let counterparty_name = text("counterparty_name", &new.counterparty_name)?;
     let counterparty_address = match &new.counterparty_address {
-        Some(address) => Some(text("counterparty address", address)?).filter(|a| !a.is_empty()),
-        None => None,
+        Some(address) if !address.trim().is_empty() => Some(text("counterparty_address", address)?),
+        _ => None,
     };
     let title = text("title", &new.title)?;
-    if title.is_empty() {
-        return Err(invalid("a transfer title is required"));
-    }
     let execution_date = new
         .execution_date
         .as_deref()
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .map(execution_date)
-        .transpose()?;
+        .transpose()?
+        .map(|d| d.format("%Y-%m-%d").to_string());
     Ok(Canonical {
         account: new.account.trim().to_owned(),
         amount,
@@ -213,7 +212,11 @@ fn canonical(new: &NewTransfer) -> Result<Canonical, TransferError> {
 fn same_request(stored: &Transfer, wanted: &Canonical) -> bool {
     let stored = Canonical {
         account: stored.account.clone(),
-        amount: stored.amount.clone(),
+        // Shown in minor units (`1500.00`), kept canonical (`1500`).
+        amount: stored
+            .amount
+            .parse::<rust_decimal::Decimal>()
+            .map_or_else(|_| stored.amount.clone(), |a| a.normalize().to_string()),
         currency: stored.currency.clone(),
         counterparty_account: stored.counterparty_account.clone(),
         counterparty_name: stored.counterparty_name.clone(),
@@ -235,6 +238,21 @@ impl Transfers {
     ) -> Result<Enqueued, TransferError> {
         let wanted = canonical(new)?;
         accounts::require_company(&self.db, company).await?;
+        if let Some(date) = &wanted.execution_date {
+            let today = chrono::Utc::now().date_naive();
+            let date = execution_date(date)?;
+            if let Err(refused) = bookable(date, today) {
+                // A retry of a transfer queued while its date was bookable
+                // still gets that transfer.
+                return match self.transfer(company, &new.id).await {
+                    Ok(transfer) if same_request(&transfer, &wanted) => Ok(Enqueued {
+                        transfer,
+                        created: false,
+                    }),
+                    _ => Err(refused),
+                };
+            }
+        }
         let account = Settlements::new(self.db.clone())
             .account(&wanted.account)
             .await?;
@@ -349,18 +367,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amounts_are_plain_positive_decimals() {
-        assert_eq!(amount("1234.50").ok().as_deref(), Some("1234.5"));
-        assert_eq!(amount("007").ok().as_deref(), Some("7"));
-        for bad in [
-            "", "1,00", "1e3", "-1", "+1", ".5", "5.", "1_000", "1.2.3", " 1",
-        ] {
-            assert!(amount(bad).is_err(), "{bad}");
+    fn execution_dates_run_from_yesterday_to_a_year_ahead() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        for fine in [day(2026, 12, 1), today, day(2027, 12, 2)] {
+            assert!(bookable(fine, today).is_ok(), "{fine}");
         }
-        assert_eq!(
-            amount("0.00").err().map(|e| e.to_string()).as_deref(),
-            Some("the amount must be positive, not 0.00")
-        );
+        for refused in [
+            day(2026, 11, 30),
+            day(2001, 1, 1),
+            day(2027, 12, 3),
+            day(9999, 12, 31),
+        ] {
+            assert_eq!(
+                bookable(refused, today).map_err(|e| e.to_string()),
+                Err(format!(
+                    "execution date {refused} is outside what a bank books today: 2026-12-01 to 2027-12-02"
+                ))
+            );
+        }
     }
 
     #[test]
