@@ -70,12 +70,22 @@ struct TrustQuery {
     name: String,
 }
 
-/// Body: the armored public key file.
+/// Trusts a publisher's key. Body: the armored public key file.
 #[utoipa::path(
     post,
     path = "/publishers",
     tag = "admin",
-    responses((status = 200, description = "Trusted; body: the armored public key, `?name=`"))
+    params(("name" = String, Query, description = "A name for the publisher")),
+    request_body(
+        content = String,
+        content_type = "text/plain",
+        description = "The armored Ed25519 public key file the publisher gave",
+        example = "-----BEGIN H2H VENDOR PUBLIC KEY-----\n(base64 of the 32-byte key)\n-----END H2H VENDOR PUBLIC KEY-----\n"
+    ),
+    responses(
+        (status = 200, description = "Trusted"),
+        (status = 400, description = "Not a public key file, or no `name` (`invalid_input`)", body = ApiError),
+    )
 )]
 async fn trust_publisher(
     State(state): State<AppState>,
@@ -102,6 +112,7 @@ async fn publisher_pins(State(state): State<AppState>) -> ApiResult<Vec<Pin>> {
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"key_id": "3f1c2a9b7d604e15"}))]
 struct PinBody {
     /// A trusted publisher key id.
     key_id: String,
@@ -144,12 +155,22 @@ async fn packages(State(state): State<AppState>) -> ApiResult<Vec<PackageInfo>> 
     Ok(Json(state.admin.packages().await?))
 }
 
-/// Body: the zip file.
+/// Uploads a plugin package. Body: the zip file, as `h2h plugin pack`
+/// made it.
 #[utoipa::path(
     post,
     path = "/packages",
     tag = "admin",
-    responses((status = 200, description = "Uploaded; body: the zip"))
+    request_body(
+        content = PackageBytes,
+        content_type = "application/zip",
+        description = "The package zip (at most 64 MiB)"
+    ),
+    responses(
+        (status = 200, description = "Uploaded"),
+        (status = 409, description = "Signed by another publisher than the plugin's (`publisher_mismatch`)", body = ApiError),
+        (status = 422, description = "A malformed package, manifest or signature", body = ApiError),
+    )
 )]
 async fn upload(
     State(state): State<AppState>,
@@ -169,12 +190,20 @@ async fn licenses(State(state): State<AppState>) -> ApiResult<Vec<LicenseInfo>> 
     Ok(Json(state.admin.licenses().await?))
 }
 
-/// Body: the license file.
+/// Adds a license. Body: the license file.
 #[utoipa::path(
     post,
     path = "/licenses",
     tag = "admin",
-    responses((status = 200, description = "Added; body: the license file"))
+    request_body(
+        content = String,
+        content_type = "text/plain",
+        description = "The signed license file the vendor issued"
+    ),
+    responses(
+        (status = 200, description = "Added"),
+        (status = 422, description = "Unknown vendor key, another installation, expired, or a bad signature", body = ApiError),
+    )
 )]
 async fn add_license(
     State(state): State<AppState>,
@@ -194,12 +223,22 @@ async fn installed(State(state): State<AppState>) -> ApiResult<Vec<Installed>> {
     Ok(Json(state.admin.installed().await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Which version to install or upgrade to.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"version": "1.2.1"}))]
 struct VersionRequest {
+    /// An uploaded version; the newest licensed one when absent.
     version: Option<String>,
+    /// Upgrade: allow a downgrade.
     #[serde(default)]
     force: bool,
 }
+
+/// A package's bytes, for the document.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct PackageBytes(Vec<u8>);
 
 fn parse_version(text: Option<String>) -> Result<Option<Version>, ApiError> {
     text.map(|v| {
@@ -214,6 +253,7 @@ fn parse_version(text: Option<String>) -> Result<Option<Version>, ApiError> {
     path = "/plugins/{id}/install",
     tag = "admin",
     params(("id" = String, Path, description = "Plugin id")),
+    request_body(content = Option<VersionRequest>, description = "Optional: the newest licensed version when absent", example = json!({"version": "1.2.1"})),
     responses((status = 200, description = "Installed"))
 )]
 async fn install(
@@ -234,6 +274,7 @@ async fn install(
     path = "/plugins/{id}/upgrade",
     tag = "admin",
     params(("id" = String, Path, description = "Plugin id")),
+    request_body(content = Option<VersionRequest>, description = "Optional: the newest licensed version when absent", example = json!({"version": "1.2.1", "force": false})),
     responses((status = 200, description = "Upgraded"))
 )]
 async fn upgrade(
@@ -252,8 +293,11 @@ async fn upgrade(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// How to uninstall.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"purge": false}))]
 struct UninstallRequest {
+    /// Also delete the plugin's data (kept by default).
     #[serde(default)]
     purge: bool,
 }
@@ -269,6 +313,7 @@ struct Done {
     path = "/plugins/{id}/uninstall",
     tag = "admin",
     params(("id" = String, Path, description = "Plugin id")),
+    request_body(content = Option<UninstallRequest>, description = "Optional: the data is kept when absent", example = json!({"purge": false})),
     responses((status = 200, description = "Uninstalled"))
 )]
 async fn uninstall(
@@ -337,9 +382,13 @@ async fn service_mode(State(state): State<AppState>) -> ApiResult<ServiceMode> {
     Ok(Json(state.admin.service_mode().await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// Service mode on or off.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"active": true, "reason": "bank maintenance"}))]
 struct ServiceModeRequest {
+    /// On or off.
     active: bool,
+    /// Why (shown to the ERP while on).
     #[serde(default)]
     reason: Option<String>,
 }
@@ -348,6 +397,7 @@ struct ServiceModeRequest {
     put,
     path = "/service-mode",
     tag = "admin",
+    request_body = ServiceModeRequest,
     responses((status = 200, description = "Service mode switched"))
 )]
 async fn set_service_mode(

@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// The body of `POST /api-keys`.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"name": "erp-shop", "role": "erp", "acts_for": ["anna"]}))]
 pub struct NewKey {
     /// Unique name, 1 to 64 characters without whitespace.
     pub name: String,

@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Where a user's one session of a connector lives.
 #[derive(Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"per_company": false}))]
 pub struct SessionContext {
     /// True: one per user and company (Vendo's "Zapisuj poświadczenia per
     /// firma"); false (the default): one per user in the database, serving
@@ -75,6 +76,7 @@ async fn set_context(
 
 /// The body of `POST /share-targets`.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"name": "branch-db", "connection_string": "postgres://h2h@db.internal/branch"}))]
 pub struct NewTarget {
     /// The name users share to (a-z, 0-9, `-`, `_`).
     pub name: String,

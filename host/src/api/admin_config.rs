@@ -40,10 +40,15 @@ async fn companies(State(state): State<AppState>) -> ApiResult<Vec<Company>> {
     Ok(Json(state.admin.companies().await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// A company to add.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": "acme", "name": "ACME Sp. z o.o."}))]
 struct NewCompany {
+    /// Slug id.
     id: String,
+    /// Display name.
     name: String,
+    /// The parent company, for a group.
     parent: Option<String>,
 }
 
@@ -51,6 +56,7 @@ struct NewCompany {
     post,
     path = "/companies",
     tag = "admin",
+    request_body = NewCompany,
     responses((status = 200, description = "Added"))
 )]
 async fn add_company(
@@ -84,8 +90,11 @@ async fn settings(
     Ok(Json(state.admin.settings(&company, &plugin).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// A setting's new value.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"value": "https://acp.privatbank.ua"}))]
 struct NewValue {
+    /// The value; a secret's is sealed and never shown again.
     value: String,
 }
 
@@ -95,6 +104,7 @@ struct NewValue {
     path = "/companies/{company}/plugins/{plugin}/settings/{name}",
     tag = "admin",
     params(("company" = String, Path, description = "Company id"), ("plugin" = String, Path, description = "Plugin id"), ("name" = String, Path, description = "Setting name")),
+    request_body = NewValue,
     responses((status = 200, description = "Set"))
 )]
 async fn set_setting(
@@ -170,6 +180,7 @@ async fn storage(
 /// The admin's storage limits for a plugin; `null` for both: back to the
 /// manifest's quota within the host's cap.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"quota_bytes": 3145728, "max_keys": 1000}))]
 struct StorageLimits {
     quota_bytes: Option<u64>,
     max_keys: Option<u64>,
@@ -211,9 +222,13 @@ async fn set_storage_limits(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// A private `host:port` the plugin may (or may no longer) reach.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"host_port": "10.0.0.5:8443", "allow": true}))]
 struct PrivateHost {
+    /// `host:port` on a private network the plugin may reach.
     host_port: String,
+    /// False takes the permission back.
     #[serde(default = "yes")]
     allow: bool,
 }
@@ -227,6 +242,7 @@ fn yes() -> bool {
     path = "/plugins/{id}/grants/http/private-hosts",
     tag = "admin",
     params(("id" = String, Path, description = "Plugin id")),
+    request_body = PrivateHost,
     responses((status = 200, description = "Changed"))
 )]
 async fn allow_private(
@@ -242,9 +258,13 @@ async fn allow_private(
     Ok(Json(grant))
 }
 
-#[derive(Debug, Deserialize)]
+/// An origin of the manifest to revoke (or restore).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"origin": "https://acp.privatbank.ua", "restore": false}))]
 struct RevokedOrigin {
+    /// An origin the manifest declares.
     origin: String,
+    /// True gives it back.
     #[serde(default)]
     restore: bool,
 }
@@ -254,6 +274,7 @@ struct RevokedOrigin {
     path = "/plugins/{id}/grants/http/revoked-origins",
     tag = "admin",
     params(("id" = String, Path, description = "Plugin id")),
+    request_body = RevokedOrigin,
     responses((status = 200, description = "Changed"))
 )]
 async fn revoke_origin(
@@ -281,10 +302,14 @@ async fn tasks(State(state): State<AppState>) -> ApiResult<Vec<TaskInfo>> {
 
 /// `{"cron": "..."}` sets, `{"cron": null}` restores the default,
 /// `{"paused": true|false}` pauses or resumes; both may come together.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"cron": "0 */2 * * *", "paused": false}))]
 struct TaskChange {
+    /// A 5- or 6-field cron expression; null restores the manifest's.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>, nullable)]
     cron: Option<Option<String>>,
+    /// Pause or resume.
     paused: Option<bool>,
 }
 
@@ -303,6 +328,7 @@ mod double_option {
     path = "/tasks/{plugin}/{task}",
     tag = "admin",
     params(("plugin" = String, Path, description = "Plugin id"), ("task" = String, Path, description = "Task name")),
+    request_body = TaskChange,
     responses((status = 200, description = "Changed"))
 )]
 async fn change_task(

@@ -37,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// A new ERP user.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"id": "anna", "display_name": "Anna Kowalska", "email": "anna@example.com"}))]
 pub struct NewErpUser {
     /// Slug id, as the ERP will send it in `X-H2H-User`.
     pub id: String,
@@ -164,6 +165,7 @@ async fn permissions(
 /// A permission to grant.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"permission": "pkobp/submit-transfers"}))]
 pub struct PermissionGrant {
     /// `<plugin>/<permission>`, declared by the installed plugin.
     pub permission: String,
@@ -225,6 +227,7 @@ async fn revoke_permission(
 /// Options of a company grant.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"with_branches": false}))]
 pub struct CompanyGrant {
     /// Also grant each branch the company has now (a head office does not
     /// imply its branches otherwise).
@@ -241,7 +244,7 @@ pub struct CompanyGrant {
         ("id" = String, Path, description = "ERP user id"),
         ("company" = String, Path, description = "Company id"),
     ),
-    request_body(content = Option<CompanyGrant>),
+    request_body(content = Option<CompanyGrant>, description = "Optional", example = json!({"with_branches": false})),
     responses((status = 200, description = "What the user may do now", body = ErpUserAccess))
 )]
 async fn grant_company(
@@ -297,6 +300,7 @@ async fn webhooks(State(state): State<AppState>) -> ApiResult<Vec<WebhookInfo>> 
 /// A company's webhook. `Debug` shows no secret.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://erp.example.com/h2h/events", "secret": "a-long-shared-secret-0123456789"}))]
 pub struct NewWebhook {
     /// `http://` or `https://` URL events are posted to.
     pub url: String,

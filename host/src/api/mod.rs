@@ -13,6 +13,8 @@ mod erp;
 pub mod error;
 pub mod gate;
 mod health;
+mod json_objects;
+mod openapi;
 
 use std::sync::Arc;
 
@@ -113,22 +115,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .merge(admin_bank_sessions::routes())
         .merge(admin_api_keys::routes());
     for item in routes.get_openapi_mut().paths.paths.values_mut() {
-        for operation in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            operation.security.get_or_insert_with(|| {
-                vec![utoipa::openapi::SecurityRequirement::new(
-                    "bearer",
-                    Vec::<String>::new(),
-                )]
-            });
-        }
+        openapi::admin_common(item);
     }
     routes
 }
@@ -183,10 +170,17 @@ pub fn openapi() -> OpenApi {
 
 /// Every route of the host.
 pub fn router(state: AppState) -> Router {
-    let admin = admin_routes().layer(middleware::from_fn_with_state(state.clone(), auth::admin));
+    let admin = admin_routes()
+        .layer(middleware::from_fn(|r, n| {
+            json_objects::only_objects(MAX_ERP_BODY_BYTES, r, n)
+        }))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::admin));
     // Every ERP route acts for a user named in `X-H2H-User`.
     let erp = erp::routes()
         .layer(DefaultBodyLimit::max(MAX_ERP_BODY_BYTES))
+        .layer(middleware::from_fn(|r, n| {
+            json_objects::only_objects(MAX_ERP_BODY_BYTES, r, n)
+        }))
         .layer(middleware::from_fn_with_state(state.clone(), auth::erp))
         .layer(middleware::from_fn_with_state(
             state.gate.clone(),

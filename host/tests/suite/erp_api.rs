@@ -191,12 +191,42 @@ async fn openapi_lists_and_serves_every_route(backend: TestBackend) {
     let error = &doc["components"]["schemas"]["ErrorBody"];
     assert_eq!(error["required"], json!(["code", "message"]), "{error}");
     let mut ids = BTreeSet::new();
+    let schemas = &doc["components"]["schemas"];
+    let mut without_example = Vec::new();
     for (method, path) in &documented {
         let item = &paths[path];
         let operation = &item[method];
         let id = operation["operationId"].as_str().expect("operation id");
         assert!(ids.insert(id.to_owned()), "operation id {id} repeats");
         assert_eq!(operation["security"], json!([{"bearer": []}]), "{path}");
+        // The key check's answer, and no catch-all in place of answers.
+        assert_eq!(
+            operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ErrorBody",
+            "{method} {path}"
+        );
+        assert!(
+            operation["responses"].get("default").is_none(),
+            "{method} {path}"
+        );
+        // A body is documented with what the body layers answer, and a JSON
+        // body with an example a checker can send to reach success.
+        let body = &operation["requestBody"]["content"];
+        if let Some(json) = body.get("application/json") {
+            for status in ["400", "413", "415"] {
+                assert!(
+                    operation["responses"].get(status).is_some(),
+                    "{method} {path} has a JSON body but no {status}"
+                );
+            }
+            let schema = match json["schema"]["$ref"].as_str() {
+                Some(name) => &schemas[name.trim_start_matches("#/components/schemas/")],
+                None => &json["schema"],
+            };
+            if json.get("example").is_none() && schema.get("example").is_none() {
+                without_example.push(format!("{method} {path}"));
+            }
+        }
         if path.starts_with("/erp/v1/") {
             let header = item["parameters"]
                 .as_array()
@@ -212,6 +242,11 @@ async fn openapi_lists_and_serves_every_route(backend: TestBackend) {
             );
         }
     }
+
+    assert!(
+        without_example.is_empty(),
+        "JSON bodies without an example: {without_example:#?}"
+    );
 
     // Every documented operation is routed: the router answers it with
     // something other than its own 404 or 405.
@@ -973,6 +1008,27 @@ async fn erp_bodies_are_capped_with_a_json_error(backend: TestBackend) {
     assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let body: Value = response.json().await.expect("JSON error");
     assert_eq!(body["code"], "unsupported_media_type", "{body}");
+    // serde would read a struct from an array of its fields; the API takes
+    // objects only, ERP and admin alike.
+    let fields = json!(["acme", "FV/1", "10.00", "UAH", "ACME"]);
+    let (status, body) = api.post("/receivables", "anna", fields).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["message"], "the body must be a JSON object");
+    assert_eq!(fx.count("receivables").await, 0);
+    let (status, body) = api
+        .admin(
+            Method::PUT,
+            "/service-mode",
+            Some(json!([true, "by array"])),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_input")),
+        "{body}"
+    );
+    let (_, mode) = api.admin(Method::GET, "/service-mode", None).await;
+    assert_eq!(mode["active"], false, "{mode}");
     // An ordinary body still passes.
     let (status, body) = api
         .post("/receivables", "anna", receivable("ACME".into()))

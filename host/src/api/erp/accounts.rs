@@ -56,6 +56,7 @@ impl From<BankAccount> for Account {
 /// A new bank account.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"id": "acme-pln", "company": "acme", "plugin": "pkobp", "iban": "PL61 1090 1014 0000 0712 1981 2874", "currency": "PLN", "name": "Main PLN"}))]
 pub struct NewAccount {
     /// Slug id, unique on the host.
     pub id: String,

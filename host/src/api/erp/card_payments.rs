@@ -33,6 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// A sale or refund to start.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"company": "acme", "terminal": 1, "amount": "12.40", "currency": "EUR", "reference": "R-2026-000123"}))]
 pub struct StartBody {
     /// `sale` (default) or `refund`.
     #[serde(default)]

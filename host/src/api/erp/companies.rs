@@ -60,6 +60,7 @@ async fn companies(
 
 /// The automatic matching switch.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"enabled": true}))]
 pub struct AutoMatching {
     /// On or off.
     pub enabled: bool,

@@ -20,12 +20,9 @@ mod terminals;
 mod transfers;
 
 use chrono::NaiveDate;
-use utoipa::openapi::path::{Parameter, ParameterIn, PathItem};
-use utoipa::openapi::{Ref, RefOr, Required, ResponseBuilder};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::AppState;
-use super::auth::ERP_USER_HEADER;
 use super::error::ApiError;
 use crate::admin::AdminError;
 use crate::packages::Operation;
@@ -47,77 +44,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(signing::routes())
         .merge(sync::routes());
     for item in router.get_openapi_mut().paths.paths.values_mut() {
-        document_common(item);
+        super::openapi::erp_common(item);
     }
     router
 }
 
-/// What every ERP operation shares: the `X-H2H-User` header, bearer
-/// security, and the answers of the authentication layers.
-fn document_common(item: &mut PathItem) {
-    let mut header = Parameter::new(ERP_USER_HEADER);
-    header.parameter_in = ParameterIn::Header;
-    header.required = Required::True;
-    header.description = Some("The ERP user this request acts for (an id the admin added).".into());
-    header.schema = Some(RefOr::T(
-        utoipa::openapi::schema::Object::with_type(utoipa::openapi::schema::Type::String).into(),
-    ));
-    let parameters = item.parameters.get_or_insert_with(Vec::new);
-    if !parameters
-        .iter()
-        .any(|p| matches!(p, RefOr::T(p) if p.name == ERP_USER_HEADER))
-    {
-        parameters.push(RefOr::T(header));
-    }
-    let operations = [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.patch,
-    ];
-    for operation in operations.into_iter().flatten() {
-        let security = operation.security.get_or_insert_with(Vec::new);
-        if security.is_empty() {
-            security.push(utoipa::openapi::security::SecurityRequirement::new(
-                "bearer",
-                Vec::<String>::new(),
-            ));
-        }
-        for (status, description) in [
-            (
-                "400",
-                "Invalid input, or `X-H2H-User` missing (`erp_user_required`)",
-            ),
-            ("401", "No or unknown API key (`unauthorized`)"),
-            (
-                "403",
-                "Unknown or disabled ERP user (`unknown_erp_user`), or not allowed (`forbidden`)",
-            ),
-            ("503", "Service mode (`service_mode`), with `Retry-After`"),
-        ] {
-            operation
-                .responses
-                .responses
-                .entry(status.to_owned())
-                .or_insert_with(|| {
-                    RefOr::T(
-                        ResponseBuilder::new()
-                            .description(description)
-                            .content(
-                                "application/json",
-                                utoipa::openapi::ContentBuilder::new()
-                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
-                                    .build(),
-                            )
-                            .build(),
-                    )
-                });
-        }
-    }
-}
-
-/// The settlements core over the host database.
 /// Authorizes `user` for a resource the request names by id (an account,
 /// a batch, a session, a document), owned by `company`. A refusal for want
 /// of company access names the resource, not the company that owns it: the
@@ -144,6 +75,7 @@ async fn authorize_owned(
     }
 }
 
+/// The settlements core over the host database.
 fn settlements(state: &AppState) -> Settlements {
     Settlements::new(state.db.clone())
 }

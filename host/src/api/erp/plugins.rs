@@ -54,6 +54,7 @@ async fn plugins(
 
 /// The body of a task run.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"company": "acme"}))]
 pub struct TaskRequest {
     /// The company the task runs for; the ERP user must have access to it.
     pub company: String,

@@ -143,6 +143,7 @@ pub struct SignWith {
 
 /// The body of `POST /bank-sessions`.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"company": "acme", "plugin": "mbank", "bank_user_id": "jan.nowak", "method": "mobile-confirmation", "refresh_by_bot": true}))]
 pub struct OpenBody {
     /// The company.
     pub company: String,
@@ -319,6 +320,7 @@ async fn show(
 
 /// The workstation's signature of the session's challenge.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"signature": "MEUCIQD...", "certificate": "MIIC..."}))]
 pub struct SignatureBody {
     /// The signature, base64, in the challenge's mechanism.
     pub signature: String,
@@ -418,6 +420,7 @@ async fn close(
 
 /// The body of `PUT /companies/{company}/bank-sessions/default-user`.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"plugin": "pkobp", "user": "anna"}))]
 pub struct DefaultUserBody {
     /// The connector.
     pub plugin: String,
@@ -461,6 +464,7 @@ async fn default_user(
 
 /// The body of `POST /bank-sessions/{id}/shares`.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"target": "branch-db", "user": "anna", "company": "acme", "company_ids": ["DIK-1001"]}))]
 pub struct ShareBody {
     /// The share target, as the admin registered it.
     pub target: String,
@@ -563,6 +567,7 @@ async fn revoke_share(
 
 /// The body of `PUT /companies/{company}/bank-sessions/login-methods/{bank_user_id}`.
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"plugin": "mbank", "method": "mobile-confirmation"}))]
 pub struct LoginMethodBody {
     /// The connector.
     pub plugin: String,

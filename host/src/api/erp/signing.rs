@@ -69,6 +69,8 @@ async fn may_log_in(
 /// The body of `POST /signing/sessions`. `Debug` shows no PIN.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SigningSessionBody)]
+#[schema(example = json!({"company": "acme", "token": "pko-card-1", "pin": "123456", "save": false}))]
 pub struct OpenBody {
     /// The company.
     pub company: String,

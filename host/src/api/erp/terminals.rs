@@ -29,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// A device to pair.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"company": "acme", "plugin": "mellon", "code": "12345678"}))]
 pub struct PairBody {
     /// The company.
     pub company: String,

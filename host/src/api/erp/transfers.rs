@@ -91,6 +91,7 @@ async fn authorized_batch(
 
 /// A transfer to queue: the company paying and the transfer.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"company": "acme", "id": "erp-pay-2026-0042", "account": "acme-pln", "amount": "1234.50", "currency": "PLN", "counterparty_account": "PL61109010140000071219812874", "counterparty_name": "Dostawca Sp. z o.o.", "title": "FV/2026/11/0042"}))]
 pub struct TransferRequest {
     /// The company paying.
     pub company: String,
@@ -264,6 +265,7 @@ async fn cancel(
 
 /// What to export.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"company": "acme", "account": "acme-pln"}))]
 pub struct ExportRequest {
     /// The company.
     pub company: String,
