@@ -34,6 +34,9 @@ pub enum AdminError {
     /// The plugin's licenses allow no more companies.
     #[error(transparent)]
     CompanyCap(crate::catalog::CatalogError),
+    /// The installation id was edited or comes from another installation.
+    #[error(transparent)]
+    Installation(crate::catalog::CatalogError),
     /// The plugin id is pinned to another publisher's key.
     #[error(
         "{plugin} is published under key {pinned}; {} cannot ship it (an admin hands the plugin to another publisher with `h2h publisher pin`)",
@@ -284,6 +287,8 @@ impl From<crate::catalog::CatalogError> for AdminError {
             },
             CatalogError::UnknownCompany(id) => AdminError::UnknownCompany(id),
             e @ CatalogError::CompanyCap { .. } => AdminError::CompanyCap(e),
+            e @ (CatalogError::InstallationEdited { .. }
+            | CatalogError::InstallationCopied { .. }) => AdminError::Installation(e),
             CatalogError::Corrupt(what) => AdminError::Corrupt(what),
             CatalogError::Vault(e) => AdminError::Vault(e),
             CatalogError::Db(e) => AdminError::Db(e),
@@ -314,6 +319,7 @@ impl AdminError {
             AdminError::ConflictingUpload { .. } => "conflicting_upload",
             AdminError::PublisherMismatch { .. } => "publisher_mismatch",
             AdminError::CompanyCap(_) => "company_cap_reached",
+            AdminError::Installation(e) => e.kind(),
             AdminError::UnsignedPackage { .. } => "unsigned_package",
             AdminError::License(e) => license_kind(e),
             AdminError::PublisherKey(_) => "bad_publisher_key",

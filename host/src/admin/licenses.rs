@@ -48,13 +48,18 @@ async fn version_to_check(db: &Database, plugin: &str) -> Result<Option<Version>
 /// Verifies `text` completely and stores it. Every refusal (bad signature,
 /// unknown vendor key, other installation, expired, not yet valid, version
 /// outside the range of the plugin on this host) stores nothing.
-pub(crate) async fn add(db: &Database, text: &str, actor: &str) -> Result<LicenseInfo, AdminError> {
+pub(crate) async fn add(
+    db: &Database,
+    vault: &crate::vault::VaultStore,
+    text: &str,
+    actor: &str,
+) -> Result<LicenseInfo, AdminError> {
     let signed = SignedLicense::from_toml(text)?;
     let trusted = catalog::publisher_keys(db).await?;
     let license = signed.license();
     let version = version_to_check(db, &license.plugin).await?;
     let ctx = VerifyContext {
-        installation_id: catalog::installation_id(db).await?,
+        installation_id: catalog::installation_id(db, vault).await?,
         plugin_id: license.plugin.clone(),
         // A plugin that is not here yet: check everything but the range.
         plugin_version: version.clone().unwrap_or_else(|| Version::new(0, 0, 0)),

@@ -288,7 +288,7 @@ impl Admin {
         let package = crate::catalog::load_package(&self.db, plugin, &to).await?;
         self.check_signer(plugin, &to, package.signer.as_deref())
             .await?;
-        let license = crate::catalog::require_license(&self.db, plugin, &to).await?;
+        let license = crate::catalog::require_license(&self.db, &self.vault, plugin, &to).await?;
         check_requires(&self.db, &package.manifest).await?;
         let from = match &operation {
             Operation::Install => None,

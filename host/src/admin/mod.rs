@@ -161,7 +161,30 @@ impl Admin {
 
     /// The id licenses for this host are bound to.
     pub async fn installation_id(&self) -> Result<String, AdminError> {
-        Ok(crate::catalog::installation_id(&self.db).await?)
+        Ok(crate::catalog::installation_id(&self.db, &self.vault).await?)
+    }
+
+    /// Gives this database a new installation id (a copy of another
+    /// installation's, or one whose id was edited): licenses for the old id
+    /// stop serving; audited with both ids.
+    pub async fn renew_installation_id(&self, actor: &Actor) -> Result<String, AdminError> {
+        let old = sqlx::query("SELECT value FROM host_meta WHERE key = 'installation-id'")
+            .fetch_optional(self.db.pool())
+            .await
+            .map_err(crate::db::DbError::from)?
+            .and_then(|row| sqlx::Row::try_get::<String, _>(&row, "value").ok())
+            .unwrap_or_default();
+        let result = crate::catalog::renew_installation_id(&self.db, &self.vault, actor.as_str())
+            .await
+            .map_err(AdminError::from);
+        self.audited(
+            actor,
+            "installation.renew",
+            "installation-id",
+            result,
+            |new| format!("{old} -> {new}"),
+        )
+        .await
     }
 
     /// Trusts a publisher key (armored public key text) under `name`.
@@ -247,7 +270,7 @@ impl Admin {
 
     /// Verifies and stores a license file's text.
     pub async fn add_license(&self, actor: &Actor, text: &str) -> Result<LicenseInfo, AdminError> {
-        let result = licenses::add(&self.db, text, actor.as_str()).await;
+        let result = licenses::add(&self.db, &self.vault, text, actor.as_str()).await;
         let target = result.as_ref().map_or_else(
             |_| "license".to_owned(),
             |l| format!("{} for {}", l.id, l.plugin),

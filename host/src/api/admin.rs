@@ -23,6 +23,7 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(installation_id))
+        .routes(routes!(renew_installation_id))
         .routes(routes!(publishers, trust_publisher))
         .routes(routes!(publisher_pins))
         .routes(routes!(pin_publisher))
@@ -38,7 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit))
 }
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 struct InstallationId {
     installation_id: String,
 }
@@ -47,11 +48,32 @@ struct InstallationId {
     get,
     path = "/installation-id",
     tag = "admin",
-    responses((status = 200, description = "The installation id licenses are bound to"))
+    responses(
+        (status = 200, description = "The installation id licenses are bound to", body = InstallationId),
+        (status = 409, description = "The id was edited (`installation_edited`) or sealed by another installation (`installation_copied`)", body = ApiError),
+    )
 )]
 async fn installation_id(State(state): State<AppState>) -> ApiResult<InstallationId> {
     Ok(Json(InstallationId {
         installation_id: state.admin.installation_id().await?,
+    }))
+}
+
+/// Gives this database a new installation id: for a copy of another
+/// installation's database, or after the id was edited. Licenses issued
+/// for the old id stop serving. Audited with both ids.
+#[utoipa::path(
+    post,
+    path = "/installation-id/renew",
+    tag = "admin",
+    responses((status = 200, description = "The new installation id"))
+)]
+async fn renew_installation_id(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<InstallationId> {
+    Ok(Json(InstallationId {
+        installation_id: state.admin.renew_installation_id(&caller.actor()).await?,
     }))
 }
 

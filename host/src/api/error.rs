@@ -207,6 +207,7 @@ impl From<AdminError> for ApiError {
             | AdminError::SameVersion { .. }
             | AdminError::Downgrade { .. }
             | AdminError::CompanyExists(_)
+            | AdminError::Installation(_)
             | AdminError::ErpUserExists(_) => StatusCode::CONFLICT,
             AdminError::Unlicensed { .. }
             | AdminError::CompanyCap(_)

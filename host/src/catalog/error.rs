@@ -38,6 +38,25 @@ pub enum CatalogError {
         /// The company refused.
         company: String,
     },
+    /// The installation id in `host_meta` is not the one this host sealed.
+    #[error(
+        "the installation id `{row}` is not the one this host sealed (`{sealed}`): it was edited; put it back, or make a new one with `h2h installation-id --new` (licenses for the old id then stop serving)"
+    )]
+    InstallationEdited {
+        /// What `host_meta` says.
+        row: String,
+        /// What the vault holds.
+        sealed: String,
+    },
+    /// The installation id was sealed under a vault key this host does
+    /// not have: the database was copied from another host.
+    #[error(
+        "the installation id was sealed with vault key {key_id}, which this host does not have: this database was copied from another installation; give the copy its own id with `h2h installation-id --new` and licenses issued for it"
+    )]
+    InstallationCopied {
+        /// The key the id was sealed with.
+        key_id: String,
+    },
     /// Stored data could not be read back.
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
@@ -63,6 +82,8 @@ impl CatalogError {
             CatalogError::NotUploaded { .. } => "not_uploaded",
             CatalogError::UnknownCompany(_) => "unknown_company",
             CatalogError::CompanyCap { .. } => "company_cap_reached",
+            CatalogError::InstallationEdited { .. } => "installation_edited",
+            CatalogError::InstallationCopied { .. } => "installation_copied",
             CatalogError::Corrupt(_) => "corrupt_data",
             CatalogError::Vault(e) => e.kind(),
             CatalogError::Db(_) => "database_error",

@@ -8,6 +8,7 @@ use sqlx::Row;
 
 use super::{CatalogError, installation};
 use crate::db::Database;
+use crate::vault::VaultStore;
 
 /// Days before expiry from which the host warns.
 pub const EXPIRY_WARNING_DAYS: u32 = 30;
@@ -66,12 +67,13 @@ pub async fn stored(
 /// (the reason of the most recently added license).
 pub async fn require_valid(
     db: &Database,
+    vault: &VaultStore,
     plugin: &str,
     version: &Version,
 ) -> Result<VerifiedLicense, CatalogError> {
     let trusted: Vec<VendorPublicKey> = publisher_keys(db).await?;
     let ctx = VerifyContext {
-        installation_id: installation::id(db).await?,
+        installation_id: installation::id(db, vault).await?,
         plugin_id: plugin.to_owned(),
         plugin_version: version.clone(),
         today: today(),

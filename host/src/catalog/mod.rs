@@ -17,7 +17,7 @@ pub use companies::{require as require_company, settings as company_settings};
 pub use error::CatalogError;
 pub use grants::{EXTRA_CA, PRIVATE_HOST, REVOKED_ORIGIN, http_grant_for, rows as grant_rows};
 pub use identities::StoredIdentity;
-pub use installation::id as installation_id;
+pub use installation::{id as installation_id, renew as renew_installation_id};
 pub use licenses::{
     EXPIRY_WARNING_DAYS, admit_company, max_companies, max_terminals, publisher_keys,
     require_valid as require_license, stored as stored_licenses, today,

@@ -35,7 +35,7 @@ impl Connectors {
     /// secrets opened with `vault`.
     pub fn new(db: Database, runtime: Arc<Runtime>, vault: VaultStore) -> Self {
         Self {
-            registry: Registry::new(db.clone(), runtime),
+            registry: Registry::new(db.clone(), vault.clone(), runtime),
             contexts: Contexts::new(db, vault),
         }
     }

@@ -17,6 +17,7 @@ use crate::db::Database;
 use crate::packages::manifest::Manifest;
 use crate::pkcs11::TokenService;
 use crate::runtime::{Plugin, Runtime};
+use crate::vault::VaultStore;
 
 /// What the host lends a plugin: what its manifest declares, as the admin
 /// narrowed or completed it. Signing needs the host's tokens; without them
@@ -104,6 +105,7 @@ impl Loaded {
 /// Loaded plugins of this process.
 pub struct Registry {
     db: Database,
+    vault: VaultStore,
     runtime: Arc<Runtime>,
     tokens: Option<Arc<TokenService>>,
     loaded: Mutex<HashMap<String, Loaded>>,
@@ -111,9 +113,10 @@ pub struct Registry {
 
 impl Registry {
     /// An empty registry over `db`.
-    pub fn new(db: Database, runtime: Arc<Runtime>) -> Self {
+    pub fn new(db: Database, vault: VaultStore, runtime: Arc<Runtime>) -> Self {
         Self {
             db,
+            vault,
             runtime,
             tokens: None,
             loaded: Mutex::new(HashMap::new()),
@@ -160,7 +163,7 @@ impl Registry {
                 ..loaded
             });
         }
-        catalog::require_license(&self.db, plugin, &version).await?;
+        catalog::require_license(&self.db, &self.vault, plugin, &version).await?;
         let loaded = match self
             .cached(plugin)
             .filter(|l| l.version == version && l.changed_at == changed_at)

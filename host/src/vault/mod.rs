@@ -93,6 +93,9 @@ pub enum EntryKind {
     /// A value a plugin keeps in its storage (`plugin_kv`, sealed in place:
     /// never a row of `vault_entries`).
     PluginData,
+    /// This installation's id, sealed so that an edited or copied id is
+    /// told apart from the one this host made.
+    Installation,
 }
 
 impl EntryKind {
@@ -107,6 +110,7 @@ impl EntryKind {
             EntryKind::ShareKey => "share-key",
             EntryKind::ExternalDatabase => "external-database",
             EntryKind::PluginData => "plugin-data",
+            EntryKind::Installation => "installation",
         }
     }
 
@@ -120,6 +124,7 @@ impl EntryKind {
             "share-key" => Some(EntryKind::ShareKey),
             "external-database" => Some(EntryKind::ExternalDatabase),
             "plugin-data" => Some(EntryKind::PluginData),
+            "installation" => Some(EntryKind::Installation),
             _ => None,
         }
     }
@@ -171,6 +176,11 @@ impl EntryId {
     /// This host's private share key `key_id` (host-wide: no company).
     pub fn share_key(key_id: &str) -> Self {
         Self::new(EntryKind::ShareKey, "", SHARE_OWNER, key_id)
+    }
+
+    /// This installation's id (host-wide).
+    pub fn installation() -> Self {
+        Self::new(EntryKind::Installation, "", "h2h", "id")
     }
 
     /// The connection string of share target `name` (host-wide).

@@ -77,6 +77,34 @@ impl VaultStore {
         Ok(())
     }
 
+    /// Seals and stores `plaintext` as `entry` inside `tx` unless a value
+    /// is there already; true if this stored it.
+    pub async fn put_new(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        entry: &EntryId,
+        plaintext: &[u8],
+        actor: &str,
+    ) -> Result<bool, VaultError> {
+        let done = sqlx::query(
+            "INSERT INTO vault_entries \
+               (kind, company_id, owner, name, sealed, key_id, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (kind, company_id, owner, name) DO NOTHING",
+        )
+        .bind(entry.kind.as_str())
+        .bind(&entry.company)
+        .bind(&entry.owner)
+        .bind(&entry.name)
+        .bind(self.vault.seal(entry, plaintext))
+        .bind(self.vault.current_key_id())
+        .bind(now_millis())
+        .bind(actor)
+        .execute(&mut **tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The value of `entry`, decrypted, if stored.
     pub async fn get(&self, entry: &EntryId) -> Result<Option<Zeroizing<Vec<u8>>>, VaultError> {
         let row = sqlx::query(
@@ -96,6 +124,25 @@ impl VaultStore {
             }
             None => Ok(None),
         }
+    }
+
+    /// Removes `entry` inside `tx`.
+    pub async fn delete_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        entry: &EntryId,
+    ) -> Result<(), VaultError> {
+        sqlx::query(
+            "DELETE FROM vault_entries \
+             WHERE kind = $1 AND company_id = $2 AND owner = $3 AND name = $4",
+        )
+        .bind(entry.kind.as_str())
+        .bind(&entry.company)
+        .bind(&entry.owner)
+        .bind(&entry.name)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// Removes `entry`; true if it existed.

@@ -111,7 +111,11 @@ async fn failed_migration_keeps_previous_version_and_data(backend: TestBackend) 
     assert_eq!(fx.count("journal").await, 0);
 
     // 1.0.0 still serves.
-    let registry = Registry::new(fx.host.db.clone(), fx.host.runtime.clone());
+    let registry = Registry::new(
+        fx.host.db.clone(),
+        fx.host.admin.vault().clone(),
+        fx.host.runtime.clone(),
+    );
     let loaded = registry.get("versioned").await.expect("still callable");
     assert_eq!(loaded.version, Version::new(1, 0, 0));
     loaded
@@ -619,7 +623,11 @@ async fn uninstall_keeps_data_unless_purged(backend: TestBackend) {
         return;
     };
     let admin = &fx.host.admin;
-    let registry = Registry::new(fx.host.db.clone(), fx.host.runtime.clone());
+    let registry = Registry::new(
+        fx.host.db.clone(),
+        fx.host.admin.vault().clone(),
+        fx.host.runtime.clone(),
+    );
 
     admin
         .disable(&fx.actor, "versioned")
@@ -662,3 +670,125 @@ async fn uninstall_keeps_data_unless_purged(backend: TestBackend) {
     fx.finish().await;
 }
 on_both_databases!(uninstall_keeps_data_unless_purged);
+
+/// The installation id is sealed in the vault: an id edited in `host_meta`
+/// (to borrow another installation's license) is refused, as is a database
+/// opened under another vault key (a copy); `renew` gives a copy its own id
+/// (audited), after which licenses for the old one no longer serve. A
+/// database from before sealing keeps its id once; a hand-written unsealed
+/// id is replaced.
+async fn the_installation_id_is_sealed_to_this_host(backend: TestBackend) {
+    let Some(fx) = installed_v1(backend).await else {
+        return;
+    };
+    let admin = &fx.host.admin;
+    let ours = admin.installation_id().await.expect("id");
+    assert_eq!(admin.installation_id().await.expect("again"), ours);
+    let set_row = |value: &'static str| {
+        let db = fx.host.db.clone();
+        async move {
+            sqlx::query("UPDATE host_meta SET value = $1 WHERE key = 'installation-id'")
+                .bind(value)
+                .execute(db.pool())
+                .await
+                .expect("edit the row");
+        }
+    };
+    let registry = || {
+        Registry::new(
+            fx.host.db.clone(),
+            admin.vault().clone(),
+            fx.host.runtime.clone(),
+        )
+    };
+
+    // Another installation's license, with the row edited to its id.
+    let theirs = "h2h-00000000000000000000000000000001";
+    set_row(theirs).await;
+    let edited = admin.installation_id().await.expect_err("edited");
+    assert_eq!(edited.kind(), "installation_edited");
+    assert!(edited.to_string().contains(&ours), "{edited}");
+    let borrowed = fx.license_for(theirs, "versioned", "^1", 1, 365);
+    let refused = admin
+        .add_license(&fx.actor, &borrowed)
+        .await
+        .expect_err("a borrowed license");
+    assert_eq!(refused.kind(), "installation_edited");
+    match registry().get("versioned").await {
+        Err(UnavailableError::Catalog(e)) => assert_eq!(e.kind(), "installation_edited"),
+        other => panic!("the plugin must not serve: {:?}", other.map(|_| ())),
+    }
+    set_row_back(&fx, &ours).await;
+    assert!(registry().get("versioned").await.is_ok(), "serves again");
+
+    // The same database under another vault key: a copy.
+    let elsewhere = tempfile::tempdir().expect("dir");
+    let copy_config = h2h_host::serve::HostConfig {
+        database_url: fx.config.database_url.clone(),
+        vault_key: h2h_host::vault::KeySource::File(elsewhere.path().join("vault.key")),
+        ..h2h_host::serve::HostConfig::new(elsewhere.path())
+    };
+    let copy = h2h_host::serve::Host::open(&copy_config)
+        .await
+        .expect("the copy opens");
+    let copied = copy.admin.installation_id().await.expect_err("a copy");
+    assert_eq!(copied.kind(), "installation_copied");
+    let own = copy
+        .admin
+        .renew_installation_id(&fx.actor)
+        .await
+        .expect("the copy takes its own id");
+    assert_ne!(own, ours);
+    assert_eq!(copy.admin.installation_id().await.expect("renewed"), own);
+    let renewal = copy.admin.audit(0, 1000).await.expect("audit");
+    let entry = renewal
+        .iter()
+        .find(|e| e.action == "installation.renew")
+        .expect("audited");
+    assert_eq!(entry.detail, format!("{ours} -> {own}"));
+    // The license issued for the original installation no longer serves.
+    match Registry::new(
+        copy.db.clone(),
+        copy.admin.vault().clone(),
+        copy.runtime.clone(),
+    )
+    .get("versioned")
+    .await
+    {
+        Err(UnavailableError::Catalog(e)) => assert_eq!(e.kind(), "unlicensed"),
+        other => panic!("the old license must not serve: {:?}", other.map(|_| ())),
+    }
+    drop(copy);
+
+    // A database from before sealing: the mark of migration 0029 keeps its
+    // id; without the mark a hand-written id is not trusted.
+    for (legacy, written) in [(true, "h2h-legacy"), (false, "h2h-handmade")] {
+        sqlx::query("DELETE FROM vault_entries WHERE kind = 'installation'")
+            .execute(fx.host.db.pool())
+            .await
+            .expect("unseal");
+        set_row(written).await;
+        if legacy {
+            sqlx::query(
+                "INSERT INTO host_meta (key, value) VALUES ('installation-id-unsealed', '1')",
+            )
+            .execute(fx.host.db.pool())
+            .await
+            .expect("mark");
+        }
+        let id = admin.installation_id().await.expect("sealed on first use");
+        assert_eq!(id == written, legacy, "{written} -> {id}");
+        assert_eq!(admin.installation_id().await.expect("stable"), id);
+    }
+    fx.finish().await;
+}
+
+async fn set_row_back(fx: &Fixture, value: &str) {
+    sqlx::query("UPDATE host_meta SET value = $1 WHERE key = 'installation-id'")
+        .bind(value)
+        .execute(fx.host.db.pool())
+        .await
+        .expect("put the row back");
+}
+
+on_both_databases!(the_installation_id_is_sealed_to_this_host);

@@ -412,10 +412,14 @@ async fn assert_running(fx: &Fixture, version: &str, contract: ContractVersion) 
         fx.installed_version("privat24").await.as_deref(),
         Some(version)
     );
-    let loaded = Registry::new(fx.host.db.clone(), fx.host.runtime.clone())
-        .get("privat24")
-        .await
-        .expect("privat24 is callable");
+    let loaded = Registry::new(
+        fx.host.db.clone(),
+        fx.host.admin.vault().clone(),
+        fx.host.runtime.clone(),
+    )
+    .get("privat24")
+    .await
+    .expect("privat24 is callable");
     assert_eq!(loaded.plugin.contract(), contract);
 }
 

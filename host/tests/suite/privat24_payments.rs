@@ -349,10 +349,14 @@ async fn privat24_statement_balances_and_finality_over_a_range(backend: TestBack
         )
         .expect("line");
     }
-    let loaded = Registry::new(fx.host.db.clone(), fx.host.runtime.clone())
-        .get("privat24")
-        .await
-        .expect("privat24");
+    let loaded = Registry::new(
+        fx.host.db.clone(),
+        fx.host.admin.vault().clone(),
+        fx.host.runtime.clone(),
+    )
+    .get("privat24")
+    .await
+    .expect("privat24");
     let statement = |from: NaiveDate, to: NaiveDate| {
         let loaded = &loaded;
         let fx = &fx;

@@ -55,7 +55,13 @@ enum Command {
         plain_http_anywhere: bool,
     },
     /// Print the id licenses for this host are bound to.
-    InstallationId,
+    InstallationId {
+        /// Give this database a new id: for a copy of another
+        /// installation's database, or after the id was edited. Licenses
+        /// issued for the old id stop serving; audited.
+        #[arg(long)]
+        new: bool,
+    },
     /// Publisher keys this host trusts for packages and licenses.
     #[command(subcommand)]
     Publisher(commands::PublisherCommand),

@@ -80,9 +80,13 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             serve(&cli, listen).await
         }
         Command::Dev(command) => dev::run(&cli, command).await,
-        Command::InstallationId => {
+        Command::InstallationId { new } => {
             let host = open(&cli).await?;
-            let id = host.admin.installation_id().await?;
+            let id = if *new {
+                host.admin.renew_installation_id(&actor()).await?
+            } else {
+                host.admin.installation_id().await?
+            };
             out.show(&serde_json::json!({ "installation_id": id }), |_| {
                 id.clone()
             })
