@@ -29,6 +29,7 @@ mod bank_sessions;
 mod cache;
 mod erp_api;
 mod first_connector;
+mod fuzz_corpora;
 mod grants;
 mod http_capability;
 mod layers;
