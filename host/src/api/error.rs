@@ -288,6 +288,15 @@ impl From<crate::terminals::TerminalError> for ApiError {
 
 impl From<CallError> for ApiError {
     fn from(e: CallError) -> Self {
+        // The caller named a plugin of the other world (a bank connector
+        // for a terminal): theirs to fix, not the plugin's failure.
+        if matches!(e, CallError::WrongWorld { .. }) {
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "wrong_world",
+                e.to_string(),
+            );
+        }
         let status = if e.is_retryable() {
             StatusCode::SERVICE_UNAVAILABLE
         } else {

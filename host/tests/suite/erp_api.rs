@@ -209,6 +209,24 @@ async fn openapi_lists_and_serves_every_route(backend: TestBackend) {
             operation["responses"].get("default").is_none(),
             "{method} {path}"
         );
+        // The query's limits are in the document: paging bounds, and the
+        // company every route but the feed requires.
+        for param in operation["parameters"].as_array().into_iter().flatten() {
+            let schema = &param["schema"];
+            match param["name"].as_str() {
+                Some("limit") => assert_eq!(
+                    (schema["minimum"].as_i64(), schema["maximum"].as_i64()),
+                    (Some(1), Some(1000)),
+                    "{method} {path} limit"
+                ),
+                Some("after") => assert_eq!(schema["minimum"], 0, "{method} {path} after"),
+                Some("company") if param["in"] == "query" && path != "/erp/v1/events" => {
+                    assert_eq!(param["required"], true, "{method} {path} company");
+                    assert_eq!(schema["minLength"], 1, "{method} {path} company");
+                }
+                _ => {}
+            }
+        }
         // A body is documented with what the body layers answer, and a JSON
         // body with an example a checker can send to reach success.
         let body = &operation["requestBody"]["content"];

@@ -272,6 +272,37 @@ async fn terminals_are_paired_within_the_license_cap(backend: TestBackend) {
             ("10000003".to_owned(), true),
         ]
     );
+
+    // A bank connector named for a terminal: the caller's mistake (422),
+    // not a plugin failure (502).
+    fx.install_with(
+        "well-behaved",
+        &crate::admin::manifest(
+            "well-behaved",
+            "1.0.0",
+            "[capabilities]\nhttp = [\"https://bank.example\"]\nsigning = true\n",
+        ),
+        h2h_test_plugins::WELL_BEHAVED,
+    )
+    .await;
+    // The serving gate sees the install's service mode end within its poll.
+    let mut answer = (StatusCode::SERVICE_UNAVAILABLE, Value::Null);
+    for _ in 0..100 {
+        answer = api
+            .post(
+                "/terminals/pair",
+                "anna",
+                json!({ "company": "acme", "plugin": "well-behaved", "code": "12345678" }),
+            )
+            .await;
+        if answer.0 != StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (status, body) = answer;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "wrong_world");
     api.stop().await;
     bank.stop().await;
     fx.finish().await;

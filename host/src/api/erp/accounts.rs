@@ -78,6 +78,7 @@ pub struct NewAccount {
 #[into_params(parameter_in = Query)]
 pub struct AccountsQuery {
     /// The company (required).
+    #[param(required = true, min_length = 1)]
     pub company: Option<String>,
 }
 
@@ -179,12 +180,16 @@ async fn get_one(
 #[into_params(parameter_in = Query)]
 pub struct TransactionsQuery {
     /// Booked on or after, `YYYY-MM-DD`.
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Booked on or before, `YYYY-MM-DD`.
+    #[param(format = Date)]
     pub to: Option<String>,
     /// Cursor: the `next` of the previous page (0 or absent: the start).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

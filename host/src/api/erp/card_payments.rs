@@ -178,12 +178,15 @@ async fn start(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The company (required).
+    #[param(required = true, min_length = 1)]
     pub company: Option<String>,
     /// Only this terminal's (host id).
     pub terminal: Option<i64>,
     /// Cursor: the last id of the previous page (0 or absent: the start).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

@@ -107,12 +107,15 @@ pub struct NewReceivable {
 #[into_params(parameter_in = Query)]
 pub struct ReceivablesQuery {
     /// The company (required).
+    #[param(required = true, min_length = 1)]
     pub company: Option<String>,
     /// `open`, `settled` or `review`; all when absent.
     pub status: Option<String>,
     /// Cursor: the last `id` of the previous page (0 or absent: the start).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

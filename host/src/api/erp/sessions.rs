@@ -259,11 +259,14 @@ fn method_named(name: &str) -> Result<LoginMethod, ApiError> {
 
 /// Which sessions to list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The company.
+    #[param(min_length = 1)]
     pub company: String,
     /// At most this many, newest first (default 100).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -290,7 +293,7 @@ async fn list(
         .await?;
     let sessions = state
         .sessions
-        .list(Some(&query.company), query.limit.unwrap_or(100))
+        .list(Some(&query.company), super::limit(query.limit, 100)?)
         .await?;
     Ok(Json(sessions))
 }

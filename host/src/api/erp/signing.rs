@@ -143,8 +143,10 @@ async fn open(
 
 /// Which company's sessions.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The company.
+    #[param(min_length = 1)]
     pub company: String,
 }
 

@@ -61,7 +61,7 @@ pub struct PairBody {
         (status = 201, description = "The device's terminals", body = Vec<PairedTerminal>),
         (status = 403, description = "Not allowed for this ERP user", body = ApiError),
         (status = 409, description = "The license's terminal cap is reached (`terminal_cap_reached`), or the replaced terminal is unpaired", body = ApiError),
-        (status = 422, description = "The provider refused the code (`rejected`): wrong, used or expired", body = ApiError),
+        (status = 422, description = "The provider refused the code (`rejected`): wrong, used or expired; or the plugin is not a card-terminal connector (`wrong_world`)", body = ApiError),
         (status = 502, description = "The connector failed", body = ApiError),
     ),
     security(("bearer" = []))
@@ -109,6 +109,7 @@ async fn pair(
 #[into_params(parameter_in = Query)]
 pub struct TerminalsQuery {
     /// The company (required).
+    #[param(required = true, min_length = 1)]
     pub company: Option<String>,
 }
 
@@ -173,8 +174,10 @@ async fn unpair(
 #[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     /// Created at or after, RFC 3339 (required).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Created before, RFC 3339 (required).
+    #[param(format = Date)]
     pub to: Option<String>,
 }
 

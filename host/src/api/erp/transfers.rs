@@ -160,12 +160,15 @@ async fn enqueue(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The company.
+    #[param(min_length = 1)]
     pub company: String,
     /// Only transfers in this status.
     pub status: Option<String>,
     /// Cursor: the last `seq` of the previous page (0 or absent: the start).
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
