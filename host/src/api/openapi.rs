@@ -29,6 +29,13 @@ pub(super) fn erp_common(item: &mut PathItem) {
     }
     for operation in operations(item) {
         bearer(operation);
+        if names_a_resource(operation) {
+            error(
+                operation,
+                "404",
+                "What the path names does not exist or is not the user's (`unknown_*`)",
+            );
+        }
         for (status, description) in [
             (
                 "400",
@@ -58,8 +65,36 @@ pub(super) fn admin_common(item: &mut PathItem) {
             "403",
             "The key is not an admin key (`forbidden`)",
         );
+        // Every admin operation reads what admin wrote: what it names may be
+        // gone, may conflict, or may be refused (`AdminError`'s codes).
+        if names_a_resource(operation) {
+            error(
+                operation,
+                "404",
+                "What the path names does not exist (`not_installed`, `unknown_company`, `unknown_erp_user`, ...)",
+            );
+        }
+        error(
+            operation,
+            "409",
+            "It conflicts with the current state (exists already, busy, installed, service mode, ...)",
+        );
+        error(
+            operation,
+            "422",
+            "Well-formed but refused (an invalid value, an untrusted key, a bad package or license; see `code`)",
+        );
         body_limits(operation);
     }
+}
+
+/// Whether the path has a parameter: the thing it names may not exist.
+fn names_a_resource(operation: &Operation) -> bool {
+    operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Path)))
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {

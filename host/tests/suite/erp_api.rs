@@ -209,6 +209,20 @@ async fn openapi_lists_and_serves_every_route(backend: TestBackend) {
             operation["responses"].get("default").is_none(),
             "{method} {path}"
         );
+        if path.contains('{') {
+            assert!(
+                operation["responses"].get("404").is_some(),
+                "{method} {path} names a resource but documents no 404"
+            );
+        }
+        if path.starts_with("/admin/v1/") {
+            for status in ["409", "422"] {
+                assert!(
+                    operation["responses"].get(status).is_some(),
+                    "{method} {path} documents no {status}"
+                );
+            }
+        }
         // The query's limits are in the document: paging bounds, and the
         // company every route but the feed requires.
         for param in operation["parameters"].as_array().into_iter().flatten() {

@@ -157,9 +157,14 @@ impl From<SettlementsError> for TransferError {
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident ($label:literal) { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$meta])*
+        // The wire names are the variants in kebab-case (a test checks
+        // each against `as_str`): written as `rename_all`, which the
+        // OpenAPI derive reads, unlike a per-variant rename built from a
+        // macro fragment.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+        #[serde(rename_all = "kebab-case")]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+            $($(#[$vmeta])* $variant,)+
         }
 
         impl $name {
@@ -450,5 +455,30 @@ impl Transfers {
             batches.push(self.batch(row.try_get("id")?).await?);
         }
         Ok(batches)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BatchState, TransferStatus};
+
+    #[test]
+    fn wire_names_are_what_serde_and_the_document_say() {
+        for status in TransferStatus::ALL {
+            assert_eq!(
+                serde_json::to_value(status).ok(),
+                Some(serde_json::json!(status.as_str()))
+            );
+        }
+        for state in BatchState::ALL {
+            assert_eq!(
+                serde_json::to_value(state).ok(),
+                Some(serde_json::json!(state.as_str()))
+            );
+        }
+        let schema = serde_json::to_value(<TransferStatus as utoipa::PartialSchema>::schema())
+            .expect("schema");
+        let names: Vec<&str> = TransferStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(schema["enum"], serde_json::json!(names));
     }
 }
