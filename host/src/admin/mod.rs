@@ -168,23 +168,19 @@ impl Admin {
     /// installation's, or one whose id was edited): licenses for the old id
     /// stop serving; audited with both ids.
     pub async fn renew_installation_id(&self, actor: &Actor) -> Result<String, AdminError> {
-        let old = sqlx::query("SELECT value FROM host_meta WHERE key = 'installation-id'")
-            .fetch_optional(self.db.pool())
-            .await
-            .map_err(crate::db::DbError::from)?
-            .and_then(|row| sqlx::Row::try_get::<String, _>(&row, "value").ok())
-            .unwrap_or_default();
         let result = crate::catalog::renew_installation_id(&self.db, &self.vault, actor.as_str())
             .await
             .map_err(AdminError::from);
-        self.audited(
-            actor,
-            "installation.renew",
-            "installation-id",
-            result,
-            |new| format!("{old} -> {new}"),
-        )
-        .await
+        let (_, new) = self
+            .audited(
+                actor,
+                "installation.renew",
+                "installation-id",
+                result,
+                |(old, new)| format!("{old} -> {new}"),
+            )
+            .await?;
+        Ok(new)
     }
 
     /// Trusts a publisher key (armored public key text) under `name`.

@@ -48,7 +48,13 @@ pub async fn id(db: &Database, vault: &VaultStore) -> Result<String, CatalogErro
 
 /// A new id for this database, replacing one it cannot use (a copy's, an
 /// edited one): licenses issued for the old id no longer match.
-pub async fn renew(db: &Database, vault: &VaultStore, actor: &str) -> Result<String, CatalogError> {
+/// Answers the id it replaced (empty if none) and the new one.
+pub async fn renew(
+    db: &Database,
+    vault: &VaultStore,
+    actor: &str,
+) -> Result<(String, String), CatalogError> {
+    let old = stored(db).await?.unwrap_or_default();
     let fresh = random_id()?;
     let mut tx = db.begin_write().await?;
     vault.delete_in(&mut tx, &EntryId::installation()).await?;
@@ -57,7 +63,7 @@ pub async fn renew(db: &Database, vault: &VaultStore, actor: &str) -> Result<Str
         .await?;
     set_row(&mut tx, &fresh).await?;
     tx.commit().await?;
-    Ok(fresh)
+    Ok((old, fresh))
 }
 
 /// No sealed id yet: a new database makes one; a database from before

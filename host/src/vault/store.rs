@@ -37,6 +37,10 @@ pub struct VaultStore {
     vault: Arc<Vault>,
 }
 
+/// Removes one entry by its id.
+const DELETE_ENTRY: &str =
+    "DELETE FROM vault_entries WHERE kind = $1 AND company_id = $2 AND owner = $3 AND name = $4";
+
 impl VaultStore {
     /// Values in `db`, sealed with `vault`.
     pub fn new(db: Database, vault: Arc<Vault>) -> Self {
@@ -132,31 +136,25 @@ impl VaultStore {
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         entry: &EntryId,
     ) -> Result<(), VaultError> {
-        sqlx::query(
-            "DELETE FROM vault_entries \
-             WHERE kind = $1 AND company_id = $2 AND owner = $3 AND name = $4",
-        )
-        .bind(entry.kind.as_str())
-        .bind(&entry.company)
-        .bind(&entry.owner)
-        .bind(&entry.name)
-        .execute(&mut **tx)
-        .await?;
+        sqlx::query(DELETE_ENTRY)
+            .bind(entry.kind.as_str())
+            .bind(&entry.company)
+            .bind(&entry.owner)
+            .bind(&entry.name)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 
     /// Removes `entry`; true if it existed.
     pub async fn delete(&self, entry: &EntryId) -> Result<bool, VaultError> {
-        let done = sqlx::query(
-            "DELETE FROM vault_entries \
-             WHERE kind = $1 AND company_id = $2 AND owner = $3 AND name = $4",
-        )
-        .bind(entry.kind.as_str())
-        .bind(&entry.company)
-        .bind(&entry.owner)
-        .bind(&entry.name)
-        .execute(self.db.pool())
-        .await?;
+        let done = sqlx::query(DELETE_ENTRY)
+            .bind(entry.kind.as_str())
+            .bind(&entry.company)
+            .bind(&entry.owner)
+            .bind(&entry.name)
+            .execute(self.db.pool())
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
