@@ -10,6 +10,8 @@ pub mod db;
 pub mod dev;
 pub mod feed;
 pub mod kv;
+pub mod logs;
+pub mod metrics;
 pub mod packages;
 pub mod pkcs11;
 pub mod runtime;

@@ -1,7 +1,10 @@
 //! The HTTP face of the host (axum): `/health`, the admin API under
 //! `/admin/v1` (admin keys), the ERP API under `/erp/v1` (ERP or admin
 //! keys and `X-H2H-User`, closed with 503 in service mode), and
-//! `/openapi.json`, the OpenAPI 3 document generated from the handlers.
+//! `/openapi.json`, the OpenAPI 3 document generated from the handlers,
+//! and `/metrics` for Prometheus (admin keys).
+//! Every answer carries `X-Request-Id` (the caller's, or one made), and so
+//! does every log line of its request.
 
 mod admin;
 mod admin_api_keys;
@@ -14,7 +17,9 @@ pub mod error;
 pub mod gate;
 mod health;
 mod json_objects;
+mod metrics;
 mod openapi;
+pub mod request_id;
 
 use std::sync::Arc;
 
@@ -192,6 +197,10 @@ pub fn router(state: AppState) -> Router {
     routes
         .route("/health", get(health::health))
         .route(
+            "/metrics",
+            get(metrics::metrics).layer(middleware::from_fn_with_state(state.clone(), auth::admin)),
+        )
+        .route(
             "/openapi.json",
             get(move || {
                 let document = document.clone();
@@ -200,5 +209,6 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(error::json_errors))
+        .layer(middleware::from_fn(request_id::tag))
         .with_state(state)
 }

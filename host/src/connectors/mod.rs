@@ -51,6 +51,11 @@ impl Connectors {
         self.registry.get(plugin).await
     }
 
+    /// What this process's plugin calls counted.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        self.registry.runtime().metrics()
+    }
+
     /// The vault companies' secrets are opened with.
     pub fn vault(&self) -> &VaultStore {
         self.contexts.vault()

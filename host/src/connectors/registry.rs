@@ -123,6 +123,11 @@ impl Registry {
         }
     }
 
+    /// The runtime plugins are loaded into.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
     /// Lends plugins that declare signing the tokens an admin granted them.
     pub fn with_tokens(mut self, tokens: Arc<TokenService>) -> Self {
         self.tokens = Some(tokens);

@@ -144,6 +144,22 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// A short name of how the call ended, for metrics.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            CallError::Connector { .. } => "connector_error",
+            CallError::DeadlineExceeded { .. } => "deadline",
+            CallError::MemoryLimit { .. } => "memory_limit",
+            CallError::StackOverflow { .. } => "stack_overflow",
+            CallError::Panic { .. } => "panic",
+            CallError::OutputTooLarge { .. } => "output_too_large",
+            CallError::TransferTooLarge { .. } => "transfer_too_large",
+            CallError::Trap { .. } => "trap",
+            CallError::Busy { .. } => "busy",
+            CallError::WrongWorld { .. } => "wrong_world",
+        }
+    }
+
     /// True when the same call may succeed later: the bank was down, slow or
     /// busy, the call hit its deadline, or the host was at capacity.
     pub fn is_retryable(&self) -> bool {

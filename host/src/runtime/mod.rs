@@ -30,6 +30,7 @@ use wasmtime::component::{Component, Linker};
 
 use crate::capabilities::Grants;
 use crate::kv::KvStore;
+use crate::metrics::Metrics;
 use crate::wit;
 use plugin::Pre;
 
@@ -61,6 +62,7 @@ pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) limits: Limits,
     pub(crate) kv: Arc<dyn KvStore>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// Loads plugins and runs calls into them. One per host process.
@@ -84,12 +86,18 @@ impl Runtime {
         Ok(Self {
             shared: Arc::new(Shared {
                 engine,
+                metrics: Metrics::new(config.limits.max_concurrent_instances),
                 limits: config.limits,
                 kv,
             }),
             linker,
             cache,
         })
+    }
+
+    /// What this runtime's calls and their capabilities counted.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.shared.metrics
     }
 
     /// The limits every call runs under.

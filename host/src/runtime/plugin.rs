@@ -578,6 +578,7 @@ impl Plugin {
                 grants.http.clone(),
                 ctx.tls_identities,
                 deadline,
+                shared.metrics.clone(),
             ),
             storage: StorageCtx::new(
                 Scope {
@@ -635,9 +636,30 @@ impl Plugin {
         store
     }
 
+    /// Runs one call, counted in the runtime's metrics.
+    async fn invoke<T, E, Fut>(
+        &self,
+        ctx: CallContext,
+        call: &'static str,
+        run: impl FnOnce(Store<HostState>) -> Fut,
+    ) -> Result<T, CallError>
+    where
+        T: Serialize,
+        E: Into<ConnectorError>,
+        Fut: Future<Output = (Store<HostState>, wasmtime::Result<Result<T, E>>)>,
+    {
+        let started = Instant::now();
+        let metrics = &self.inner.shared.metrics;
+        let _instance = metrics.instance();
+        let result = self.run_in_store(ctx, call, run).await;
+        let outcome = result.as_ref().err().map_or("ok", CallError::outcome);
+        metrics.record_call(self.id(), call, outcome, started.elapsed());
+        result
+    }
+
     /// Runs one call in a fresh store and turns every way it can fail into a
     /// [`CallError`] naming the plugin and the call.
-    async fn invoke<T, E, Fut>(
+    async fn run_in_store<T, E, Fut>(
         &self,
         ctx: CallContext,
         call: &'static str,

@@ -76,19 +76,23 @@ pub(super) async fn start(
     Ok(row.try_get("id")?)
 }
 
+/// How a run ended, as `task_runs.outcome` says it.
+pub(crate) fn outcome(error: Option<&RunError>) -> &'static str {
+    match error {
+        None => "ok",
+        Some(RunError::NotTaken(_)) => "not-taken",
+        Some(RunError::Failed(_)) => "error",
+    }
+}
+
 pub(super) async fn finish(
     db: &Database,
     id: i64,
     error: Option<&RunError>,
 ) -> Result<(), SchedulerError> {
-    let outcome = match error {
-        None => "ok",
-        Some(RunError::NotTaken(_)) => "not-taken",
-        Some(RunError::Failed(_)) => "error",
-    };
     sqlx::query("UPDATE task_runs SET finished_at = $1, outcome = $2, error = $3 WHERE id = $4")
         .bind(now_millis())
-        .bind(outcome)
+        .bind(outcome(error))
         .bind(error.map(RunError::message))
         .bind(id)
         .execute(db.pool())

@@ -455,6 +455,11 @@ impl Scheduler {
             }
         }
         let finished = history::finish(self.db(), id, error.as_ref()).await;
+        self.inner.connectors.metrics().record_task_run(
+            &key.plugin,
+            &key.task,
+            history::outcome(error.as_ref()),
+        );
         claim::release(self.db(), key, owner, claimed_at).await?;
         finished.map(|()| id)
     }

@@ -106,6 +106,21 @@ pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// How long the oldest event any webhook has yet to receive has waited;
+/// zero when every webhook is up to date.
+pub async fn delivery_lag(db: &crate::db::Database) -> Result<Duration, SettlementsError> {
+    let row = sqlx::query(
+        "SELECT MIN(e.created_at) AS oldest FROM webhooks w \
+         JOIN events e ON e.company_id = w.company_id AND e.id > w.delivered_through",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    let oldest: Option<i64> = row.try_get("oldest")?;
+    Ok(oldest.map_or(Duration::ZERO, |at| {
+        Duration::from_millis(u64::try_from(now_millis().saturating_sub(at)).unwrap_or(0))
+    }))
+}
+
 /// Posts new events to the webhooks. Cheap to clone.
 #[derive(Clone)]
 pub struct WebhookWorker {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The host library's top-level modules by layer, top first.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("faces", &["api", "serve", "dev"]),
+    ("faces", &["api", "serve", "dev", "logs"]),
     (
         "domain and admin",
         &["settlements", "sessions", "terminals", "admin"],
@@ -17,7 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("runtime", &["runtime", "packages"]),
     ("capabilities", &["capabilities"]),
     ("storage", &["db", "kv", "vault", "pkcs11", "feed", "wit"]),
-    ("values", &["values"]),
+    ("values and meters", &["values", "metrics"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -39,6 +39,7 @@ mod mbank_e2e;
 mod mbank_sharing;
 mod mellon_connector;
 mod migrations;
+mod operations;
 mod packages;
 mod pkobp_e2e;
 mod plugin_calls;

@@ -134,6 +134,23 @@ async fn configure_acme(fx: &Fixture, bank_origin: &str) {
         .expect("account");
 }
 
+/// ERP user `anna`, acting for `acme`, holding privat24's `permission`.
+pub(crate) async fn anna_may(fx: &Fixture, permission: &str) {
+    let admin = &fx.host.admin;
+    admin
+        .add_erp_user(&fx.actor, "anna", "Anna Accountant", None)
+        .await
+        .expect("user");
+    admin
+        .grant_company(&fx.actor, "anna", "acme", false)
+        .await
+        .expect("company access");
+    admin
+        .grant_permission(&fx.actor, "anna", "privat24", permission)
+        .await
+        .expect("permission");
+}
+
 /// Runs the sync task the way the schedule does: a tick past its next
 /// occurrence. Returns the run's error, if any.
 async fn scheduled_sync(scheduler: &Scheduler, fx: &Fixture, at: i64) -> Option<String> {
@@ -181,22 +198,10 @@ async fn privat24_end_to_end(backend: TestBackend) {
     let running = sim.start("127.0.0.1:0").await.expect("bank serving");
     let bank_origin = running.url();
     install(&fx, &bank_origin).await;
-    let admin = &fx.host.admin;
     let settlements = Settlements::new(fx.host.db.clone());
 
     // The ERP: a user with access to acme, invoices, auto-matching.
-    admin
-        .add_erp_user(&fx.actor, "anna", "Anna Accountant", None)
-        .await
-        .expect("user");
-    admin
-        .grant_company(&fx.actor, "anna", "acme", false)
-        .await
-        .expect("company access");
-    admin
-        .grant_permission(&fx.actor, "anna", "privat24", "sync-statements")
-        .await
-        .expect("permission");
+    anna_may(&fx, "sync-statements").await;
     let api = Served::start(&fx).await;
     let erp = Anna(&api);
     for (invoice, amount) in [
@@ -526,9 +531,9 @@ async fn privat24_1_0_package_upgrades_and_rolls_back(backend: TestBackend) {
         .expect("upgrade");
     assert_eq!(
         fx.installed_version("privat24").await.as_deref(),
-        Some("1.2.1")
+        Some("1.2.2")
     );
-    assert_running(&fx, "1.2.1", ContractVersion::V2).await;
+    assert_running(&fx, "1.2.2", ContractVersion::V2).await;
     // It keys lines by REF#REFN and names the 1.0 key: nothing doubles.
     sync_one_more(
         &fx,

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::admin::Fixture;
-use crate::privat24_e2e::{IBAN, MERCHANT, TOKEN, install, last_closed_day, money};
+use crate::privat24_e2e::{IBAN, MERCHANT, TOKEN, anna_may, install, last_closed_day, money};
 use crate::served::Served;
 use chrono::{Days, NaiveDate, Utc};
 use h2h_host::connectors::Registry;
@@ -117,19 +117,7 @@ async fn setup(backend: TestBackend) -> Option<(Fixture, SimHandle, NaiveDate)> 
     let running = sim.start("127.0.0.1:0").await.expect("bank serving");
     install(&fx, &running.url()).await;
     let bank = running.handle;
-    let admin = &fx.host.admin;
-    admin
-        .add_erp_user(&fx.actor, "anna", "Anna Accountant", None)
-        .await
-        .expect("user");
-    admin
-        .grant_company(&fx.actor, "anna", "acme", false)
-        .await
-        .expect("company access");
-    admin
-        .grant_permission(&fx.actor, "anna", "privat24", "submit-transfers")
-        .await
-        .expect("permission");
+    anna_may(&fx, "submit-transfers").await;
     Some((fx, bank, today))
 }
 

@@ -418,7 +418,7 @@ async fn dev_up_serves_a_connector_and_upgrades_it_in_place() {
             .expect("join")
     };
     assert!(first.said.contains("!!! DEVELOPMENT KEY"), "{}", first.said);
-    assert!(first.said.contains("privat24 1.2.1-dev."), "{}", first.said);
+    assert!(first.said.contains("privat24 1.2.2-dev."), "{}", first.said);
     assert!(!first.said.contains(TOKEN), "the secret is never printed");
     let key = std::fs::read_to_string(data.join("dev/erp-key")).expect("the ERP key file");
     assert!(!first.said.contains(key.trim()), "nor the ERP key");
@@ -472,7 +472,7 @@ async fn dev_up_serves_a_connector_and_upgrades_it_in_place() {
     assert!(
         second
             .said
-            .contains("install   privat24 upgraded 1.2.1-dev."),
+            .contains("install   privat24 upgraded 1.2.2-dev."),
         "{}",
         second.said
     );

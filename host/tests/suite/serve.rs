@@ -189,3 +189,135 @@ async fn plain_http_answers_loopback_only() {
         assert_eq!(status, 200, "{policy:?} {peer} tls={tls} {path}: {body}");
     }
 }
+
+/// `h2h` with `args` run in `dir` (RUST_LOG=info), stopped with SIGTERM
+/// after its health answered; what it logged on stderr.
+async fn serve_and_stop(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_h2h"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "info")
+        .env_remove("H2H_LOG_FORMAT")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("h2h starts");
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let url = first_line
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {first_line:?}"))
+        .to_owned();
+    let health = reqwest::get(format!("{url}/health")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `h2h-host.toml` in the working directory sets the data directory
+/// (relative to the file), the listen address and the log format; a flag
+/// or an `H2H_*` variable wins over it.
+#[tokio::test]
+async fn the_host_config_file_sets_what_flags_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("h2h-host.toml"),
+        "data_dir = \"state\"\nlog_format = \"json\"\n\n[serve]\nlisten = \"127.0.0.1:0\"\n\n\
+         [limits]\ncall_deadline_seconds = 5\nmax_concurrent_instances = 32\n",
+    )
+    .unwrap();
+
+    let logs = serve_and_stop(dir.path(), &["serve"], &[]).await;
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "h2h serving"),
+        "{logs}"
+    );
+    assert!(
+        dir.path().join("state/h2h.db").exists(),
+        "the file's data dir"
+    );
+
+    // From elsewhere, through --config; the variable and the flag win.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = dir.path().join("h2h-host.toml");
+    let logs = serve_and_stop(
+        elsewhere.path(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "serve",
+            "--data-dir",
+            "flagged",
+        ],
+        &[("H2H_LOG_FORMAT", "text")],
+    )
+    .await;
+    assert!(logs.contains("h2h serving"), "{logs}");
+    assert!(
+        !logs.trim_start().starts_with('{'),
+        "text, not JSON: {logs}"
+    );
+    assert!(elsewhere.path().join("flagged/h2h.db").exists());
+}
+
+/// A config file with a key the host does not know stops it before
+/// anything opens, naming the file and the key.
+#[test]
+fn a_host_config_with_an_unknown_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("h2h-host.toml");
+    std::fs::write(
+        &config,
+        "data_dir = \"state\"\nlisten_on = \"0.0.0.0:80\"\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_h2h"))
+        .args(["--config"])
+        .arg(&config)
+        .arg("serve")
+        .current_dir(dir.path())
+        .output()
+        .expect("h2h runs");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&config.display().to_string()), "{stderr}");
+    assert!(stderr.contains("listen_on"), "{stderr}");
+    assert!(!dir.path().join("state").exists(), "nothing opened");
+}
+
+/// `h2h completions <shell>` prints a script that knows the commands.
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F _h2h"),
+        ("zsh", "#compdef h2h"),
+        ("fish", "complete -c h2h"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_h2h"))
+            .args(["completions", shell])
+            .output()
+            .expect("h2h runs");
+        assert!(output.status.success(), "{shell}: {output:?}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(script.contains(marker), "{shell}:\n{script}");
+        assert!(
+            script.contains("service-mode"),
+            "{shell}: knows the commands"
+        );
+    }
+}

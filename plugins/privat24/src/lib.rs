@@ -87,6 +87,11 @@ impl BankConnector for Privat24 {
             }
         };
 
+        h2h_sdk::info!(
+            "statement {start}..{end}: {} lines on this page",
+            page.transactions.len()
+        );
+
         // Balances belong to the whole range: the first page carries them,
         // the opening one of the first day and the closing one of the last.
         // A later page asks only when no line names the currency.

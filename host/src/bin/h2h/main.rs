@@ -2,6 +2,7 @@
 //! directly, through the same library functions as the admin REST API.
 
 mod commands;
+mod host_file;
 mod output;
 
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use h2h_host::admin::AdminError;
+use h2h_host::logs::{self, LogFormat};
 use h2h_host::packages::PackageError;
 use output::Output;
 
@@ -31,6 +33,16 @@ struct Cli {
     /// Print one JSON document (errors too) instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// The log's layout: `text`, or `json` (one object a line).
+    #[arg(long, global = true, env = "H2H_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
+    /// The host config file (default: ./h2h-host.toml when present);
+    /// flags and H2H_* variables override what it says.
+    #[arg(long, global = true, env = "H2H_CONFIG", value_name = "TOML")]
+    config: Option<PathBuf>,
+    /// Per-call limits, from the config file only.
+    #[arg(skip)]
+    limits: host_file::LimitsSection,
     #[command(subcommand)]
     command: Command,
 }
@@ -123,6 +135,12 @@ enum Command {
     /// Company webhooks: where new events are posted, signed.
     #[command(subcommand)]
     Webhook(commands::WebhookCommand),
+    /// Print a completion script for a shell, e.g.
+    /// `h2h completions bash > /etc/bash_completion.d/h2h`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The host's flags, global so they may follow any subcommand, are hidden
@@ -131,7 +149,7 @@ enum Command {
 const HOSTLESS: [&str; 3] = ["pack", "new", "call"];
 const HOST_FLAGS: [&str; 3] = ["data_dir", "database_url", "allow_untrusted_packages"];
 
-fn parse() -> Cli {
+fn parse() -> anyhow::Result<Cli> {
     let mut command = Cli::command();
     // Global flags reach subcommands when the command is built. Mutating in
     // place afterwards: clap's `mut_arg` re-pushes an argument, which a
@@ -152,12 +170,25 @@ fn parse() -> Cli {
         })
     });
     let matches = command.get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if matches!(cli.command, Command::Completions { .. }) {
+        return Ok(cli);
+    }
+    Ok(match host_file::load(cli.config.as_deref())? {
+        Some((path, file)) => host_file::merge(cli, &matches, &path, file),
+        None => cli,
+    })
 }
 
 #[tokio::main]
 async fn main() {
-    let cli = parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::exit(2);
+        }
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         // Admin commands print their result; only warnings go to the log.
         // cryptoki logs every mechanism a token lists that it has no name
@@ -171,10 +202,10 @@ async fn main() {
             },
         )
     });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    let subscriber = logs::subscriber(cli.log_format, filter, std::io::stderr);
+    if let Err(e) = tracing::subscriber::set_global_default(subscriber) {
+        eprintln!("warning: no log: {e}");
+    }
     let out = Output { json: cli.json };
     if let Err(error) = commands::run(cli, out).await {
         let code = error_code(&error);

@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::metrics::{Metrics, UNSENT_HOST};
 use crate::wit::v2::http::{self, HttpError, Request, Response};
 
 /// Per-call state of the HTTP capability.
@@ -40,6 +41,7 @@ pub struct HttpCtx {
     identities: BTreeMap<String, ClientIdentity>,
     /// The call's deadline: no request waits beyond it.
     deadline: Instant,
+    metrics: Arc<Metrics>,
 }
 
 impl HttpCtx {
@@ -48,12 +50,14 @@ impl HttpCtx {
         grant: HttpGrant,
         identities: BTreeMap<String, ClientIdentity>,
         deadline: Instant,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             plugin,
             grant,
             identities,
             deadline,
+            metrics,
         }
     }
 }
@@ -102,7 +106,30 @@ impl http::Host for HttpCtx {
                 "HTTP request failed"
             ),
         }
+        // Only requests that went out name their host, which the allow-list
+        // bounds; the others could name anything.
+        let (host_label, status) = match &outcome.result {
+            Ok(response) => (host.as_str(), response.status.to_string()),
+            Err(
+                error @ (HttpError::Timeout | HttpError::Connection(_) | HttpError::TooLarge(_)),
+            ) => (host.as_str(), error_kind(error).to_owned()),
+            Err(error) => (UNSENT_HOST, error_kind(error).to_owned()),
+        };
+        self.metrics.record_http(&self.plugin, host_label, &status);
         Ok(outcome.result)
+    }
+}
+
+/// An error's name as a metric's status label.
+fn error_kind(error: &HttpError) -> &'static str {
+    match error {
+        HttpError::Denied(_) => "denied",
+        HttpError::Timeout => "timeout",
+        HttpError::NotSent(_) => "not_sent",
+        HttpError::Connection(_) => "connection",
+        HttpError::TooLarge(_) => "too_large",
+        HttpError::InvalidRequest(_) => "invalid_request",
+        HttpError::UnknownCertificate(_) => "unknown_certificate",
     }
 }
 

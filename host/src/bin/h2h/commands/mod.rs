@@ -28,6 +28,7 @@ pub use token::TokenCommand;
 
 use anyhow::Context;
 use h2h_host::admin::{Actor, AdminSettings};
+use h2h_host::runtime::Limits;
 use h2h_host::serve::{self, Host, HostConfig};
 
 use crate::output::Output;
@@ -41,6 +42,7 @@ fn config(cli: &Cli) -> HostConfig {
             allow_untrusted_packages: cli.allow_untrusted_packages,
             ..AdminSettings::default()
         },
+        limits: cli.limits.apply(Limits::default()),
         ..HostConfig::new(&cli.data_dir)
     }
 }
@@ -106,6 +108,11 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
         Command::Grant(command) => grant::run(&open(&cli).await?, command, out).await,
         Command::ErpUser(command) => erp_user::erp_user(&open(&cli).await?, command, out).await,
         Command::Webhook(command) => erp_user::webhook(&open(&cli).await?, command, out).await,
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "h2h", &mut std::io::stdout());
+            Ok(())
+        }
         Command::Task(command) => task::run(&open(&cli).await?, command, out).await,
         Command::Token(command) => token::run(&open(&cli).await?, command, out).await,
         Command::Session(command) => session::run(&open(&cli).await?, command, out).await,
