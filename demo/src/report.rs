@@ -57,6 +57,9 @@ pub fn print(s: &Summary<'_>) {
         s.bank_url
     );
     println!();
+    println!("The admin console: {base}/console");
+    println!("  sign in with the development admin key kept in {data_dir}/demo/admin-key");
+    println!();
     println!("The host:");
     println!("  curl {base}/health");
     println!("  curl {base}/openapi.json");

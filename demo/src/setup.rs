@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use h2h_host::admin::{Actor, AdminError};
+use h2h_host::admin::{Actor, AdminError, Role};
 use h2h_host::serve::{Host, HostConfig};
 use h2h_host::settlements::{
     BankAccount, MAX_LIMIT, Settlements, SettlementsError, TransactionFilter,
@@ -149,6 +149,7 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Prepared> {
     step("matching", format!("auto-matching on for {COMPANY}"));
 
     let erp_secret = erp_key(&host, &actor, inputs.demo_dir).await?;
+    admin_key(&host, &actor, inputs.demo_dir).await?;
     let erp_user = erp_user(&host, &actor).await?;
     Ok(Prepared {
         config,
@@ -274,11 +275,20 @@ async fn last_reference(settlements: &Settlements) -> Result<Option<u64>> {
 /// The ERP's API key: the stored one while the host knows it, else a new
 /// one, stored (0600) for the next run.
 async fn erp_key(host: &Host, actor: &Actor, demo_dir: &DevDir) -> Result<String> {
-    let (secret, said) = h2h_host::dev::ensure_erp_key(host, actor, demo_dir, ERP_KEY_NAME)
+    let (secret, said) = h2h_host::dev::ensure_key(host, actor, demo_dir, ERP_KEY_NAME, Role::Erp)
         .await
         .context("the demo's ERP API key")?;
     step("erp key", said);
     Ok(secret)
+}
+
+/// The console's development admin key, kept like the ERP's.
+async fn admin_key(host: &Host, actor: &Actor, demo_dir: &DevDir) -> Result<()> {
+    let (_, said) = h2h_host::dev::ensure_key(host, actor, demo_dir, "demo-admin", Role::Admin)
+        .await
+        .context("the demo's admin API key")?;
+    step("admin key", said);
+    Ok(())
 }
 
 /// The ERP user `demo-user` with access to the demo company and the

@@ -6,6 +6,7 @@ pub mod api;
 pub mod capabilities;
 pub mod catalog;
 pub mod connectors;
+pub mod console;
 pub mod db;
 pub mod dev;
 pub mod feed;

@@ -69,13 +69,13 @@ pub struct CreatedKey {
     pub secret: String,
 }
 
-fn fingerprint(secret: &str) -> String {
+pub(super) fn fingerprint(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-const KEY_COLUMNS: &str = "name, role, created_at, created_by, acts_for";
+pub(super) const KEY_COLUMNS: &str = "name, role, created_at, created_by, acts_for";
 
-fn key_from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey, AdminError> {
+pub(super) fn key_from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey, AdminError> {
     let role: String = row.try_get("role")?;
     let acts_for = row
         .try_get::<Option<String>, _>("acts_for")?

@@ -238,21 +238,32 @@ async fn install(
     Ok(())
 }
 
-/// The ERP's API key: the one stored in `dir` while the host knows it, else
-/// a new one named `name` (or `name-<time>` when taken), stored (0600) for
-/// the next run. The secret, and the line to report.
-pub async fn ensure_erp_key(
+/// Where a development key of `role` is kept in the dev directory.
+pub fn key_file(role: Role) -> &'static str {
+    match role {
+        Role::Erp => "erp-key",
+        Role::Admin => "admin-key",
+    }
+}
+
+/// A development API key of `role`: the one stored in the dev directory
+/// while the host still knows it, else a new one named `name` (or
+/// `name-<time>` when taken), stored (0600) for the next run. Returns its
+/// secret and a line saying which.
+pub async fn ensure_key(
     host: &Host,
     actor: &Actor,
     dir: &DevDir,
     name: &str,
+    role: Role,
 ) -> Result<(String, String), DevError> {
     let admin = &host.admin;
-    let file = dir.file("erp-key");
-    if let Some(secret) = dir.erp_secret()? {
+    let file = key_file(role);
+    let path = dir.file(file);
+    if let Some(secret) = dir.secret(file)? {
         let known = admin.authenticate(&secret).await?;
-        if let Some(key) = known.filter(|k| k.role == Role::Erp) {
-            return Ok((secret, format!("{} (from {})", key.name, file.display())));
+        if let Some(key) = known.filter(|k| k.role == role) {
+            return Ok((secret, format!("{} (from {})", key.name, path.display())));
         }
     }
     let taken = admin.api_keys().await?.into_iter().any(|k| k.name == name);
@@ -261,10 +272,10 @@ pub async fn ensure_erp_key(
     } else {
         name.to_owned()
     };
-    let created = admin.create_api_key(actor, &name, Role::Erp).await?;
-    dir.save_erp_secret(&created.secret)?;
+    let created = admin.create_api_key(actor, &name, role).await?;
+    dir.save_secret(file, &created.secret)?;
     Ok((
         created.secret,
-        format!("{name} created, secret in {}", file.display()),
+        format!("{name} created, secret in {}", path.display()),
     ))
 }

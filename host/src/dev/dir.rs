@@ -51,9 +51,9 @@ impl DevDir {
         Ok((key, true))
     }
 
-    /// The stored ERP key secret, if any.
-    pub fn erp_secret(&self) -> Result<Option<String>, DevError> {
-        let path = self.file("erp-key");
+    /// The stored secret in `file` (`erp-key`, `admin-key`), if any.
+    pub fn secret(&self, file: &str) -> Result<Option<String>, DevError> {
+        let path = self.file(file);
         match fs::read_to_string(&path) {
             Ok(text) => {
                 let secret = text.trim();
@@ -64,9 +64,9 @@ impl DevDir {
         }
     }
 
-    /// Stores the ERP key secret (0600), replacing an older one.
-    pub fn save_erp_secret(&self, secret: &str) -> Result<(), DevError> {
-        write_private(&self.file("erp-key"), format!("{secret}\n").as_bytes())
+    /// Stores a secret in `file` (0600), replacing an older one.
+    pub fn save_secret(&self, file: &str, secret: &str) -> Result<(), DevError> {
+        write_private(&self.file(file), format!("{secret}\n").as_bytes())
     }
 }
 

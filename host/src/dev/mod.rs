@@ -10,7 +10,7 @@ pub mod conformance;
 mod deliver;
 mod dir;
 
-pub use deliver::{Delivered, Delivery, deliver, ensure_erp_key};
+pub use deliver::{Delivered, Delivery, deliver, ensure_key, key_file};
 pub use dir::DevDir;
 
 use std::path::PathBuf;

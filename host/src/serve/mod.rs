@@ -1,5 +1,6 @@
 //! `h2h serve`: open the host, start the heartbeat, the scheduler and the
-//! webhook delivery, serve HTTP until Ctrl-C or SIGTERM.
+//! webhook delivery, serve the APIs and the console until Ctrl-C or
+//! SIGTERM.
 
 mod gate;
 mod heartbeat;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 use crate::admin::processes;
 use crate::api::{self, AppState};
+use crate::console;
 use crate::scheduler::{self, RunGate};
 use crate::settlements::webhooks::{WebhookConfig, WebhookWorker};
 
@@ -107,10 +109,12 @@ pub async fn start(
         sessions: host.sessions(),
         terminals: host.terminals(),
     };
-    let app = api::router(state).layer(axum::middleware::from_fn_with_state(
-        listen.plain_http,
-        transport::guard,
-    ));
+    let app = api::router(state.clone())
+        .merge(console::router(state, listen.console))
+        .layer(axum::middleware::from_fn_with_state(
+            listen.plain_http,
+            transport::guard,
+        ));
     let listen_error = |source| ServeError::Listen {
         addr: listen.addr,
         source,

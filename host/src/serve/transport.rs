@@ -54,6 +54,8 @@ pub struct Listen {
     pub tls: Option<TlsFiles>,
     /// Whom plain HTTP answers.
     pub plain_http: PlainHttp,
+    /// Whom the admin console answers.
+    pub console: crate::console::Reach,
 }
 
 impl From<SocketAddr> for Listen {
@@ -62,6 +64,7 @@ impl From<SocketAddr> for Listen {
             addr,
             tls: None,
             plain_http: PlainHttp::default(),
+            console: crate::console::Reach::default(),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The host library's top-level modules by layer, top first.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("faces", &["api", "serve", "dev", "logs"]),
+    ("faces", &["api", "console", "serve", "dev", "logs"]),
     (
         "domain and admin",
         &["settlements", "sessions", "terminals", "admin"],

@@ -27,6 +27,8 @@ mod softhsm;
 mod admin_config_api;
 mod bank_sessions;
 mod cache;
+mod console;
+mod console_browser;
 mod erp_api;
 mod first_connector;
 mod fuzz_corpora;

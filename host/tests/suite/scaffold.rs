@@ -374,7 +374,7 @@ fn dev_up(data: &Path, args: &[String]) -> DevUp {
         .lines()
         .find_map(|l| l.strip_prefix("h2h is serving "))
         .and_then(|rest| rest.split("http://").nth(1))
-        .and_then(|r| r.split(';').next())
+        .and_then(|r| r.split([';', ' ']).next())
         .expect("the address")
         .to_owned();
     DevUp { child, addr, said }
@@ -422,6 +422,16 @@ async fn dev_up_serves_a_connector_and_upgrades_it_in_place() {
     assert!(!first.said.contains(TOKEN), "the secret is never printed");
     let key = std::fs::read_to_string(data.join("dev/erp-key")).expect("the ERP key file");
     assert!(!first.said.contains(key.trim()), "nor the ERP key");
+    let admin_key =
+        std::fs::read_to_string(data.join("dev/admin-key")).expect("the admin key file");
+    assert!(!first.said.contains(admin_key.trim()), "nor the admin key");
+    assert!(
+        first
+            .said
+            .contains(&format!("(console: http://{}/console", first.addr)),
+        "{}",
+        first.said
+    );
 
     let client = reqwest::Client::new();
     let erp = |method: reqwest::Method, path: &str, body: Option<serde_json::Value>| {

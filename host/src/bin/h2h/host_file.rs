@@ -40,6 +40,7 @@ struct ServeSection {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     plain_http_anywhere: Option<bool>,
+    console_anywhere: Option<bool>,
 }
 
 /// `[limits]`: what one plugin call may use.
@@ -136,6 +137,7 @@ pub fn merge(mut cli: Cli, matches: &ArgMatches, path: &Path, file: HostFile) ->
             tls_cert,
             tls_key,
             plain_http_anywhere,
+            console_anywhere,
         },
         Some(serve),
     ) = (&mut cli.command, matches.subcommand_matches("serve"))
@@ -158,6 +160,12 @@ pub fn merge(mut cli: Cli, matches: &ArgMatches, path: &Path, file: HostFile) ->
             .filter(|_| !set_by_user(serve, "plain_http_anywhere"))
         {
             *plain_http_anywhere = anywhere;
+        }
+        if let Some(anywhere) = section
+            .console_anywhere
+            .filter(|_| !set_by_user(serve, "console_anywhere"))
+        {
+            *console_anywhere = anywhere;
         }
     }
     cli

@@ -65,6 +65,10 @@ enum Command {
         /// otherwise cross the network in clear).
         #[arg(long, env = "H2H_PLAIN_HTTP_ANYWHERE", conflicts_with = "tls_cert")]
         plain_http_anywhere: bool,
+        /// Let the admin console (/console) answer every peer the API
+        /// answers, not only this machine's browsers.
+        #[arg(long, env = "H2H_CONSOLE_ANYWHERE")]
+        console_anywhere: bool,
     },
     /// Print the id licenses for this host are bound to.
     InstallationId {

@@ -87,6 +87,33 @@ impl Fixture {
         h2h_host::packages::pack::zip_files(&files).expect("zip")
     }
 
+    /// `id` `version` of `wasm`, signed, then its component swapped for
+    /// `swapped_in`'s: the signature no longer matches.
+    pub fn tampered_package(
+        &self,
+        id: &str,
+        version: &str,
+        wasm: &str,
+        swapped_in: &str,
+    ) -> Vec<u8> {
+        let mut files = h2h_host::packages::archive::Files::new();
+        files.insert(
+            "h2h.toml".to_owned(),
+            manifest(id, version, "").into_bytes(),
+        );
+        files.insert(
+            "plugin.wasm".to_owned(),
+            std::fs::read(wasm).expect("test plugin built"),
+        );
+        let signature = h2h_host::packages::signature::sign(&files, &self.key);
+        files.insert("signature.toml".to_owned(), signature.into_bytes());
+        files.insert(
+            "plugin.wasm".to_owned(),
+            std::fs::read(swapped_in).expect("test plugin built"),
+        );
+        h2h_host::packages::pack::zip_files(&files).expect("zip")
+    }
+
     pub async fn upload(&self, id: &str, version: &str, wasm: &str) {
         self.host
             .admin

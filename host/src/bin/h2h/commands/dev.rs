@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use h2h_host::admin::AdminError;
+use h2h_host::admin::{AdminError, Role};
 use h2h_host::dev::{self, DevDir};
 use h2h_host::packages::manifest::Manifest;
 use h2h_host::runtime::World;
@@ -114,8 +114,10 @@ pub async fn run(cli: &Cli, command: &DevCommand) -> anyhow::Result<()> {
         step(what, outcome)
     })
     .await?;
-    let (_secret, said) = dev::ensure_erp_key(&host, &actor, &dir, "dev-erp").await?;
+    let (_secret, said) = dev::ensure_key(&host, &actor, &dir, "dev-erp", Role::Erp).await?;
     step("erp key", said);
+    let (_secret, said) = dev::ensure_key(&host, &actor, &dir, "dev-admin", Role::Admin).await?;
+    step("admin key", said);
     erp_user(&host, args, &manifest).await?;
     step(
         "erp user",
@@ -133,8 +135,12 @@ pub async fn run(cli: &Cli, command: &DevCommand) -> anyhow::Result<()> {
     std::fs::write(&address, running.addr.to_string())
         .with_context(|| format!("writing {}", address.display()))?;
     println!(
-        "\nh2h is serving {plugin} {} on http://{}; Ctrl-C stops it. In another shell, try:\n",
-        delivered.version, running.addr
+        "\nh2h is serving {plugin} {} on http://{} (console: http://{}/console, with the \
+         admin key in {}); Ctrl-C stops it. In another shell, try:\n",
+        delivered.version,
+        running.addr,
+        running.addr,
+        dir.file(dev::key_file(Role::Admin)).display()
     );
     println!("{}", calls(&cli.data_dir, args, &manifest));
     println!(

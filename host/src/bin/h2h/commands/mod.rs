@@ -28,6 +28,7 @@ pub use token::TokenCommand;
 
 use anyhow::Context;
 use h2h_host::admin::{Actor, AdminSettings};
+use h2h_host::console::Reach;
 use h2h_host::runtime::Limits;
 use h2h_host::serve::{self, Host, HostConfig};
 
@@ -66,6 +67,7 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
             tls_cert,
             tls_key,
             plain_http_anywhere,
+            console_anywhere,
         } => {
             let listen = serve::Listen {
                 addr: *listen,
@@ -77,6 +79,11 @@ pub async fn run(cli: Cli, out: Output) -> anyhow::Result<()> {
                     serve::PlainHttp::Anywhere
                 } else {
                     serve::PlainHttp::LoopbackOnly
+                },
+                console: if *console_anywhere {
+                    Reach::Anywhere
+                } else {
+                    Reach::LoopbackOnly
                 },
             };
             serve(&cli, listen).await
@@ -148,8 +155,8 @@ async fn serve(cli: &Cli, listen: serve::Listen) -> anyhow::Result<()> {
         .await
         .context("starting the host")?;
     println!(
-        "h2h is serving on {scheme}://{}  (health: {scheme}://{}/health)",
-        running.addr, running.addr
+        "h2h is serving on {scheme}://{}  (health: {scheme}://{}/health, console: {scheme}://{}/console)",
+        running.addr, running.addr, running.addr
     );
     running.server.await.context("server task")??;
     Ok(())

@@ -1,0 +1,58 @@
+//! The admin console at `/console`: pages rendered by the host itself
+//! (maud), one small script of our own for drag-and-drop, no build step.
+//!
+//! - `reach`: whom the console answers (loopback unless configured), and
+//!   the headers every console answer carries (CSP, no framing);
+//! - `session`: the signed-in session from its cookie, and the CSRF check
+//!   every form passes;
+//! - `limiter`: sign-in attempts per peer;
+//! - `layout`: the frame of every page (navigation, service-mode banner,
+//!   the last action's message);
+//! - `sign_in`, `plugins`: the pages and their forms;
+//! - `assets`: the stylesheet and the script.
+//!
+//! Every action goes through the same `Admin` functions as the admin API
+//! and the CLI, audited under the signed-in key's name.
+
+mod assets;
+mod layout;
+mod limiter;
+mod plugins;
+mod reach;
+mod session;
+mod sign_in;
+
+pub use reach::{Reach, guard as reach_guard};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+
+use crate::api::{AppState, MAX_BODY_BYTES, request_id};
+
+/// Where the console lives.
+pub const BASE: &str = "/console";
+
+/// The console's routes, answering as `reach` allows.
+pub fn router(state: AppState, reach: Reach) -> Router {
+    let limiter = limiter::SignInLimiter::default();
+    Router::new()
+        .route(BASE, get(|| async { Redirect::to("/console/plugins") }))
+        .route("/console/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/console/sign-out", post(sign_in::sign_out))
+        .route("/console/plugins", get(plugins::page))
+        .route("/console/plugins/upload", post(plugins::upload))
+        .route("/console/plugins/license", post(plugins::license))
+        .route("/console/plugins/{id}/action", post(plugins::action))
+        .route("/console/assets/console.css", get(assets::css))
+        .route("/console/assets/console.js", get(assets::js))
+        .fallback(layout::not_found)
+        .layer(axum::Extension(limiter))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(reach::headers))
+        .layer(middleware::from_fn_with_state(reach, reach::guard))
+        .layer(middleware::from_fn(request_id::tag))
+        .with_state(state)
+}

@@ -1,0 +1,391 @@
+//! The admin console over HTTP, as a browser speaks to it: sign-in with an
+//! admin key for a session cookie, the forms' CSRF tokens, the security
+//! headers, session ends (sign-out, idle, revoked key), the sign-in rate
+//! limit, and the plugin flow with its refusals shown word for word.
+//! `console_browser` drives the same pages in a real Chromium.
+
+use h2h_host::admin::Role;
+use h2h_host::db::testing::TestBackend;
+use h2h_test_plugins::{MINIMAL, WELL_BEHAVED};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+
+use crate::admin::Fixture;
+use crate::served::Served;
+
+/// A browser without a cookie jar of its own: the test holds the cookie.
+pub struct Browser {
+    client: reqwest::Client,
+    base: String,
+    pub cookie: Option<String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    /// Where a redirect points.
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The CSRF token the page's forms carry.
+    pub fn csrf(&self) -> String {
+        let marker = r#"name="csrf" value=""#;
+        let at = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no CSRF field in\n{}", self.body))
+            + marker.len();
+        self.body[at..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+impl Browser {
+    pub fn new(api: &Served) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: api.base.clone(),
+            cookie: None,
+        }
+    }
+
+    async fn read(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let request = match &self.cookie {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        };
+        let response = request.send().await.expect("console answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        if let Some(set) = headers.get(SET_COOKIE).and_then(|v| v.to_str().ok()) {
+            let pair = set.split(';').next().unwrap_or_default().to_owned();
+            self.cookie = if pair.ends_with('=') {
+                None
+            } else {
+                Some(pair)
+            };
+        }
+        let body = response.text().await.expect("body");
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.read(request).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.read(request).await
+    }
+
+    pub async fn upload(&mut self, path: &str, csrf: &str, field: &str, bytes: Vec<u8>) -> Page {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_owned())
+            .part(
+                field.to_owned(),
+                reqwest::multipart::Part::bytes(bytes).file_name("upload"),
+            );
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .multipart(form);
+        self.read(request).await
+    }
+
+    pub async fn sign_in(&mut self, key: &str) -> Page {
+        self.post("/console/sign-in", &[("key", key)]).await
+    }
+}
+
+async fn console_signs_in_and_guards_every_form(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    let api = Served::start(&fx).await;
+    let mut browser = Browser::new(&api);
+
+    // Signed out: every page sends the browser to sign in.
+    let page = browser.get("/console/plugins").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location(), "/console/sign-in");
+    let page = browser.get("/console/sign-in").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csp = page.headers["content-security-policy"]
+        .to_str()
+        .expect("csp");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+    assert_eq!(page.headers["cache-control"], "no-store");
+    assert!(page.headers.contains_key("x-request-id"));
+
+    // An ERP key is not enough; a wrong one is unknown.
+    let page = browser.sign_in(&api.erp_key).await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(page.body.contains("ERP key"), "{}", page.body);
+    assert!(browser.cookie.is_none());
+    // A sign-in posted from another site is refused before the key is read.
+    let cross = browser
+        .client
+        .post(format!("{}/console/sign-in", api.base))
+        .header("origin", "http://attacker.example")
+        .form(&[("key", api.admin_key.as_str())])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+
+    // The admin key: a session cookie, HttpOnly, SameSite=Strict, the
+    // console's path only; not Secure over plain loopback HTTP.
+    let page = browser.sign_in(&api.admin_key).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.location(), "/console/plugins");
+    let set = page.headers[SET_COOKIE].to_str().expect("cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    assert!(!set.contains("Secure"), "{set}");
+    assert!(
+        !set.contains(&api.admin_key),
+        "the cookie is not the key: {set}"
+    );
+    let page = browser.get("/console/plugins").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Signed in as"), "{}", page.body);
+    assert!(page.body.contains("ops"), "{}", page.body);
+    let csrf = page.csrf();
+    assert_eq!(csrf.len(), 64);
+
+    // A form without this session's token does nothing.
+    let package = fx.package("minimal", "1.0.0", MINIMAL);
+    let page = browser
+        .upload(
+            "/console/plugins/upload",
+            "forged",
+            "package",
+            package.clone(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("CSRF"), "{}", page.body);
+    assert!(fx.host.admin.packages().await.expect("packages").is_empty());
+
+    // A tampered package is refused with the exact reason.
+    let tampered = fx.tampered_package("minimal", "1.0.0", MINIMAL, WELL_BEHAVED);
+    let page = browser
+        .upload("/console/plugins/upload", &csrf, "package", tampered)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let page = browser.get("/console/plugins").await;
+    let key_id = fx.key.public().key_id();
+    assert!(
+        page.body.contains(&format!(
+            "the signature by key {key_id} does not match the package contents: a file was changed after signing"
+        )),
+        "{}",
+        page.body
+    );
+    // The message is shown once.
+    let page = browser.get("/console/plugins").await;
+    assert!(!page.body.contains("Refused"), "{}", page.body);
+
+    // Upload, license, install: each through its form.
+    browser
+        .upload("/console/plugins/upload", &csrf, "package", package)
+        .await;
+    let page = browser.get("/console/plugins").await;
+    assert!(
+        page.body.contains("Uploaded minimal 1.0.0"),
+        "{}",
+        page.body
+    );
+    let license = fx.license("minimal", "*", 1, 365).await;
+    browser
+        .upload(
+            "/console/plugins/license",
+            &csrf,
+            "license",
+            license.into_bytes(),
+        )
+        .await;
+    let page = browser.get("/console/plugins").await;
+    assert!(page.body.contains("Added license"), "{}", page.body);
+    browser
+        .post(
+            "/console/plugins/minimal/action",
+            &[("csrf", &csrf), ("op", "install"), ("version", "1.0.0")],
+        )
+        .await;
+    let page = browser.get("/console/plugins").await;
+    assert!(
+        page.body.contains("Installed minimal 1.0.0"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        fx.installed_version("minimal").await.as_deref(),
+        Some("1.0.0")
+    );
+
+    // Service mode shows on every page while it is on.
+    assert!(!page.body.contains("Service mode is on"));
+    fx.host
+        .admin
+        .service_mode_on(&fx.actor, "nightly upgrade")
+        .await
+        .expect("on");
+    let page = browser.get("/console/plugins").await;
+    assert!(page.body.contains("Service mode is on"), "{}", page.body);
+    assert!(page.body.contains("nightly upgrade"), "{}", page.body);
+    fx.host
+        .admin
+        .service_mode_off(&fx.actor)
+        .await
+        .expect("off");
+
+    // Every action is audited under the key's name.
+    let audit = fx.host.admin.audit(0, 1000).await.expect("audit");
+    let by_console: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.actor == "api:ops")
+        .map(|e| e.action.as_str())
+        .collect();
+    for action in [
+        "console.sign-in",
+        "package.upload",
+        "license.add",
+        "plugin.install",
+    ] {
+        assert!(by_console.contains(&action), "{action} in {by_console:?}");
+    }
+
+    // Sign-out ends the session; its cookie no longer opens a page.
+    let old_cookie = browser.cookie.clone();
+    let page = browser.post("/console/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(browser.cookie.is_none(), "the cookie is cleared");
+    browser.cookie = old_cookie;
+    let page = browser.get("/console/plugins").await;
+    assert_eq!(page.location(), "/console/sign-in?ended=1");
+
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(console_signs_in_and_guards_every_form);
+
+/// A session ends when idle too long, and when its key is revoked.
+#[tokio::test]
+async fn console_sessions_end_when_idle_or_revoked() {
+    let Some(fx) = Fixture::new(TestBackend::Sqlite).await else {
+        return;
+    };
+    let api = Served::start(&fx).await;
+    let mut browser = Browser::new(&api);
+    browser.sign_in(&api.admin_key).await;
+    assert_eq!(browser.get("/console/plugins").await.status, StatusCode::OK);
+
+    // Sixteen minutes without a request.
+    sqlx::query("UPDATE console_sessions SET last_seen_at = last_seen_at - 960000")
+        .execute(fx.host.db.pool())
+        .await
+        .expect("age");
+    let page = browser.get("/console/plugins").await;
+    assert_eq!(page.location(), "/console/sign-in?ended=1");
+    let page = browser.get(page.location()).await;
+    assert!(page.body.contains("Your session ended"), "{}", page.body);
+
+    // A second key's session ends with its key.
+    let second = fx
+        .host
+        .admin
+        .create_api_key(&fx.actor, "night-shift", Role::Admin)
+        .await
+        .expect("key");
+    browser.sign_in(&second.secret).await;
+    assert_eq!(browser.get("/console/plugins").await.status, StatusCode::OK);
+    fx.host
+        .admin
+        .revoke_api_key(&fx.actor, "night-shift")
+        .await
+        .expect("revoke");
+    let page = browser.get("/console/plugins").await;
+    assert_eq!(page.location(), "/console/sign-in?ended=1");
+
+    api.stop().await;
+    fx.finish().await;
+}
+
+/// Five wrong keys a minute from one address, then 429 with Retry-After,
+/// the right key included, until the minute is over.
+#[tokio::test]
+async fn console_sign_in_attempts_are_limited() {
+    let Some(fx) = Fixture::new(TestBackend::Sqlite).await else {
+        return;
+    };
+    let api = Served::start(&fx).await;
+    let mut browser = Browser::new(&api);
+    for attempt in 1..=5 {
+        let page = browser.sign_in(&format!("wrong-{attempt}")).await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let page = browser.sign_in(&api.admin_key).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = page.headers["retry-after"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(browser.cookie.is_none());
+    api.stop().await;
+    fx.finish().await;
+}
+
+/// Off this machine the console answers 403 unless opened to the network.
+#[tokio::test]
+async fn the_console_answers_loopback_only_by_default() {
+    use axum::extract::ConnectInfo;
+    use h2h_host::console::{Reach, reach_guard};
+    use h2h_host::serve::transport::Peer;
+    use tower::ServiceExt as _;
+
+    for (reach, peer, expected) in [
+        (Reach::LoopbackOnly, "127.0.0.1:5000", StatusCode::OK),
+        (Reach::LoopbackOnly, "[::1]:5000", StatusCode::OK),
+        (Reach::LoopbackOnly, "192.0.2.7:5000", StatusCode::FORBIDDEN),
+        (Reach::Anywhere, "192.0.2.7:5000", StatusCode::OK),
+    ] {
+        let app = axum::Router::new()
+            .route("/console/sign-in", axum::routing::get(|| async { "form" }))
+            .layer(axum::middleware::from_fn_with_state(reach, reach_guard));
+        let mut request = axum::http::Request::get("/console/sign-in")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        request.extensions_mut().insert(ConnectInfo(Peer {
+            addr: peer.parse().expect("addr"),
+            tls: true,
+        }));
+        let response = app.oneshot(request).await.expect("answer");
+        assert_eq!(response.status(), expected, "{reach:?} from {peer}");
+    }
+}
