@@ -6,10 +6,15 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use super::session::Signed;
+use crate::api::AppState;
 use crate::catalog::ServiceMode;
 
 /// The pages in the navigation, with their paths.
-const NAV: [(&str, &str); 1] = [("Plugins", "/console/plugins")];
+const NAV: [(&str, &str); 3] = [
+    ("Plugins", "/console/plugins"),
+    ("Companies", "/console/companies"),
+    ("Tasks", "/console/tasks"),
+];
 
 /// What the last action left for the next page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +65,23 @@ fn head(title: &str) -> Markup {
     }
 }
 
-/// A page of the signed-in console.
-pub fn page(title: &str, signed: &Signed, mode: &ServiceMode, body: Markup) -> Response {
+/// A page of the signed-in console under the navigation entry `nav`, with
+/// service mode as it is now.
+pub async fn render(
+    state: &AppState,
+    nav: &str,
+    title: &str,
+    signed: &Signed,
+    body: Markup,
+) -> Response {
+    match state.admin.service_mode().await {
+        Ok(mode) => page(nav, title, signed, &mode, body),
+        Err(e) => failure(&e.to_string()),
+    }
+}
+
+/// A page of the signed-in console, under the navigation entry `nav`.
+pub fn page(nav: &str, title: &str, signed: &Signed, mode: &ServiceMode, body: Markup) -> Response {
     let flash = signed.flash.as_deref().map(Flash::load);
     let markup = html! {
         (DOCTYPE)
@@ -75,7 +95,7 @@ pub fn page(title: &str, signed: &Signed, mode: &ServiceMode, body: Markup) -> R
                         ul {
                             @for (name, path) in NAV {
                                 li {
-                                    @if name == title {
+                                    @if name == nav {
                                         a href=(path) aria-current="page" { (name) }
                                     } @else {
                                         a href=(path) { (name) }

@@ -8,19 +8,22 @@
 //! - `limiter`: sign-in attempts per peer;
 //! - `layout`: the frame of every page (navigation, service-mode banner,
 //!   the last action's message);
-//! - `sign_in`, `plugins`: the pages and their forms;
+//! - `sign_in`, `plugins`, `companies`, `tasks`: the pages and their
+//!   forms;
 //! - `assets`: the stylesheet and the script.
 //!
 //! Every action goes through the same `Admin` functions as the admin API
 //! and the CLI, audited under the signed-in key's name.
 
 mod assets;
+mod companies;
 mod layout;
 mod limiter;
 mod plugins;
 mod reach;
 mod session;
 mod sign_in;
+mod tasks;
 
 pub use reach::{Reach, guard as reach_guard};
 
@@ -46,6 +49,16 @@ pub fn router(state: AppState, reach: Reach) -> Router {
         .route("/console/plugins/upload", post(plugins::upload))
         .route("/console/plugins/license", post(plugins::license))
         .route("/console/plugins/{id}/action", post(plugins::action))
+        .route(
+            "/console/companies",
+            get(companies::page).post(companies::add),
+        )
+        .route("/console/companies/{id}", get(companies::company))
+        .route("/console/companies/{id}/settings", post(companies::setting))
+        .route("/console/tasks", get(tasks::page))
+        .route("/console/tasks/{plugin}/{task}", get(tasks::runs))
+        .route("/console/tasks/{plugin}/{task}/run", post(tasks::run))
+        .route("/console/tasks/{plugin}/{task}/pause", post(tasks::pause))
         .route("/console/assets/console.css", get(assets::css))
         .route("/console/assets/console.js", get(assets::js))
         .fallback(layout::not_found)

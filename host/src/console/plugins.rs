@@ -20,14 +20,13 @@ pub async fn page(State(state): State<AppState>, signed: Signed) -> Response {
     let admin = &state.admin;
     let loaded = async {
         Ok::<_, crate::admin::AdminError>((
-            admin.service_mode().await?,
             admin.installed().await?,
             admin.packages().await?,
             admin.licenses().await?,
         ))
     }
     .await;
-    let (mode, installed, packages, licenses) = match loaded {
+    let (installed, packages, licenses) = match loaded {
         Ok(all) => all,
         Err(e) => return layout::failure(&e.to_string()),
     };
@@ -38,7 +37,7 @@ pub async fn page(State(state): State<AppState>, signed: Signed) -> Response {
         (licenses_section(&licenses, csrf))
         (upload_section(csrf))
     };
-    layout::page("Plugins", &signed, &mode, body)
+    layout::render(&state, "Plugins", "Plugins", &signed, body).await
 }
 
 /// A one-button form posting `op` (and `version`) for `plugin`.
