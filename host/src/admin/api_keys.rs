@@ -20,14 +20,16 @@ pub enum Role {
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    /// `admin` or `erp`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Erp => "erp",
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    /// From `admin` or `erp`.
+    pub fn parse(text: &str) -> Option<Self> {
         match text {
             "admin" => Some(Role::Admin),
             "erp" => Some(Role::Erp),

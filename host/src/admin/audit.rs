@@ -82,18 +82,54 @@ pub(crate) async fn list(
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(AuditEntry {
-                id: row.try_get("id")?,
-                at: format_millis(row.try_get("at")?),
-                actor: row.try_get("actor")?,
-                action: row.try_get("action")?,
-                target: row.try_get("target")?,
-                outcome: row.try_get("outcome")?,
-                detail: row.try_get("detail")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(AdminError::from)
+    rows.iter().map(entry).collect()
+}
+
+fn entry(row: &sqlx::any::AnyRow) -> Result<AuditEntry, AdminError> {
+    Ok(AuditEntry {
+        id: row.try_get("id")?,
+        at: format_millis(row.try_get("at")?),
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        outcome: row.try_get("outcome")?,
+        detail: row.try_get("detail")?,
+    })
+}
+
+/// Which audit entries to show, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only this actor (`api:ops`, `cli:anna`, `host`).
+    pub actor: Option<String>,
+    /// Only actions starting with this (`plugin.`, `console.sign-in`).
+    pub action: Option<String>,
+    /// Only entries older than this id (the next page).
+    pub before: Option<i64>,
+    /// At most this many (1 to 1000).
+    pub limit: i64,
+}
+
+/// The newest entries `filter` lets through.
+pub(crate) async fn newest(
+    db: &Database,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditEntry>, AdminError> {
+    let actor = filter.actor.clone().unwrap_or_default();
+    let action = filter.action.clone().unwrap_or_default();
+    // The prefix is compared as a substring, so `%` and `_` mean themselves.
+    let rows = sqlx::query(
+        "SELECT id, at, actor, action, target, outcome, detail FROM audit_log \
+         WHERE ($1 = '' OR actor = $1) \
+           AND ($2 = '' OR substr(action, 1, length($2)) = $2) \
+           AND ($3 = 0 OR id < $3) \
+         ORDER BY id DESC LIMIT $4",
+    )
+    .bind(&actor)
+    .bind(&action)
+    .bind(filter.before.unwrap_or(0))
+    .bind(filter.limit.clamp(1, 1000))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(entry).collect()
 }

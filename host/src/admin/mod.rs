@@ -27,8 +27,8 @@ mod webhooks;
 pub use crate::catalog::EXPIRY_WARNING_DAYS;
 pub use crate::catalog::ServiceMode;
 pub use api_keys::{ApiKey, CreatedKey, Role};
-pub use audit::AuditEntry;
 pub(crate) use audit::record as record_audit;
+pub use audit::{AuditEntry, AuditFilter};
 pub use companies::Company;
 pub use console_sessions::{ConsoleSession, SignInRefusal};
 pub use erp_users::{ErpUserAccess, ErpUserInfo, GrantedPermission, split_permission};
@@ -330,6 +330,11 @@ impl Admin {
     /// Audit entries after `after`, at most `limit`.
     pub async fn audit(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>, AdminError> {
         audit::list(&self.db, after, limit.clamp(1, 10_000)).await
+    }
+
+    /// The newest audit entries `filter` lets through.
+    pub async fn audit_newest(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, AdminError> {
+        audit::newest(&self.db, filter).await
     }
 
     /// Rolls back operations whose process died (run at every start).

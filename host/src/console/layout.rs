@@ -10,10 +10,13 @@ use crate::api::AppState;
 use crate::catalog::ServiceMode;
 
 /// The pages in the navigation, with their paths.
-const NAV: [(&str, &str); 3] = [
+const NAV: [(&str, &str); 6] = [
     ("Plugins", "/console/plugins"),
     ("Companies", "/console/companies"),
     ("Tasks", "/console/tasks"),
+    ("Users", "/console/users"),
+    ("Keys", "/console/keys"),
+    ("Audit", "/console/audit"),
 ];
 
 /// What the last action left for the next page.

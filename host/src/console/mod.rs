@@ -8,15 +8,17 @@
 //! - `limiter`: sign-in attempts per peer;
 //! - `layout`: the frame of every page (navigation, service-mode banner,
 //!   the last action's message);
-//! - `sign_in`, `plugins`, `companies`, `tasks`: the pages and their
-//!   forms;
+//! - `sign_in`, `plugins`, `companies`, `tasks`, `users`, `keys`,
+//!   `audit`: the pages and their forms;
 //! - `assets`: the stylesheet and the script.
 //!
 //! Every action goes through the same `Admin` functions as the admin API
 //! and the CLI, audited under the signed-in key's name.
 
 mod assets;
+mod audit;
 mod companies;
+mod keys;
 mod layout;
 mod limiter;
 mod plugins;
@@ -24,6 +26,7 @@ mod reach;
 mod session;
 mod sign_in;
 mod tasks;
+mod users;
 
 pub use reach::{Reach, guard as reach_guard};
 
@@ -59,6 +62,13 @@ pub fn router(state: AppState, reach: Reach) -> Router {
         .route("/console/tasks/{plugin}/{task}", get(tasks::runs))
         .route("/console/tasks/{plugin}/{task}/run", post(tasks::run))
         .route("/console/tasks/{plugin}/{task}/pause", post(tasks::pause))
+        .route("/console/users", get(users::page))
+        .route("/console/users/add", post(users::add))
+        .route("/console/users/grant", post(users::grant))
+        .route("/console/users/state", post(users::set_state))
+        .route("/console/keys", get(keys::page).post(keys::create))
+        .route("/console/keys/revoke", post(keys::revoke))
+        .route("/console/audit", get(audit::page))
         .route("/console/assets/console.css", get(assets::css))
         .route("/console/assets/console.js", get(assets::js))
         .fallback(layout::not_found)

@@ -389,3 +389,124 @@ async fn the_console_answers_loopback_only_by_default() {
         assert_eq!(response.status(), expected, "{reach:?} from {peer}");
     }
 }
+
+/// ERP users, API keys and the audit log through the console: a new key's
+/// secret shown once and working, a refused grant shown word for word,
+/// the log filtered by actor and action.
+async fn console_manages_users_keys_and_reads_the_audit(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    fx.company("acme").await;
+    let api = Served::start(&fx).await;
+    let mut browser = Browser::new(&api);
+    browser.sign_in(&api.admin_key).await;
+    let csrf = browser.get("/console/keys").await.csrf();
+
+    // A new key: its secret once, on the answer; it works; then revoked.
+    let page = browser
+        .post(
+            "/console/keys",
+            &[("csrf", &csrf), ("name", "reporting"), ("role", "erp")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let marker = r#"<code id="key-secret">"#;
+    let at = page.body.find(marker).expect("the secret is shown") + marker.len();
+    let secret = page.body[at..]
+        .split('<')
+        .next()
+        .expect("secret")
+        .to_owned();
+    let key = fx.host.admin.authenticate(&secret).await.expect("lookup");
+    assert_eq!(key.map(|k| k.name).as_deref(), Some("reporting"));
+    let page = browser.get("/console/keys").await;
+    assert!(page.body.contains("reporting"));
+    assert!(!page.body.contains(&secret), "shown once only");
+    browser
+        .post(
+            "/console/keys/revoke",
+            &[("csrf", &csrf), ("name", "reporting")],
+        )
+        .await;
+    assert!(
+        fx.host
+            .admin
+            .authenticate(&secret)
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+
+    // A user, a company grant; a permission of a plugin that is not there
+    // is refused with the reason.
+    browser
+        .post(
+            "/console/users/add",
+            &[("csrf", &csrf), ("id", "anna"), ("name", "Anna Accountant")],
+        )
+        .await;
+    browser
+        .post(
+            "/console/users/grant",
+            &[
+                ("csrf", &csrf),
+                ("user", "anna"),
+                ("company", "acme"),
+                ("permission", ""),
+            ],
+        )
+        .await;
+    let page = browser.get("/console/users").await;
+    assert!(
+        page.body.contains("Granted: anna acts for acme."),
+        "{}",
+        page.body
+    );
+    let access = fx.host.admin.erp_user_access("anna").await.expect("access");
+    assert_eq!(access.companies, ["acme"]);
+    browser
+        .post(
+            "/console/users/grant",
+            &[
+                ("csrf", &csrf),
+                ("user", "anna"),
+                ("permission", "privat24/sync-statements"),
+            ],
+        )
+        .await;
+    let page = browser.get("/console/users").await;
+    assert!(page.body.contains("Refused: "), "{}", page.body);
+    assert!(page.body.contains("privat24"), "{}", page.body);
+    browser
+        .post(
+            "/console/users/state",
+            &[("csrf", &csrf), ("user", "anna"), ("op", "disable")],
+        )
+        .await;
+    assert!(!fx.host.admin.erp_user("anna").await.expect("user").enabled);
+
+    // The audit log, newest first, by actor and action prefix.
+    let page = browser
+        .get("/console/audit?actor=api%3Aops&action=erp-user.")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let rows: Vec<&str> = page.body.split("<tr data-entry=").skip(1).collect();
+    assert!(rows.len() >= 3, "{}", page.body);
+    for row in &rows {
+        assert!(row.contains("api:ops"), "{row}");
+        assert!(row.contains("<code>erp-user."), "{row}");
+    }
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.trim_start_matches('"').split('"').next()?.parse().ok())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+    let page = browser.get("/console/audit?actor=cli%3Anobody").await;
+    assert!(page.body.contains("Nothing matches."), "{}", page.body);
+
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(console_manages_users_keys_and_reads_the_audit);
