@@ -10,14 +10,24 @@ use crate::api::AppState;
 use crate::catalog::ServiceMode;
 
 /// The pages in the navigation, with their paths.
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 9] = [
     ("Plugins", "/console/plugins"),
     ("Companies", "/console/companies"),
     ("Tasks", "/console/tasks"),
+    ("Sessions", "/console/sessions"),
+    ("Terminals", "/console/terminals"),
+    ("Events", "/console/events"),
     ("Users", "/console/users"),
     ("Keys", "/console/keys"),
     ("Audit", "/console/audit"),
 ];
+
+/// `?company=` of the pages that show one company or all.
+#[derive(Debug, serde::Deserialize)]
+pub struct CompanyQuery {
+    /// The company; none or empty: every one (or the page's default).
+    pub company: Option<String>,
+}
 
 /// What the last action left for the next page.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,8 @@
 //! - `limiter`: sign-in attempts per peer;
 //! - `layout`: the frame of every page (navigation, service-mode banner,
 //!   the last action's message);
-//! - `sign_in`, `plugins`, `companies`, `tasks`, `users`, `keys`,
-//!   `audit`: the pages and their forms;
+//! - `sign_in`, `plugins`, `companies`, `tasks`, `sessions`, `terminals`,
+//!   `events`, `users`, `keys`, `audit`: the pages and their forms;
 //! - `assets`: the stylesheet and the script.
 //!
 //! Every action goes through the same `Admin` functions as the admin API
@@ -18,14 +18,17 @@
 mod assets;
 mod audit;
 mod companies;
+mod events;
 mod keys;
 mod layout;
 mod limiter;
 mod plugins;
 mod reach;
 mod session;
+mod sessions;
 mod sign_in;
 mod tasks;
+mod terminals;
 mod users;
 
 pub use reach::{Reach, guard as reach_guard};
@@ -62,6 +65,10 @@ pub fn router(state: AppState, reach: Reach) -> Router {
         .route("/console/tasks/{plugin}/{task}", get(tasks::runs))
         .route("/console/tasks/{plugin}/{task}/run", post(tasks::run))
         .route("/console/tasks/{plugin}/{task}/pause", post(tasks::pause))
+        .route("/console/sessions", get(sessions::page))
+        .route("/console/sessions/action", post(sessions::action))
+        .route("/console/terminals", get(terminals::page))
+        .route("/console/events", get(events::page))
         .route("/console/users", get(users::page))
         .route("/console/users/add", post(users::add))
         .route("/console/users/grant", post(users::grant))

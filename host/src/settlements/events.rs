@@ -42,18 +42,36 @@ impl Settlements {
         .bind(limit.clamp(1, 1000))
         .fetch_all(self.db.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                let payload: String = row.try_get("payload")?;
-                Ok(Event {
-                    id: row.try_get("id")?,
-                    company: row.try_get("company_id")?,
-                    kind: row.try_get("kind")?,
-                    payload: serde_json::from_str(&payload)
-                        .map_err(|e| SettlementsError::Corrupt(e.to_string()))?,
-                    at: format_millis(row.try_get("created_at")?),
-                })
-            })
-            .collect()
+        rows.iter().map(event).collect()
     }
+
+    /// The newest events (of one company or all), newest first, at most
+    /// `limit`: what an operator looks at.
+    pub async fn newest_events(
+        &self,
+        limit: i64,
+        company: Option<&str>,
+    ) -> Result<Vec<Event>, SettlementsError> {
+        let rows = sqlx::query(
+            "SELECT id, company_id, kind, payload, created_at FROM events \
+             WHERE ($1 = '' OR company_id = $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(company.unwrap_or(""))
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter().map(event).collect()
+    }
+}
+
+fn event(row: &sqlx::any::AnyRow) -> Result<Event, SettlementsError> {
+    let payload: String = row.try_get("payload")?;
+    Ok(Event {
+        id: row.try_get("id")?,
+        company: row.try_get("company_id")?,
+        kind: row.try_get("kind")?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| SettlementsError::Corrupt(e.to_string()))?,
+        at: format_millis(row.try_get("created_at")?),
+    })
 }

@@ -490,6 +490,22 @@ impl Terminals {
         rows.iter().map(from_row).collect()
     }
 
+    /// The newest card payments of `company`, newest first.
+    pub async fn newest_intents(
+        &self,
+        company: &str,
+        limit: i64,
+    ) -> Result<Vec<CardIntent>, TerminalError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM card_intents WHERE company_id = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(company)
+        .bind(limit.clamp(1, 1000))
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// The card payment on `terminal` the provider knows as
     /// `provider_intent_id`, or that was started with `reference`.
     pub(super) async fn matching(

@@ -331,6 +331,29 @@ async fn the_erp_opens_a_session_the_host_signs_then_refreshes_and_closes_it() {
             ),
         ]
     );
+
+    // The console lists the closed session; refreshing it is refused with
+    // the reason.
+    let mut browser = crate::console::Browser::new(&api);
+    browser.sign_in(&api.admin_key).await;
+    let page = browser.get("/console/sessions").await;
+    let row = page
+        .body
+        .split("<tr data-session=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no session row in\n{}", page.body));
+    assert!(row.contains("<td>closed"), "{row}");
+    assert!(row.contains("anna-pko"), "{row}");
+    let id = row.trim_start_matches('"').split('"').next().expect("id");
+    let csrf = page.csrf();
+    browser
+        .post(
+            "/console/sessions/action",
+            &[("csrf", &csrf), ("id", id), ("op", "refresh")],
+        )
+        .await;
+    let page = browser.get("/console/sessions").await;
+    assert!(page.body.contains("Refused: "), "{}", page.body);
     api.stop().await;
     fx.finish().await;
 }

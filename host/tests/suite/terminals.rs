@@ -581,6 +581,37 @@ async fn card_payments_never_charge_twice(backend: TestBackend) {
             .any(|c| c.customer_reference.as_deref() == Some("R-1") && c.voided),
         "the provider voided the charge"
     );
+
+    // The console shows the terminal, the payments with their results and
+    // the provider's answers, and the feed.
+    let mut browser = crate::console::Browser::new(&api);
+    browser.sign_in(&api.admin_key).await;
+    let page = browser.get("/console/terminals?company=acme").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains(&format!("<tr data-terminal=\"{terminal}\"")),
+        "{}",
+        page.body
+    );
+    let stored = sqlx::query("SELECT COUNT(*) AS n FROM card_intents WHERE company_id = 'acme'")
+        .fetch_one(fx.host.db.pool())
+        .await
+        .expect("intents");
+    let stored = usize::try_from(sqlx::Row::get::<i64, _>(&stored, "n")).expect("count");
+    assert!(stored >= 5);
+    let payments = page.body.matches("<tr data-intent=").count();
+    assert_eq!(payments, stored, "{}", page.body);
+    assert!(page.body.contains("<details>"), "the provider's answers");
+    let page = browser.get("/console/events?company=acme").await;
+    assert_eq!(
+        page.body
+            .matches("<code>card_intent.completed</code>")
+            .count(),
+        5,
+        "{}",
+        page.body
+    );
     api.stop().await;
     bank.stop().await;
     fx.finish().await;
