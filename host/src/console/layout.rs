@@ -10,9 +10,10 @@ use crate::api::AppState;
 use crate::catalog::ServiceMode;
 
 /// The pages in the navigation, with their paths.
-const NAV: [(&str, &str); 9] = [
+const NAV: [(&str, &str); 10] = [
     ("Plugins", "/console/plugins"),
     ("Companies", "/console/companies"),
+    ("Access", "/console/access"),
     ("Tasks", "/console/tasks"),
     ("Sessions", "/console/sessions"),
     ("Terminals", "/console/terminals"),

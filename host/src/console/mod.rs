@@ -8,13 +8,14 @@
 //! - `limiter`: sign-in attempts per peer;
 //! - `layout`: the frame of every page (navigation, service-mode banner,
 //!   the last action's message);
-//! - `sign_in`, `plugins`, `companies`, `tasks`, `sessions`, `terminals`,
+//! - `sign_in`, `plugins`, `companies`, `access`, `tasks`, `sessions`, `terminals`,
 //!   `events`, `users`, `keys`, `audit`: the pages and their forms;
 //! - `assets`: the stylesheet and the script.
 //!
 //! Every action goes through the same `Admin` functions as the admin API
 //! and the CLI, audited under the signed-in key's name.
 
+mod access;
 mod assets;
 mod audit;
 mod companies;
@@ -65,6 +66,10 @@ pub fn router(state: AppState, reach: Reach) -> Router {
         .route("/console/tasks/{plugin}/{task}", get(tasks::runs))
         .route("/console/tasks/{plugin}/{task}/run", post(tasks::run))
         .route("/console/tasks/{plugin}/{task}/pause", post(tasks::pause))
+        .route("/console/access", get(access::page))
+        .route("/console/access/http", post(access::http))
+        .route("/console/access/signing", post(access::signing))
+        .route("/console/access/identity", post(access::identity))
         .route("/console/sessions", get(sessions::page))
         .route("/console/sessions/action", post(sessions::action))
         .route("/console/terminals", get(terminals::page))

@@ -111,6 +111,14 @@ impl Browser {
         self.read(request).await
     }
 
+    pub async fn multipart(&mut self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .multipart(form);
+        self.read(request).await
+    }
+
     pub async fn sign_in(&mut self, key: &str) -> Page {
         self.post("/console/sign-in", &[("key", key)]).await
     }
@@ -510,3 +518,96 @@ async fn console_manages_users_keys_and_reads_the_audit(backend: TestBackend) {
 }
 
 on_both_databases!(console_manages_users_keys_and_reads_the_audit);
+
+/// Posts an HTTP grant button of privat24's.
+async fn grant_op(browser: &mut Browser, csrf: &str, op: &str, value: &str) -> Page {
+    let form = [
+        ("csrf", csrf),
+        ("plugin", "privat24"),
+        ("op", op),
+        ("value", value),
+    ];
+    browser.post("/console/access/http", &form).await
+}
+
+/// HTTP grants and client TLS identities through the console: a declared
+/// origin revoked and restored, a private host forbidden, an identity
+/// sealed and a broken one refused with the reason.
+async fn console_sets_what_plugins_may_reach(backend: TestBackend) {
+    let Some(fx) = Fixture::new(backend).await else {
+        return;
+    };
+    crate::privat24_e2e::install(&fx, "http://127.0.0.1:9").await;
+    let api = Served::start(&fx).await;
+    let mut browser = Browser::new(&api);
+    browser.sign_in(&api.admin_key).await;
+    let page = browser.get("/console/access").await;
+    assert!(
+        page.body.contains(r#"data-grant="privat24""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("127.0.0.1:9"), "{}", page.body);
+    let csrf = page.csrf();
+    let grant = || async { fx.host.admin.http_grant("privat24").await.expect("grant") };
+    let declared = grant().await.declared[0].clone();
+
+    grant_op(&mut browser, &csrf, "revoke", &declared).await;
+    assert_eq!(grant().await.revoked, std::slice::from_ref(&declared));
+    grant_op(&mut browser, &csrf, "restore", &declared).await;
+    assert!(grant().await.revoked.is_empty());
+    grant_op(&mut browser, &csrf, "forbid", "127.0.0.1:9").await;
+    assert!(grant().await.private_hosts.is_empty());
+
+    let pki = h2h_sim_kit::pki::Pki::generate(&h2h_sim_kit::pki::PkiNames {
+        ca_common_name: "console TEST CA",
+        ca_organization: "h2h test PKI (not a real bank)",
+        server_common_name: "acme client",
+    })
+    .expect("pki");
+    let identity = |key: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("company", "acme")
+            .text("plugin", "privat24")
+            .text("name", "bank-mtls")
+            .part(
+                "chain",
+                reqwest::multipart::Part::text(pki.server_cert_pem().to_owned())
+                    .file_name("chain.pem"),
+            )
+            .part(
+                "key",
+                reqwest::multipart::Part::text(key.to_owned()).file_name("key.pem"),
+            )
+    };
+    browser
+        .multipart("/console/access/identity", identity("not a key"))
+        .await;
+    let page = browser.get("/console/access").await;
+    assert!(page.body.contains("Refused: "), "{}", page.body);
+    browser
+        .multipart("/console/access/identity", identity(pki.server_key_pem()))
+        .await;
+    let page = browser.get("/console/access").await;
+    assert!(
+        page.body
+            .contains("Sealed TLS identity `bank-mtls` for privat24 at acme."),
+        "{}",
+        page.body
+    );
+    let audit = fx.host.admin.audit(0, 1000).await.expect("audit");
+    let sealed: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.action == "tls-identity.add")
+        .map(|e| e.outcome.as_str())
+        .collect();
+    assert_eq!(sealed.len(), 2, "{sealed:?}");
+    assert_eq!(sealed[1], "ok");
+    assert_ne!(sealed[0], "ok");
+
+    api.stop().await;
+    fx.finish().await;
+}
+
+on_both_databases!(console_sets_what_plugins_may_reach);

@@ -307,14 +307,21 @@ async fn an_admin_installs_privat24_in_the_browser() {
         "the secret never comes back to the browser"
     );
     snap(&c, "company-settings").await;
-    // What the console does not offer yet, the admin API does: the bank's
-    // loopback address for this test, and the company's account (ERP side).
+    // The simulated bank listens on loopback: a private address the admin
+    // allows on the access page.
     let host_port = bank.url().trim_start_matches("http://").to_owned();
-    fx.host
-        .admin
-        .allow_private_host(&fx.actor, "privat24", &host_port, true)
+    c.goto(&format!("{}/console/access", api.base))
         .await
-        .expect("loopback grant");
+        .expect("open");
+    type_into(&c, "#private-privat24", &host_port).await;
+    click_css(&c, "[data-grant=privat24] > form button[type=submit]").await;
+    let flash = text_of(&c, "#flash").await;
+    assert!(
+        flash.contains(&format!("privat24: allow {host_port}")),
+        "{flash}"
+    );
+    snap(&c, "access").await;
+    // The company's account is the ERP's to add.
     Settlements::new(fx.host.db.clone())
         .add_account(&BankAccount {
             id: "acme-uah".to_owned(),
