@@ -222,6 +222,19 @@ impl Admin {
         .await
     }
 
+    /// The client TLS identities sealed for `plugin` at `company`: names
+    /// and when, never their keys.
+    pub async fn tls_identities(
+        &self,
+        company: &str,
+        plugin: &str,
+    ) -> Result<Vec<vault::EntryInfo>, AdminError> {
+        Ok(self
+            .vault
+            .list(EntryKind::TlsIdentity, company, plugin)
+            .await?)
+    }
+
     /// Stores a client TLS identity given as a PKCS#12 file (as banks hand
     /// them out) and its password.
     pub async fn add_tls_identity_pkcs12(

@@ -207,6 +207,9 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(document.as_ref().clone()) }
             }),
         )
+        // Its own fallback, so the answer to an unknown path keeps these
+        // layers (JSON, request id) when the console's routes are merged in.
+        .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(request_id::tag))

@@ -116,7 +116,8 @@ pub async fn company(
         let mut plugins = Vec::new();
         for installed in admin.installed().await? {
             let settings = admin.settings(&id, &installed.plugin).await?;
-            plugins.push((installed.plugin, settings));
+            let identities = admin.tls_identities(&id, &installed.plugin).await?;
+            plugins.push((installed.plugin, settings, identities));
         }
         Ok::<_, crate::admin::AdminError>((company, plugins))
     }
@@ -132,8 +133,25 @@ pub async fn company(
         @if plugins.is_empty() {
             p.empty { "No plugin is installed, so there is nothing to set." }
         }
-        @for (plugin, settings) in &plugins {
+        @for (plugin, settings, identities) in &plugins {
             (plugin_settings(&company.id, plugin, settings, csrf))
+            @if !identities.is_empty() {
+                section aria-labelledby={ "identities-" (plugin) } {
+                    h2 id={ "identities-" (plugin) } { (plugin) " client TLS identities" }
+                    table {
+                        thead { tr { th { "Name" } th { "Sealed" } } }
+                        tbody {
+                            @for identity in identities {
+                                tr data-identity=(identity.name) {
+                                    td { code { (identity.name) } }
+                                    td { (identity.updated_at) " by " (identity.updated_by) }
+                                }
+                            }
+                        }
+                    }
+                    p.hint { "Add or replace one on the " a href="/console/access#identities" { "access page" } "." }
+                }
+            }
         }
     };
     let title = format!("Company {}", company.id);

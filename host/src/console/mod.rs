@@ -38,7 +38,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::response::Redirect;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 
 use crate::api::{AppState, MAX_BODY_BYTES, request_id};
 
@@ -83,7 +83,9 @@ pub fn router(state: AppState, reach: Reach) -> Router {
         .route("/console/audit", get(audit::page))
         .route("/console/assets/console.css", get(assets::css))
         .route("/console/assets/console.js", get(assets::js))
-        .fallback(layout::not_found)
+        // Unknown console paths get the console's 404 page; other paths
+        // stay the API's (JSON) 404.
+        .route("/console/{*rest}", any(layout::not_found))
         .layer(axum::Extension(limiter))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(reach::headers))

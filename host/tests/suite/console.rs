@@ -145,6 +145,13 @@ async fn console_signs_in_and_guards_every_form(backend: TestBackend) {
     assert_eq!(page.headers["x-frame-options"], "DENY");
     assert_eq!(page.headers["cache-control"], "no-store");
     assert!(page.headers.contains_key("x-request-id"));
+    // An unknown console page is the console's 404; the API keeps its JSON.
+    let page = browser.get("/console/no-such-page").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("No such console page"), "{}", page.body);
+    let page = browser.get("/erp/v1/no-such-route").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.starts_with('{'), "{}", page.body);
 
     // An ERP key is not enough; a wrong one is unknown.
     let page = browser.sign_in(&api.erp_key).await;
@@ -596,6 +603,13 @@ async fn console_sets_what_plugins_may_reach(backend: TestBackend) {
         "{}",
         page.body
     );
+    let page = browser.get("/console/companies/acme").await;
+    assert!(
+        page.body.contains(r#"<tr data-identity="bank-mtls">"#),
+        "the company page lists it: {}",
+        page.body
+    );
+    assert!(!page.body.contains("PRIVATE KEY"), "never its key");
     let audit = fx.host.admin.audit(0, 1000).await.expect("audit");
     let sealed: Vec<&str> = audit
         .iter()
