@@ -248,6 +248,21 @@ async fn an_admin_installs_privat24_in_the_browser() {
     );
     assert!(text_of(&c, "header").await.contains("ops"));
 
+    // A form whose CSRF token was changed does nothing.
+    c.execute(
+        "document.querySelector('form.sign-out input[name=csrf]').value = 'forged'",
+        vec![],
+    )
+    .await
+    .expect("token changed");
+    click_css(&c, "form.sign-out button").await;
+    assert_eq!(text_of(&c, "h1").await, "Form refused");
+    assert!(text_of(&c, "main").await.contains("CSRF"));
+    c.goto(&format!("{}/console/plugins", api.base))
+        .await
+        .expect("open");
+    assert!(!on_sign_in(&c).await, "still signed in");
+
     // A tampered package: refused, with the reason.
     submit_file(&c, "#package-file", &tampered).await;
     let flash = text_of(&c, "#flash").await;
