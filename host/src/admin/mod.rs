@@ -332,6 +332,12 @@ impl Admin {
         audit::list(&self.db, after, limit.clamp(1, 10_000)).await
     }
 
+    /// Calls running across the live serving processes (an install waits
+    /// for them), as their last heartbeats said.
+    pub async fn calls_in_flight(&self) -> Result<i64, AdminError> {
+        processes::calls_in_flight(&self.db).await
+    }
+
     /// The newest audit entries `filter` lets through.
     pub async fn audit_newest(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, AdminError> {
         audit::newest(&self.db, filter).await

@@ -72,6 +72,19 @@ fn fresh_after() -> i64 {
     now_millis() - STALE_AFTER.as_millis() as i64
 }
 
+/// ERP calls and task runs in flight across the live serving processes,
+/// as their last heartbeats said.
+pub(crate) async fn calls_in_flight(db: &Database) -> Result<i64, AdminError> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(in_flight), 0) AS BIGINT) AS n FROM host_processes \
+         WHERE heartbeat_at >= $1",
+    )
+    .bind(fresh_after())
+    .fetch_one(db.pool())
+    .await?;
+    Ok(row.try_get("n")?)
+}
+
 /// Serving processes whose heartbeat is fresh, described for a message.
 pub(crate) async fn live(db: &Database) -> Result<Vec<String>, AdminError> {
     let fresh = fresh_after();

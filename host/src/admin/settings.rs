@@ -235,6 +235,32 @@ impl Admin {
             .await?)
     }
 
+    /// Removes the client TLS identity `name` of `plugin` at `company`;
+    /// false when there was none. Audited either way.
+    pub async fn remove_tls_identity(
+        &self,
+        actor: &Actor,
+        company: &str,
+        plugin: &str,
+        name: &str,
+    ) -> Result<bool, AdminError> {
+        let result = self
+            .vault
+            .delete(&EntryId::tls_identity(company, plugin, name))
+            .await
+            .map_err(AdminError::from);
+        let target = format!("{company}/{plugin}/{name}");
+        self.audited(actor, "tls-identity.remove", &target, result, |removed| {
+            if *removed {
+                "removed from the vault"
+            } else {
+                "there was none"
+            }
+            .to_owned()
+        })
+        .await
+    }
+
     /// Stores a client TLS identity given as a PKCS#12 file (as banks hand
     /// them out) and its password.
     pub async fn add_tls_identity_pkcs12(

@@ -14,6 +14,7 @@ use super::session::Signed;
 use crate::admin::HttpGrantInfo;
 use crate::admin::tokens::TokenListing;
 use crate::api::AppState;
+use crate::pkcs11::SlotSelector;
 
 const PAGE: &str = "/console/access";
 
@@ -145,6 +146,18 @@ fn tokens_section(tokens: &[TokenListing], csrf: &str) -> Markup {
                         }
                     }
                 }
+            }
+            form method="post" action="/console/access/tokens" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="token-name" { "Register a token as (lowercase, digits, dashes)" }
+                input #token-name type="text" name="name" required;
+                label for="token-module" { "PKCS#11 module (absolute path)" }
+                input #token-module type="text" name="module" placeholder="/usr/lib/softhsm/libsofthsm2.so" required;
+                label for="token-label" { "The token's label (or leave empty and give its slot)" }
+                input #token-label type="text" name="label";
+                label for="token-slot" { "Slot id" }
+                input #token-slot type="text" name="slot" inputmode="numeric";
+                button type="submit" { "Register" }
             }
         }
     }
@@ -302,6 +315,72 @@ pub async fn identity(
     };
     let outcome = result
         .map(|()| format!("Sealed TLS identity `{name}` for {plugin} at {company}."))
+        .map_err(|e| e.to_string());
+    signed.done(&state, outcome, PAGE).await
+}
+
+/// The token registration form.
+#[derive(Deserialize)]
+pub struct TokenForm {
+    csrf: String,
+    name: String,
+    module: String,
+    label: Option<String>,
+    slot: Option<String>,
+}
+
+/// Registers a PKCS#11 token: the module is loaded and the token looked
+/// for now, so a wrong path or label is refused with the reason.
+pub async fn register_token(
+    State(state): State<AppState>,
+    signed: Signed,
+    Form(form): Form<TokenForm>,
+) -> Response {
+    if let Err(refused) = signed.check(&form.csrf) {
+        return refused.into_response();
+    }
+    let label = form
+        .label
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    let slot = form
+        .slot
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let selector = match (label, slot) {
+        (Some(label), None) => Some(SlotSelector::Label(label.to_owned())),
+        (None, Some(slot)) => match slot.parse() {
+            Ok(id) => Some(SlotSelector::Id(id)),
+            Err(_) => {
+                let refused = Err(format!("slot `{slot}` is not a number"));
+                return signed.done(&state, refused, PAGE).await;
+            }
+        },
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            let refused = Err("give the token's label or its slot, not both".to_owned());
+            return signed.done(&state, refused, PAGE).await;
+        }
+    };
+    let outcome = state
+        .admin
+        .register_token(
+            &signed.session.actor(),
+            form.name.trim(),
+            form.module.trim(),
+            selector,
+        )
+        .await
+        .map(|r| {
+            format!(
+                "Registered token {} (`{}`, slot {}).",
+                r.token.name,
+                r.found.token_label.as_deref().unwrap_or_default(),
+                r.found.slot
+            )
+        })
         .map_err(|e| e.to_string());
     signed.done(&state, outcome, PAGE).await
 }

@@ -139,12 +139,20 @@ pub async fn company(
                 section aria-labelledby={ "identities-" (plugin) } {
                     h2 id={ "identities-" (plugin) } { (plugin) " client TLS identities" }
                     table {
-                        thead { tr { th { "Name" } th { "Sealed" } } }
+                        thead { tr { th { "Name" } th { "Sealed" } th { "" } } }
                         tbody {
                             @for identity in identities {
                                 tr data-identity=(identity.name) {
                                     td { code { (identity.name) } }
                                     td { (identity.updated_at) " by " (identity.updated_by) }
+                                    td.actions {
+                                        form.inline method="post" action={ "/console/companies/" (company.id) "/identities" } {
+                                            input type="hidden" name="csrf" value=(csrf);
+                                            input type="hidden" name="plugin" value=(plugin);
+                                            input type="hidden" name="name" value=(identity.name);
+                                            button type="submit" data-op="unset" { "Remove" }
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -269,5 +277,40 @@ pub async fn setting(
     let back = format!("{PAGE}/{company}");
     signed
         .done(&state, outcome.map_err(|e| e.to_string()), &back)
+        .await
+}
+
+/// An identity's remove button.
+#[derive(Deserialize)]
+pub struct IdentityForm {
+    csrf: String,
+    plugin: String,
+    name: String,
+}
+
+/// Removes a sealed client TLS identity.
+pub async fn remove_identity(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(company): Path<String>,
+    Form(form): Form<IdentityForm>,
+) -> Response {
+    if let Err(refused) = signed.check(&form.csrf) {
+        return refused.into_response();
+    }
+    let (plugin, name) = (&form.plugin, &form.name);
+    let outcome = match state
+        .admin
+        .remove_tls_identity(&signed.session.actor(), &company, plugin, name)
+        .await
+    {
+        Ok(true) => Ok(format!(
+            "Removed TLS identity `{name}` of {plugin} at {company}."
+        )),
+        Ok(false) => Err(format!("no TLS identity `{name}` of {plugin} at {company}")),
+        Err(e) => Err(e.to_string()),
+    };
+    signed
+        .done(&state, outcome, &format!("{PAGE}/{company}"))
         .await
 }

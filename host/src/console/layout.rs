@@ -67,10 +67,13 @@ impl Flash {
     }
 }
 
-fn head(title: &str) -> Markup {
+fn head(title: &str, refresh: Option<u32>) -> Markup {
     html! {
         head {
             meta charset="utf-8";
+            @if let Some(seconds) = refresh {
+                meta http-equiv="refresh" content=(seconds);
+            }
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · h2h console" }
             link rel="stylesheet" href="/console/assets/console.css";
@@ -96,11 +99,37 @@ pub async fn render(
 
 /// A page of the signed-in console, under the navigation entry `nav`.
 pub fn page(nav: &str, title: &str, signed: &Signed, mode: &ServiceMode, body: Markup) -> Response {
+    page_with(nav, title, signed, mode, body, None)
+}
+
+/// [`render`] for a page that reloads itself every `seconds`.
+pub async fn render_reloading(
+    state: &AppState,
+    nav: &str,
+    title: &str,
+    signed: &Signed,
+    body: Markup,
+    seconds: u32,
+) -> Response {
+    match state.admin.service_mode().await {
+        Ok(mode) => page_with(nav, title, signed, &mode, body, Some(seconds)),
+        Err(e) => failure(&e.to_string()),
+    }
+}
+
+fn page_with(
+    nav: &str,
+    title: &str,
+    signed: &Signed,
+    mode: &ServiceMode,
+    body: Markup,
+    refresh: Option<u32>,
+) -> Response {
     let flash = signed.flash.as_deref().map(Flash::load);
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            (head(title))
+            (head(title, refresh))
             body {
                 a.skip href="#main" { "Skip to content" }
                 header {
@@ -160,7 +189,7 @@ pub fn bare_with(title: &str, body: Markup) -> Html<String> {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            (head(title))
+            (head(title, None))
             body.bare {
                 main id="main" {
                     h1 { (title) }

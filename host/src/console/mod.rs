@@ -56,12 +56,17 @@ pub fn router(state: AppState, reach: Reach) -> Router {
         .route("/console/plugins/upload", post(plugins::upload))
         .route("/console/plugins/license", post(plugins::license))
         .route("/console/plugins/{id}/action", post(plugins::action))
+        .route("/console/plugins/{id}/progress", get(plugins::progress))
         .route(
             "/console/companies",
             get(companies::page).post(companies::add),
         )
         .route("/console/companies/{id}", get(companies::company))
         .route("/console/companies/{id}/settings", post(companies::setting))
+        .route(
+            "/console/companies/{id}/identities",
+            post(companies::remove_identity),
+        )
         .route("/console/tasks", get(tasks::page))
         .route("/console/tasks/{plugin}/{task}", get(tasks::runs))
         .route("/console/tasks/{plugin}/{task}/run", post(tasks::run))
@@ -69,6 +74,7 @@ pub fn router(state: AppState, reach: Reach) -> Router {
         .route("/console/access", get(access::page))
         .route("/console/access/http", post(access::http))
         .route("/console/access/signing", post(access::signing))
+        .route("/console/access/tokens", post(access::register_token))
         .route("/console/access/identity", post(access::identity))
         .route("/console/sessions", get(sessions::page))
         .route("/console/sessions/action", post(sessions::action))

@@ -2,15 +2,15 @@
 //! enable, disable, uninstall; what is uploaded, installed and licensed.
 
 use axum::Form;
-use axum::extract::{Multipart, Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use semver::Version;
 use serde::Deserialize;
 
 use super::layout;
 use super::session::Signed;
-use crate::admin::{Installed, LicenseInfo, PackageInfo};
+use crate::admin::{AuditFilter, Installed, LicenseInfo, PackageInfo};
 use crate::api::AppState;
 
 const PAGE: &str = "/console/plugins";
@@ -295,21 +295,10 @@ pub async fn action(
                 .await;
         }
     };
+    if matches!(form.op.as_str(), "install" | "upgrade" | "rollback") {
+        return start_lifecycle(&state, &signed, plugin, form.op, version).await;
+    }
     let outcome = match form.op.as_str() {
-        "install" => admin.install(&actor, &plugin, version).await.map(|r| {
-            format!(
-                "Installed {} {}; service mode came and went.",
-                r.plugin, r.to
-            )
-        }),
-        "upgrade" => admin
-            .upgrade(&actor, &plugin, version, false)
-            .await
-            .map(|r| format!("Upgraded {} to {}.", r.plugin, r.to)),
-        "rollback" => admin
-            .upgrade(&actor, &plugin, version, true)
-            .await
-            .map(|r| format!("Rolled {} back to {}.", r.plugin, r.to)),
         "enable" => admin
             .enable(&actor, &plugin)
             .await
@@ -331,4 +320,130 @@ pub async fn action(
     signed
         .done(&state, outcome.map_err(|e| e.to_string()), PAGE)
         .await
+}
+
+/// Starts an install, upgrade or roll-back in the background and sends
+/// the browser to its progress page: the operation waits for running calls
+/// under service mode, which can take a while.
+async fn start_lifecycle(
+    state: &AppState,
+    signed: &Signed,
+    plugin: String,
+    op: String,
+    version: Option<Version>,
+) -> Response {
+    // The progress page looks for the operation's audit entry after this.
+    let newest = AuditFilter {
+        limit: 1,
+        ..AuditFilter::default()
+    };
+    let mark = match state.admin.audit_newest(&newest).await {
+        Ok(entries) => entries.first().map_or(0, |e| e.id),
+        Err(e) => return layout::failure(&e.to_string()),
+    };
+    let admin = state.admin.clone();
+    let actor = signed.session.actor();
+    let (task_plugin, task_op) = (plugin.clone(), op.clone());
+    tokio::spawn(async move {
+        let result = match task_op.as_str() {
+            "install" => admin.install(&actor, &task_plugin, version).await,
+            "upgrade" => admin.upgrade(&actor, &task_plugin, version, false).await,
+            _ => admin.upgrade(&actor, &task_plugin, version, true).await,
+        };
+        // The audit log keeps the outcome for the page; the log says it too.
+        match result {
+            Ok(report) => {
+                tracing::info!(plugin = %report.plugin, to = %report.to, op = %task_op, "console lifecycle operation done")
+            }
+            Err(e) => {
+                tracing::warn!(plugin = %task_plugin, op = %task_op, error = %e, "console lifecycle operation refused")
+            }
+        }
+    });
+    Redirect::to(&format!(
+        "/console/plugins/{plugin}/progress?op={op}&after={mark}"
+    ))
+    .into_response()
+}
+
+/// The progress page's query.
+#[derive(Deserialize)]
+pub struct ProgressQuery {
+    op: String,
+    after: i64,
+}
+
+/// How an install, upgrade or roll-back stands: service mode and the calls
+/// it waits for while it runs (the page reloads itself every second), its
+/// outcome from the audit log once it is done. Read from the database, so
+/// any host process can answer it.
+pub async fn progress(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(plugin): Path<String>,
+    Query(query): Query<ProgressQuery>,
+) -> Response {
+    let admin = &state.admin;
+    let action = if query.op == "install" {
+        "plugin.install"
+    } else {
+        "plugin.upgrade"
+    };
+    let filter = AuditFilter {
+        action: Some(action.to_owned()),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    let loaded = async {
+        Ok::<_, crate::admin::AdminError>((
+            admin.audit_newest(&filter).await?,
+            admin.service_mode().await?,
+            admin.calls_in_flight().await?,
+        ))
+    }
+    .await;
+    let (entries, mode, in_flight) = match loaded {
+        Ok(all) => all,
+        Err(e) => return layout::failure(&e.to_string()),
+    };
+    let done = entries.iter().rev().find(|e| {
+        e.id > query.after && (e.target == plugin || e.target.starts_with(&format!("{plugin} ")))
+    });
+    let title = format!("{} {plugin}", verb(&query.op));
+    let running = done.is_none();
+    let body = match done {
+        Some(entry) if entry.outcome == "ok" => html! {
+            div.flash.done role="status" id="outcome" { "Done: " (entry.detail) "." }
+            p { a href=(PAGE) { "Back to the plugins" } }
+        },
+        Some(entry) => html! {
+            div.flash.refused role="alert" id="outcome" { strong { "Refused: " } (entry.detail) }
+            p { a href=(PAGE) { "Back to the plugins" } }
+        },
+        None => html! {
+            p #progress role="status" {
+                @if mode.active {
+                    "Service mode is on (" (mode.reason) "); waiting for "
+                    (in_flight) @if in_flight == 1 { " running call" } @else { " running calls" }
+                    " to finish, then the new version is loaded and checked."
+                } @else {
+                    "Starting…"
+                }
+            }
+            p.hint { "This page reloads every second until the operation is done." }
+        },
+    };
+    if running {
+        layout::render_reloading(&state, "Plugins", &title, &signed, body, 1).await
+    } else {
+        layout::render(&state, "Plugins", &title, &signed, body).await
+    }
+}
+
+fn verb(op: &str) -> &'static str {
+    match op {
+        "install" => "Installing",
+        "upgrade" => "Upgrading",
+        _ => "Rolling back",
+    }
 }

@@ -739,16 +739,7 @@ on_both_databases!(calls_run_with_the_users_or_the_default_users_session);
 
 /// `h2h session ...` over the fixture's database, as JSON.
 fn cli(fx: &Fixture, args: &[&str]) -> Value {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_h2h"))
-        .arg("--data-dir")
-        .arg(fx.dir.path())
-        .arg("--database-url")
-        .arg(&fx.database.url)
-        .arg("--json")
-        .args(args)
-        .env("USER", "ops")
-        .output()
-        .expect("h2h runs");
+    let output = crate::console::h2h(fx, args);
     assert!(
         output.status.success(),
         "{}",

@@ -124,6 +124,25 @@ impl Browser {
     }
 }
 
+/// The progress page at `path`, once it shows the outcome (it reloads
+/// every second until then).
+pub async fn until_done(browser: &mut Browser, path: &str) -> Page {
+    for _ in 0..200 {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        if page.body.contains(r#"id="outcome""#) {
+            return page;
+        }
+        assert!(
+            page.body.contains(r#"http-equiv="refresh""#),
+            "{}",
+            page.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{path} never showed an outcome");
+}
+
 async fn console_signs_in_and_guards_every_form(backend: TestBackend) {
     let Some(fx) = Fixture::new(backend).await else {
         return;
@@ -244,17 +263,27 @@ async fn console_signs_in_and_guards_every_form(backend: TestBackend) {
         .await;
     let page = browser.get("/console/plugins").await;
     assert!(page.body.contains("Added license"), "{}", page.body);
-    browser
+    let page = browser
         .post(
             "/console/plugins/minimal/action",
             &[("csrf", &csrf), ("op", "install"), ("version", "1.0.0")],
         )
         .await;
-    let page = browser.get("/console/plugins").await;
+    // The install runs on; its page reloads until the audit log has it.
+    let progress = page.location().to_owned();
     assert!(
-        page.body.contains("Installed minimal 1.0.0"),
+        progress.starts_with("/console/plugins/minimal/progress?op=install&after="),
+        "{progress}"
+    );
+    let page = until_done(&mut browser, &progress).await;
+    assert!(
+        page.body.contains("Done: installed minimal 1.0.0."),
         "{}",
         page.body
+    );
+    assert!(
+        !page.body.contains("http-equiv=\"refresh\""),
+        "done: no reload"
     );
     assert_eq!(
         fx.installed_version("minimal").await.as_deref(),
@@ -526,6 +555,20 @@ async fn console_manages_users_keys_and_reads_the_audit(backend: TestBackend) {
 
 on_both_databases!(console_manages_users_keys_and_reads_the_audit);
 
+/// `h2h --json ARGS` over the fixture's database, as user `ops`.
+pub fn h2h(fx: &Fixture, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_h2h"))
+        .arg("--data-dir")
+        .arg(fx.dir.path())
+        .arg("--database-url")
+        .arg(&fx.database.url)
+        .arg("--json")
+        .args(args)
+        .env("USER", "ops")
+        .output()
+        .expect("h2h runs")
+}
+
 /// Posts an HTTP grant button of privat24's.
 async fn grant_op(browser: &mut Browser, csrf: &str, op: &str, value: &str) -> Page {
     let form = [
@@ -610,18 +653,120 @@ async fn console_sets_what_plugins_may_reach(backend: TestBackend) {
         page.body
     );
     assert!(!page.body.contains("PRIVATE KEY"), "never its key");
+    // The command line sees the same vault.
+    let listed = h2h(&fx, &["tls-identity", "list", "acme", "privat24"]);
+    assert!(listed.status.success(), "{listed:?}");
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    assert_eq!(listed[0]["name"], "bank-mtls", "{listed}");
+    assert!(!listed.to_string().contains("PRIVATE KEY"));
+    browser
+        .post(
+            "/console/companies/acme/identities",
+            &[
+                ("csrf", &csrf),
+                ("plugin", "privat24"),
+                ("name", "bank-mtls"),
+            ],
+        )
+        .await;
+    let page = browser.get("/console/companies/acme").await;
+    assert!(
+        page.body
+            .contains("Removed TLS identity `bank-mtls` of privat24 at acme."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("data-identity="), "{}", page.body);
+    assert!(
+        fx.host
+            .admin
+            .tls_identities("acme", "privat24")
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    let again = h2h(
+        &fx,
+        &["tls-identity", "remove", "acme", "privat24", "bank-mtls"],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&again.stdout),
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(
+        said.contains("no TLS identity `bank-mtls` is sealed for acme/privat24"),
+        "{said}"
+    );
     let audit = fx.host.admin.audit(0, 1000).await.expect("audit");
     let sealed: Vec<&str> = audit
         .iter()
-        .filter(|e| e.action == "tls-identity.add")
+        .filter(|e| e.action.starts_with("tls-identity."))
         .map(|e| e.outcome.as_str())
         .collect();
-    assert_eq!(sealed.len(), 2, "{sealed:?}");
-    assert_eq!(sealed[1], "ok");
+    assert_eq!(
+        sealed.len(),
+        4,
+        "add refused, add, remove, remove again: {sealed:?}"
+    );
     assert_ne!(sealed[0], "ok");
+    assert_eq!(sealed[1..], ["ok", "ok", "ok"]);
 
     api.stop().await;
     fx.finish().await;
 }
 
 on_both_databases!(console_sets_what_plugins_may_reach);
+
+/// A PKCS#11 token registered from the access page (SoftHSM2): found by
+/// its label, listed; a module that is not there refused with the reason.
+#[tokio::test]
+async fn console_registers_a_token() {
+    let Some(hsm) = crate::softhsm::softhsm() else {
+        return;
+    };
+    let Some(fx) = Fixture::new(TestBackend::Sqlite).await else {
+        return;
+    };
+    let api = Served::start(&fx).await;
+    let mut browser = Browser::new(&api);
+    browser.sign_in(&api.admin_key).await;
+    let csrf = browser.get("/console/access").await.csrf();
+    let register = |module: &str| {
+        [
+            ("csrf", csrf.clone()),
+            ("name", "console".to_owned()),
+            ("module", module.to_owned()),
+            ("label", "console".to_owned()),
+            ("slot", String::new()),
+        ]
+    };
+    let form = register("/nowhere/libpkcs11.so");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.post("/console/access/tokens", &form).await;
+    let page = browser.get("/console/access").await;
+    assert!(page.body.contains("Refused: "), "{}", page.body);
+    assert!(page.body.contains("/nowhere/libpkcs11.so"), "{}", page.body);
+
+    let form = register(&hsm.module);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.post("/console/access/tokens", &form).await;
+    let page = browser.get("/console/access").await;
+    assert!(
+        page.body
+            .contains("Registered token console (`console`, slot"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(r#"<tr data-token="console">"#),
+        "{}",
+        page.body
+    );
+    let tokens = fx.host.admin.tokens().await.expect("tokens");
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].token.token_label.as_deref(), Some("console"));
+    api.stop().await;
+    fx.finish().await;
+}

@@ -283,11 +283,20 @@ async fn an_admin_installs_privat24_in_the_browser() {
     let flash = text_of(&c, "#flash").await;
     assert!(flash.contains("Added license"), "{flash}");
     click_css(&c, "button[data-op=install]").await;
-    let flash = text_of(&c, "#flash").await;
+    // Its page reloads itself until the install is done.
+    let outcome = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Id("outcome"))
+        .await
+        .expect("the install finished");
+    let outcome = outcome.text().await.expect("text");
     assert!(
-        flash.contains(&format!("Installed privat24 {version}")),
-        "{flash}"
+        outcome.contains(&format!("installed privat24 {version}")),
+        "{outcome}"
     );
+    snap(&c, "install-done").await;
+    click_css(&c, "main a[href='/console/plugins']").await;
     let row = text_of(&c, "tr[data-plugin=privat24]").await;
     assert!(row.contains("enabled"), "{row}");
     assert!(

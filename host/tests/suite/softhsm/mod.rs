@@ -40,6 +40,7 @@ pub const TOKENS: &[&str] = &[
     "admin-postgres",
     "probe",
     "served",
+    "console",
     "bank-api",
     "bank-bot-sqlite",
     "bank-bot-postgres",

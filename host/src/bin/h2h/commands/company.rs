@@ -70,6 +70,15 @@ pub enum TlsIdentityCommand {
         #[arg(long, conflicts_with_all = ["cert", "key"])]
         pkcs12: Option<PathBuf>,
     },
+    /// The identities sealed for a company's plugin: names and when, never
+    /// their keys.
+    List { company: String, plugin: String },
+    /// Removes an identity from the vault.
+    Remove {
+        company: String,
+        plugin: String,
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,14 +192,45 @@ pub async fn tls_identity(
     command: &TlsIdentityCommand,
     out: Output,
 ) -> anyhow::Result<()> {
-    let TlsIdentityCommand::Add {
-        company,
-        plugin,
-        name,
-        cert,
-        key,
-        pkcs12,
-    } = command;
+    let (company, plugin, name, cert, key, pkcs12) = match command {
+        TlsIdentityCommand::Add {
+            company,
+            plugin,
+            name,
+            cert,
+            key,
+            pkcs12,
+        } => (company, plugin, name, cert, key, pkcs12),
+        TlsIdentityCommand::List { company, plugin } => {
+            let identities = host.admin.tls_identities(company, plugin).await?;
+            return out.show(&identities, |list| {
+                if list.is_empty() {
+                    return format!("no TLS identity is sealed for {company}/{plugin}");
+                }
+                list.iter()
+                    .map(|i| format!("{}  sealed {} by {}", i.name, i.updated_at, i.updated_by))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        TlsIdentityCommand::Remove {
+            company,
+            plugin,
+            name,
+        } => {
+            let removed = host
+                .admin
+                .remove_tls_identity(&actor(), company, plugin, name)
+                .await?;
+            if !removed {
+                anyhow::bail!("no TLS identity `{name}` is sealed for {company}/{plugin}");
+            }
+            let done = serde_json::json!({ "company": company, "plugin": plugin, "name": name, "removed": true });
+            return out.show(&done, |_| {
+                format!("removed TLS identity `{name}` of {company}/{plugin}")
+            });
+        }
+    };
     let read =
         |path: &PathBuf| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     match (cert, key, pkcs12) {
