@@ -337,8 +337,15 @@ async fn start_lifecycle(
         limit: 1,
         ..AuditFilter::default()
     };
-    let mark = match state.admin.audit_newest(&newest).await {
-        Ok(entries) => entries.first().map_or(0, |e| e.id),
+    let marks = async {
+        Ok::<_, crate::admin::AdminError>((
+            state.admin.audit_newest(&newest).await?,
+            state.admin.service_mode().await?,
+        ))
+    }
+    .await;
+    let (mark, generation) = match marks {
+        Ok((entries, mode)) => (entries.first().map_or(0, |e| e.id), mode.generation),
         Err(e) => return layout::failure(&e.to_string()),
     };
     let admin = state.admin.clone();
@@ -361,7 +368,7 @@ async fn start_lifecycle(
         }
     });
     Redirect::to(&format!(
-        "/console/plugins/{plugin}/progress?op={op}&after={mark}"
+        "/console/plugins/{plugin}/progress?op={op}&after={mark}&generation={generation}"
     ))
     .into_response()
 }
@@ -371,6 +378,9 @@ async fn start_lifecycle(
 pub struct ProgressQuery {
     op: String,
     after: i64,
+    /// Service mode's generation when the operation started: a greater one
+    /// means it switched service mode on since.
+    generation: i64,
 }
 
 /// How an install, upgrade or roll-back stands: service mode and the calls
@@ -414,6 +424,9 @@ pub async fn progress(
     let body = match done {
         Some(entry) if entry.outcome == "ok" => html! {
             div.flash.done role="status" id="outcome" { "Done: " (entry.detail) "." }
+            @if mode.generation > query.generation && !mode.active {
+                p #service-mode-cycle { "Service mode came and went: on while the new version was loaded, off now." }
+            }
             p { a href=(PAGE) { "Back to the plugins" } }
         },
         Some(entry) => html! {

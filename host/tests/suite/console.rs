@@ -285,6 +285,11 @@ async fn console_signs_in_and_guards_every_form(backend: TestBackend) {
         !page.body.contains("http-equiv=\"refresh\""),
         "done: no reload"
     );
+    assert!(
+        page.body.contains("Service mode came and went"),
+        "{}",
+        page.body
+    );
     assert_eq!(
         fx.installed_version("minimal").await.as_deref(),
         Some("1.0.0")

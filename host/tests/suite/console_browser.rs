@@ -295,6 +295,8 @@ async fn an_admin_installs_privat24_in_the_browser() {
         outcome.contains(&format!("installed privat24 {version}")),
         "{outcome}"
     );
+    let cycle = text_of(&c, "#service-mode-cycle").await;
+    assert!(cycle.contains("Service mode came and went"), "{cycle}");
     snap(&c, "install-done").await;
     click_css(&c, "main a[href='/console/plugins']").await;
     let row = text_of(&c, "tr[data-plugin=privat24]").await;
