@@ -636,7 +636,9 @@ impl Plugin {
         store
     }
 
-    /// Runs one call, counted in the runtime's metrics.
+    /// Runs one call in a fresh store and turns every way it can fail into a
+    /// [`CallError`] naming the plugin and the call; counted in the
+    /// runtime's metrics.
     async fn invoke<T, E, Fut>(
         &self,
         ctx: CallContext,
@@ -651,53 +653,41 @@ impl Plugin {
         let started = Instant::now();
         let metrics = &self.inner.shared.metrics;
         let _instance = metrics.instance();
-        let result = self.run_in_store(ctx, call, run).await;
+        let result = async {
+            let limits = &self.inner.shared.limits;
+            let plugin = || self.id().to_owned();
+            let store = self.new_store(ctx, call);
+            // The epoch callback stops guest code; this also bounds time spent
+            // waiting in host calls. A little slack lets the precise error win.
+            let Ok((store, outcome)) =
+                tokio::time::timeout(limits.deadline + super::engine::EPOCH_TICK * 5, run(store))
+                    .await
+            else {
+                return Err(CallError::DeadlineExceeded {
+                    plugin: plugin(),
+                    call,
+                    limit: limits.deadline,
+                });
+            };
+            match outcome {
+                Ok(Ok(value)) if fits_within(&value, limits.max_output_bytes) => Ok(value),
+                Ok(Ok(_)) => Err(CallError::OutputTooLarge {
+                    plugin: plugin(),
+                    call,
+                    limit_bytes: limits.max_output_bytes,
+                }),
+                Ok(Err(error)) => Err(CallError::Connector {
+                    plugin: plugin(),
+                    call,
+                    error: error.into(),
+                }),
+                Err(trap) => Err(classify_trap(trap, store.data(), self.id(), call, limits)),
+            }
+        }
+        .await;
         let outcome = result.as_ref().err().map_or("ok", CallError::outcome);
         metrics.record_call(self.id(), call, outcome, started.elapsed());
         result
-    }
-
-    /// Runs one call in a fresh store and turns every way it can fail into a
-    /// [`CallError`] naming the plugin and the call.
-    async fn run_in_store<T, E, Fut>(
-        &self,
-        ctx: CallContext,
-        call: &'static str,
-        run: impl FnOnce(Store<HostState>) -> Fut,
-    ) -> Result<T, CallError>
-    where
-        T: Serialize,
-        E: Into<ConnectorError>,
-        Fut: Future<Output = (Store<HostState>, wasmtime::Result<Result<T, E>>)>,
-    {
-        let limits = &self.inner.shared.limits;
-        let plugin = || self.id().to_owned();
-        let store = self.new_store(ctx, call);
-        // The epoch callback stops guest code; this also bounds time spent
-        // waiting in host calls. A little slack lets the precise error win.
-        let Ok((store, outcome)) =
-            tokio::time::timeout(limits.deadline + super::engine::EPOCH_TICK * 5, run(store)).await
-        else {
-            return Err(CallError::DeadlineExceeded {
-                plugin: plugin(),
-                call,
-                limit: limits.deadline,
-            });
-        };
-        match outcome {
-            Ok(Ok(value)) if fits_within(&value, limits.max_output_bytes) => Ok(value),
-            Ok(Ok(_)) => Err(CallError::OutputTooLarge {
-                plugin: plugin(),
-                call,
-                limit_bytes: limits.max_output_bytes,
-            }),
-            Ok(Err(error)) => Err(CallError::Connector {
-                plugin: plugin(),
-                call,
-                error: error.into(),
-            }),
-            Err(trap) => Err(classify_trap(trap, store.data(), self.id(), call, limits)),
-        }
     }
 }
 

@@ -11,7 +11,6 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use h2h_host::db::testing::TestBackend;
 use h2h_host::packages::pack::{with_extra_origins, write_package};
-use h2h_host::settlements::{BankAccount, Settlements};
 use h2h_privat24_sim::{Merchant, Simulator};
 use h2h_test_plugins::{PRIVAT24, WELL_BEHAVED};
 use serde_json::json;
@@ -348,17 +347,7 @@ async fn an_admin_installs_privat24_in_the_browser() {
     );
     snap(&c, "access").await;
     // The company's account is the ERP's to add.
-    Settlements::new(fx.host.db.clone())
-        .add_account(&BankAccount {
-            id: "acme-uah".to_owned(),
-            company: "acme".to_owned(),
-            plugin: "privat24".to_owned(),
-            iban: IBAN.to_owned(),
-            currency: "UAH".to_owned(),
-            name: "ACME UAH".to_owned(),
-        })
-        .await
-        .expect("account");
+    crate::privat24_e2e::add_acme_account(&fx).await;
 
     // Run the statement sync now, and read its history.
     c.goto(&format!("{}/console/tasks", api.base))

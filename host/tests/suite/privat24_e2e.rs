@@ -121,17 +121,7 @@ async fn configure_acme(fx: &Fixture, bank_origin: &str) {
         .allow_private_host(&fx.actor, "privat24", host_port, true)
         .await
         .expect("loopback grant");
-    Settlements::new(fx.host.db.clone())
-        .add_account(&BankAccount {
-            id: "acme-uah".to_owned(),
-            company: "acme".to_owned(),
-            plugin: "privat24".to_owned(),
-            iban: IBAN.to_owned(),
-            currency: "UAH".to_owned(),
-            name: "ACME UAH".to_owned(),
-        })
-        .await
-        .expect("account");
+    add_acme_account(fx).await;
 }
 
 /// ERP user `anna`, acting for `acme`, holding privat24's `permission`.
@@ -149,6 +139,21 @@ pub(crate) async fn anna_may(fx: &Fixture, permission: &str) {
         .grant_permission(&fx.actor, "anna", "privat24", permission)
         .await
         .expect("permission");
+}
+
+/// Account `acme-uah` of company `acme` at privat24.
+pub(crate) async fn add_acme_account(fx: &Fixture) {
+    Settlements::new(fx.host.db.clone())
+        .add_account(&BankAccount {
+            id: "acme-uah".to_owned(),
+            company: "acme".to_owned(),
+            plugin: "privat24".to_owned(),
+            iban: IBAN.to_owned(),
+            currency: "UAH".to_owned(),
+            name: "ACME UAH".to_owned(),
+        })
+        .await
+        .expect("account");
 }
 
 /// Runs the sync task the way the schedule does: a tick past its next
